@@ -1,0 +1,5 @@
+import sys
+
+from investigate.cli import main
+
+sys.exit(main())

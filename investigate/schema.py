@@ -1,0 +1,252 @@
+"""pydantic models of the user-facing files (hypotheses, initiatives) and of run records.
+
+Every model forbids unknown keys so a typo is an error with a key path, not a silent default.
+The YAML formats are described in DESIGN.md §3–§4; line numbers are added by ``workspace``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+HYPOTHESIS_ID = re.compile(r"^H-[A-Z0-9]+(?:-[A-Z0-9]+)*$")
+INITIATIVE_ID = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
+ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+Scalar = bool | int | float | str | None
+COMPARISONS = ("equals", "lt", "le", "gt", "ge", "between")
+
+
+class Outcome(str, Enum):
+    untested = "untested"
+    confirmed = "confirmed"
+    ruled_out = "ruled_out"
+    fixed = "fixed"
+    inconclusive = "inconclusive"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Fraction(Strict):
+    fraction: float = Field(gt=0, le=1)
+
+
+class Rule(Strict):
+    """Either a combination (``all`` / ``any`` / ``not``) or one condition on a metric."""
+
+    all_: list[Rule] | None = Field(default=None, alias="all")
+    any_: list[Rule] | None = Field(default=None, alias="any")
+    not_: Rule | None = Field(default=None, alias="not")
+
+    arm: str | None = None
+    where: dict[str, Scalar] | None = None
+    metric: str | None = None
+    equals: Scalar | None = None
+    lt: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    ge: float | None = None
+    between: tuple[float, float] | None = None
+    over: Literal["all", "any", "mean", "median"] | Fraction = "all"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Rule:
+        combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
+        condition_keys = [k for k in ("arm", "where", "metric", *COMPARISONS) if k in self.model_fields_set]
+        if len(combos) > 1:
+            raise ValueError(f"use one of all/any/not per rule, got {', '.join(combos)}")
+        if combos:
+            if condition_keys:
+                raise ValueError(f"'{combos[0]}' cannot be mixed with condition keys {condition_keys}")
+            return self
+        if self.metric is None:
+            raise ValueError("a condition needs 'metric' (or use all/any/not)")
+        comparisons = [k for k in COMPARISONS if k in self.model_fields_set]
+        if len(comparisons) != 1:
+            raise ValueError(f"a condition needs exactly one of {', '.join(COMPARISONS)}; got {comparisons or 'none'}")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError("between: [low, high] needs low <= high")
+        if isinstance(self.over, str) and self.over in ("mean", "median") and "equals" in comparisons:
+            if not isinstance(self.equals, (int, float)) or isinstance(self.equals, bool):
+                raise ValueError(f"over: {self.over} compares a number; 'equals' must be numeric")
+        return self
+
+    @property
+    def comparison(self) -> tuple[str, Any]:
+        for key in COMPARISONS:
+            if key in self.model_fields_set:
+                return key, getattr(self, key)
+        raise ValueError("not a condition")
+
+    @property
+    def is_condition(self) -> bool:
+        return self.metric is not None
+
+
+class VerdictRules(Strict):
+    """Rules per outcome, tried in this order: the first that holds wins."""
+
+    confirmed: Rule | None = None
+    ruled_out: Rule | None = None
+
+
+class Fix(Strict):
+    description: str
+    verified_by: Rule | None = None
+
+
+class Experiment(Strict):
+    run: str | None = None
+    command: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    matrix: dict[str, list[Scalar]] = Field(default_factory=dict)
+    arms: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    timeout_s: float = Field(default=900, gt=0)
+
+    @model_validator(mode="after")
+    def _one_entry(self) -> Experiment:
+        if (self.run is None) == (self.command is None):
+            raise ValueError("an experiment needs exactly one of 'run' (module:function) or 'command'")
+        if self.run is not None and not ENTRY_POINT.match(self.run):
+            raise ValueError(f"run: {self.run!r} is not 'module:function'")
+        for key, values in self.matrix.items():
+            if not values:
+                raise ValueError(f"matrix.{key} is empty")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"matrix.{key} repeats a value")
+        for arm in self.arms:
+            if not SLUG.match(arm):
+                raise ValueError(f"arm name {arm!r} must be letters, digits, '_', '-', '.'")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds repeat a value")
+        return self
+
+    @property
+    def arm_names(self) -> list[str]:
+        return list(self.arms) or ["default"]
+
+
+class Hypothesis(Strict):
+    id: str
+    title: str
+    initiative: str | None = None
+    statement: str
+    prediction: str
+    experiment: Experiment | None = None
+    verdict: VerdictRules | None = None
+    fix: Fix | None = None
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not HYPOTHESIS_ID.match(value):
+            raise ValueError(f"{value!r} is not a hypothesis id like H-CONFIG (^H-[A-Z0-9-]+$)")
+        return value
+
+
+class DecisionNode(Strict):
+    question: str
+    hypothesis: str | None = None
+    confirmed: str | None = None
+    ruled_out: str | None = None
+    fixed: str | None = None
+    inconclusive: str | None = None
+    note: str | None = None
+
+    def edge(self, outcome: Outcome) -> str | None:
+        if outcome is Outcome.untested:
+            return None
+        target = getattr(self, outcome.value)
+        if target is None and outcome is Outcome.fixed:
+            return self.confirmed  # a fixed cause is a confirmed cause with a verified fix
+        return target
+
+    def edges(self) -> dict[str, str]:
+        return {o.value: t for o in Outcome if o is not Outcome.untested and (t := getattr(self, o.value, None))}
+
+
+class DecisionTree(Strict):
+    start: str
+    nodes: dict[str, DecisionNode]
+
+
+class Verification(Strict):
+    """Which runs fill the summary's Verification Evidence table: one row per value of ``row``."""
+
+    hypothesis: str
+    arm: str | None = None
+    row: str = "scenario"
+    rows: list[Scalar]
+    metrics: list[str]
+
+
+class Artifact(Strict):
+    label: str
+    path: str
+
+
+class Narrative(Strict):
+    """The words a human writes. Numbers and statuses come from runs, never from here."""
+
+    status: str | None = None
+    outcome: str
+    root_cause: str | None = None
+    fix: str | None = None
+    remaining: str | None = None
+    conclusion: str | None = None
+    claims: dict[str, Outcome] = Field(default_factory=dict)
+    verification: Verification | None = None
+    artifacts: list[Artifact] = Field(default_factory=list)
+
+
+class Initiative(Strict):
+    id: str
+    title: str
+    hypotheses: list[str]
+    decision_tree: DecisionTree | None = None
+    summary: Narrative | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not INITIATIVE_ID.match(value):
+            raise ValueError(f"{value!r} is not an initiative id like DEBUG-SIM-LINES-DOSE-001")
+        return value
+
+
+Status = Literal["ok", "error", "timeout", "interrupted"]
+
+
+class RunRecord(BaseModel):
+    """One run's ``run.json``. Unknown keys are kept so newer records still load."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    hypothesis: str
+    entry: str
+    arm: str
+    point: dict[str, Any]
+    seed: int
+    params: dict[str, Any]
+    status: Status
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    artifacts: list[str] = Field(default_factory=list)
+    error: str | None = None
+    started_at: str
+    duration_s: float
+    cache_key: str
+    reused_from: str | None = None
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    run_dir: str = ""  # relative to the workspace root; filled in when read from disk
+
+
+Rule.model_rebuild()
