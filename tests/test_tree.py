@@ -1,0 +1,82 @@
+"""Decision-tree walk (path, pruned branches, next node) and its text / Mermaid renderings."""
+
+from __future__ import annotations
+
+import re
+
+from investigate.schema import Initiative, Outcome
+from investigate.tree import render_mermaid, render_text, walk
+
+O = Outcome
+
+
+def initiative():
+    return Initiative.model_validate({
+        "id": "INIT-1", "title": "Find the NaN", "hypotheses": ["H-A", "H-B", "H-C"],
+        "decision_tree": {"start": "nan-cause", "nodes": {
+            "nan-cause": {"question": 'Does the "sync" fix it?', "hypothesis": "H-A",
+                          "confirmed": "b0f", "ruled_out": "probe"},
+            "b0f": {"question": "Both probes clean?", "hypothesis": "H-B", "ruled_out": "done", "confirmed": "probe"},
+            "probe": {"question": "Is it the probe?", "hypothesis": "H-C"},
+        }}})
+
+
+def test_walk_follows_outcomes_and_prunes():
+    w = walk(initiative(), {"H-A": O.confirmed, "H-B": O.ruled_out})
+    assert w.path == ["nan-cause", "b0f", "done"]
+    assert [(e.source, e.outcome, e.target) for e in w.pruned] == [("nan-cause", "ruled_out", "probe"),
+                                                                     ("b0f", "confirmed", "probe")]
+    assert w.next_node is None and w.next_command is None
+    assert w.nodes["done"].state == "terminal" and w.nodes["probe"].state == "unreached"
+
+
+def test_walk_stops_at_first_untested_node():
+    w = walk(initiative(), {"H-A": O.ruled_out})
+    assert w.path == ["nan-cause", "probe"]
+    assert w.next_node == "probe" and w.next_command == "investigate run H-C"
+    assert w.nodes["probe"].state == "pending"
+    assert walk(initiative(), {}).next_command == "investigate run H-A"
+
+
+def test_fixed_follows_confirmed_edge_and_leaf_stops():
+    w = walk(initiative(), {"H-A": O.fixed, "H-B": O.inconclusive})
+    assert w.path == ["nan-cause", "b0f"] and w.taken[0].outcome == "confirmed"
+    assert "no branch follows" in w.note and w.next_node is None
+
+
+def test_no_tree():
+    assert walk(Initiative(id="X", title="t", hypotheses=[]), {}) is None
+
+
+def test_text_rendering():
+    text = render_text(walk(initiative(), {"H-A": O.confirmed, "H-B": O.ruled_out}))
+    assert "✓ nan-cause  H-A [confirmed]" in text
+    assert "├─ confirmed → ✗ b0f  H-B [ruled_out]  Both probes clean?" in text
+    assert "└─ ruled_out → probe  (pruned)" in text
+    assert "path: nan-cause → b0f → done" in text
+    pending = render_text(walk(initiative(), {"H-A": O.ruled_out}))
+    assert "next: probe — investigate run H-C" in pending
+
+
+NODE = re.compile(r'^    n_\w+\["[^"]*"\]$')
+EDGE = re.compile(r"^    n_\w+ -->\|(confirmed|ruled_out|fixed|inconclusive)\| n_\w+$")
+CLASSDEF = re.compile(r"^    classDef \w+ [\w#:,.\- ]+$")
+CLASS = re.compile(r"^    class n_\w+(,n_\w+)* \w+$")
+LINKSTYLE = re.compile(r"^    linkStyle \d+(,\d+)* [\w#:,\-]+$")
+
+
+def test_mermaid_lines_are_valid():
+    text = render_mermaid(walk(initiative(), {"H-A": O.confirmed, "H-B": O.ruled_out}))
+    lines = text.splitlines()
+    assert lines[0] == "flowchart TD"
+    for line in lines[1:]:
+        assert any(p.match(line) for p in (NODE, EDGE, CLASSDEF, CLASS, LINKSTYLE)), line
+    assert '    n_nan_cause["nan-cause: Does the #quot;sync#quot; fix it?<br/>H-A: confirmed"]' in lines
+    assert "    n_nan_cause -->|confirmed| n_b0f" in lines
+    assert "    class n_nan_cause confirmed" in lines
+    assert "    class n_done terminal" in lines
+    # the taken edges are 0 (nan-cause→b0f) and 3 (b0f→done), in declaration order
+    assert lines[-1].startswith("    linkStyle 0,3 ")
+    classdefs = {l.split()[1] for l in lines if l.strip().startswith("classDef")}
+    used = {l.split()[-1] for l in lines if l.strip().startswith("class ")}
+    assert used <= classdefs
