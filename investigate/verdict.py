@@ -207,7 +207,7 @@ class Evaluator:
             need_n = math.ceil(over.fraction * n_all - 1e-9)
             value = True if hits >= need_n else (None if hits + len(failed) >= need_n else False)
             need = f"≥ {over.fraction:g}"
-        text = f"{label} {_cmp_text(op, target)} in {hits}/{len(ok)} runs{scope} (need {need}){failed_note}"
+        text = f"{label} {_cmp_text(op, target)} in {hits}/{n_all} runs{scope} (need {need}){failed_note}"
         return ConditionResult(value=value, evidence=text + _undecided(value, failed), **base)
 
     def _check_metric(self, rule: Rule, ok: list[RunRecord], path: tuple[Any, ...]) -> None:
@@ -223,7 +223,8 @@ class Evaluator:
         line = None
         if self.ws is not None:
             try:
-                where = str(self.ws.source_path(self.hyp.id))
+                source = self.ws.source_path(self.hyp.id)
+                where = self.ws.relative(source) if hasattr(self.ws, "relative") else str(source)
                 line = self.ws.line_of(self.hyp.id, *path)
             except Exception:  # a stand-in workspace without positions still gets a file name
                 pass

@@ -1,0 +1,194 @@
+"""Render an initiative's final summary from its narrative, its runs and the verdicts.
+
+The narrative (outcome, root cause, remaining issues) is the human's text from the initiative
+file; every number, status and date comes from run records, so re-rendering the same records gives
+the same bytes. Nothing here reads the clock, and every list is sorted or in file order.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from investigate.errors import InvestigateError
+from investigate.schema import Initiative, Outcome, RunRecord
+from investigate.tree import render_mermaid, render_text, walk
+from investigate.verdict import Verdict, _matches, evaluate_workspace, fmt, latest
+
+DEFAULT_TEMPLATE = "final_summary.md.j2"
+RESULT_LABELS = {
+    Outcome.confirmed: "CONFIRMED", Outcome.ruled_out: "RULED OUT", Outcome.fixed: "FIXED",
+    Outcome.inconclusive: "INCONCLUSIVE", Outcome.untested: "UNTESTED",
+}
+
+
+def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
+    """StrictUndefined so a misspelt variable fails loudly; no autoescape, the output is markdown."""
+    if template is None:
+        loader: jinja2.BaseLoader = jinja2.PackageLoader("investigate", "templates")
+        name = DEFAULT_TEMPLATE
+    else:
+        if not template.is_file():
+            raise InvestigateError(f"template {template} does not exist")
+        loader, name = jinja2.FileSystemLoader(str(template.parent)), template.name
+    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return env, name
+
+
+def aggregate(values: list[Any]) -> str:
+    """One table cell: ``0.417 ± 0.012`` for numbers over seeds, ``false in 3/3`` for flags."""
+    if not values:
+        return "—"
+    n = len(values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        finite = [float(v) for v in values if not math.isnan(float(v))]
+        if len(finite) < n:  # NaN is an observation worth showing, not averaging away
+            rest = f"; others {_mean_spread(finite)}" if finite else ""
+            return f"nan in {n - len(finite)}/{n}{rest}"
+        return _mean_spread(finite)
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[fmt(v)] = counts.get(fmt(v), 0) + 1
+    return ", ".join(f"{k} in {c}/{n}" for k, c in sorted(counts.items()))
+
+
+def _mean_spread(values: list[float]) -> str:
+    if len(values) == 1:
+        return fmt(values[0])
+    return f"{fmt(statistics.fmean(values))} ± {fmt(statistics.stdev(values))}"
+
+
+class _Linker:
+    """Paths relative to the output file's directory (or the workspace root without one)."""
+
+    def __init__(self, root: Path, out: Path | None) -> None:
+        self.root, self.base = root, (out.resolve().parent if out else root)
+
+    def __call__(self, path: str | Path) -> str:
+        full = Path(path) if Path(path).is_absolute() else self.root / path
+        return Path(os.path.relpath(full, self.base)).as_posix()
+
+
+def _describe(rec: RunRecord) -> str:
+    point = ", ".join(f"{k}={fmt(v)}" for k, v in sorted(rec.point.items()))
+    first = (rec.error or "").strip().splitlines()
+    why = f": {first[-1]}" if first else ""
+    return f"run {rec.run_id} ({rec.hypothesis}, {rec.arm}, {point or 'no matrix'}, seed {rec.seed}) ended {rec.status}{why}"
+
+
+def _verification(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict], link: _Linker,
+                  gaps: list[str]) -> dict[str, Any] | None:
+    spec = initiative.summary.verification if initiative.summary else None
+    if spec is None:
+        return None
+    verdict = verdicts.get(spec.hypothesis)
+    records = verdict.records if verdict else []
+    rows = []
+    for row_value in spec.rows:
+        runs = [r for r in records if (spec.arm is None or r.arm == spec.arm) and _matches(r, {spec.row: row_value})]
+        ok = [r for r in runs if r.status == "ok"]
+        cells = [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics] if ok else \
+            ["not measured"] * len(spec.metrics)
+        if not ok:
+            arm = f" arm {spec.arm}" if spec.arm else ""
+            gaps.append(f"Verification row {spec.row}={fmt(row_value)}: not measured "
+                        f"(no ok runs of {spec.hypothesis}{arm}).")
+        runs_sorted = sorted(runs, key=lambda r: (r.arm, r.seed, r.run_dir))
+        rows.append({
+            "value": fmt(row_value), "measured": bool(ok), "cells": cells, "n_runs": len(ok),
+            "links": [{"label": f"{r.arm}-seed{r.seed}", "path": link(r.run_dir)} for r in runs_sorted],
+        })
+    return {"hypothesis": spec.hypothesis, "arm": spec.arm, "row": spec.row, "metrics": spec.metrics, "rows": rows}
+
+
+def build_context(ws: Any, initiative_id: str, records: list[RunRecord] | None = None,
+                  out: Path | None = None) -> dict[str, Any]:
+    """Everything the template may use; see the module docstring for where each value comes from."""
+    initiative = ws.initiative(initiative_id)
+    verdicts = evaluate_workspace(ws, records)
+    link = _Linker(Path(ws.root), out)
+    narrative = initiative.summary
+    gaps: list[str] = []
+    warnings: list[str] = []
+
+    hypotheses = []
+    for hid in initiative.hypotheses:
+        hyp, verdict = ws.hypotheses.get(hid), verdicts.get(hid)
+        outcome = verdict.outcome if verdict else Outcome.untested
+        claimed = narrative.claims.get(hid) if narrative else None
+        warning = None
+        # A fixed cause is a confirmed cause, so a "confirmed" claim still stands.
+        if claimed is not None and claimed is not outcome and (claimed, outcome) != (Outcome.confirmed, Outcome.fixed):
+            warning = f"⚠ The narrative relies on {hid} being {claimed.value}; the runs say: {outcome.value}."
+            warnings.append(warning)
+        if outcome is Outcome.untested:
+            evidence = f"no decisive runs yet — `investigate run {hid}`"
+            gaps.append(f"{hid} is untested — run `investigate run {hid}`.")
+        else:
+            evidence = "; ".join(verdict.evidence) if verdict else ""
+            if outcome is Outcome.inconclusive:
+                gaps.append(f"{hid} is inconclusive: neither rule holds ({evidence}).")
+        for rec in sorted(verdict.failed if verdict else [], key=lambda r: r.run_id):
+            gaps.append(_describe(rec) + ".")
+        hypotheses.append({
+            "id": hid, "title": hyp.title if hyp else hid, "outcome": outcome.value,
+            "result": RESULT_LABELS[outcome], "evidence": evidence, "warning": warning,
+            "link": link(ws.source_path(hid)) if hyp else "",
+            "fix": hyp.fix.description if hyp and hyp.fix else None,
+            "fix_verified": verdict.fix_verified if verdict else None,
+        })
+
+    verification = _verification(ws, initiative, verdicts, link, gaps)
+    tree = None
+    walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
+    if walked is not None:
+        tree = {"path": " → ".join(walked.path), "text": render_text(walked).rstrip("\n"),
+                "mermaid": render_mermaid(walked).rstrip("\n"), "next_node": walked.next_node,
+                "next_command": walked.next_command, "note": walked.note}
+        if walked.next_node:
+            gaps.append(f"The decision tree stops at {walked.next_node}: `{walked.next_command}`.")
+
+    mine = latest(r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses)
+    date = max((r.started_at[:10] for r in mine), default="no runs recorded")
+    counts = {"total": len(mine), "ok": sum(r.status == "ok" for r in mine)}
+    counts["failed"] = counts["total"] - counts["ok"]
+    decided = sum(h["outcome"] not in ("untested", "inconclusive") for h in hypotheses)
+    status = (narrative.status if narrative and narrative.status else
+              f"{decided} of {len(hypotheses)} hypotheses decided")
+    return {
+        "initiative": {"id": initiative.id, "title": initiative.title},
+        "status": status,
+        "date": date,
+        "narrative": {k: getattr(narrative, k) if narrative else None
+                      for k in ("outcome", "root_cause", "fix", "remaining", "conclusion")},
+        "warnings": warnings,
+        "hypotheses": hypotheses,
+        "fixes": [h for h in hypotheses if h["fix"]],
+        "verification": verification,
+        "tree": tree,
+        "artifacts": [{"label": a.label, "path": link(a.path)} for a in (narrative.artifacts if narrative else [])],
+        "gaps": gaps,
+        "runs": counts,
+    }
+
+
+def _all(verdicts: dict[str, Verdict]) -> list[RunRecord]:
+    return [r for v in verdicts.values() for r in v.records]
+
+
+def render_summary(ws: Any, initiative_id: str, out: Path | None = None, template: Path | None = None,
+                   records: list[RunRecord] | None = None) -> str:
+    env, name = environment(template)
+    context = build_context(ws, initiative_id, records, out)
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.UndefinedError as exc:
+        raise InvestigateError(f"template {name}: {exc.message}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise InvestigateError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from None
