@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -82,3 +83,26 @@ def test_untested_initiative_without_runs(tmp_path):
     text = render_summary(ws, "DEMO-001")
     assert "**Completion Date:** no runs recorded" in text
     assert "next: `investigate run H-CONFIG`" in text
+
+
+def run_command(module, argv, ws, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    module.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    code = args.func(args, ws)
+    return code, capsys.readouterr().out
+
+
+def test_summary_command_stdout_and_file(ws, tmp_path, capsys):
+    from investigate.commands import summary
+
+    code, out = run_command(summary, ["summary", "DEMO-001"], ws, capsys)
+    assert code == 0 and out == GOLDEN.read_text(encoding="utf-8")
+    target = tmp_path / "out" / "summary.md"
+    code, _ = run_command(summary, ["summary", "DEMO-001", "-o", str(target)], ws, capsys)
+    text = target.read_text(encoding="utf-8")
+    run_dir = FIXTURE.resolve() / "reports/2026-01-20T102300Z/H-CONFIG/scenario=gs1_ideal/synced-seed0"
+    expected = Path(os.path.relpath(run_dir, target.parent.resolve())).as_posix()
+    assert code == 0 and f"[synced-seed0]({expected})" in text  # relative to the output file's folder

@@ -80,3 +80,27 @@ def test_mermaid_lines_are_valid():
     classdefs = {l.split()[1] for l in lines if l.strip().startswith("classDef")}
     used = {l.split()[-1] for l in lines if l.strip().startswith("class ")}
     assert used <= classdefs
+
+
+def test_tree_command_formats(capsys):
+    import argparse
+    import json
+    from pathlib import Path
+
+    from investigate.commands import tree as command
+    from investigate.workspace import load_workspace
+
+    ws = load_workspace(Path(__file__).parent / "fixtures" / "summary_ws")
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    outputs = {}
+    for fmt in ("text", "mermaid", "json"):
+        args = parser.parse_args(["tree", "DEMO-001", "--format", fmt])
+        assert args.func(args, ws) == 0
+        outputs[fmt] = capsys.readouterr().out
+    assert "path: nan-cause → probe → done" in outputs["text"]
+    assert outputs["mermaid"].startswith("flowchart TD\n")
+    data = json.loads(outputs["json"])
+    assert data[0]["path"] == ["nan-cause", "probe", "done"] and data[0]["nodes"]["grid"]["state"] == "unreached"
+    args = parser.parse_args(["tree"])
+    assert args.func(args, ws) == 0 and "DEMO-001" in capsys.readouterr().out
