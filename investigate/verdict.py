@@ -284,3 +284,26 @@ def evaluate_workspace(ws: Any, records: list[RunRecord] | None = None) -> dict[
     for rec in records:
         by_hyp.setdefault(rec.hypothesis, []).append(rec)
     return {hid: evaluate(h, by_hyp.get(hid, []), ws) for hid, h in sorted(ws.hypotheses.items())}
+
+
+BISECT_GOOD, BISECT_BAD, BISECT_SKIP = 0, 1, 125
+
+
+def bisect_exit(verdict: Verdict) -> int:
+    """The exit code ``git bisect run`` reads: 0 good, 1 bad, 125 cannot tell (skip this commit).
+
+    "Good" is the state the hypothesis says a healthy tree is in. With a ``fix.verified_by`` rule
+    that is the rule holding (the fix works at this commit); without one, it is the cause being
+    ruled out (the failure is absent), and a confirmed cause is bad. A commit whose runs failed,
+    or whose verdict is untested or inconclusive, cannot be judged either way, so it is skipped.
+    """
+    if verdict.failed:
+        return BISECT_SKIP
+    if "fix" in verdict.rules:
+        value = verdict.rules["fix"].value
+        return BISECT_SKIP if value is None else (BISECT_GOOD if value else BISECT_BAD)
+    if verdict.outcome is Outcome.ruled_out:
+        return BISECT_GOOD
+    if verdict.outcome in (Outcome.confirmed, Outcome.fixed):
+        return BISECT_BAD
+    return BISECT_SKIP

@@ -162,3 +162,19 @@ def test_latest_keeps_newest_and_cached_runs_count():
 def test_evaluate_workspace():
     ws = SimpleNamespace(hypotheses={"H-X": hypothesis()})
     assert evaluate_workspace(ws, []) ["H-X"].outcome is Outcome.untested
+
+
+def test_bisect_exit_codes():
+    from investigate.verdict import bisect_exit
+
+    good = [rec(arm="synced", has_nan=False, r=0.9), rec(arm="stale", has_nan=True, r=0.0)]
+    bad = [rec(arm="synced", has_nan=False, r=0.1), rec(arm="stale", has_nan=True, r=0.0)]
+    assert bisect_exit(evaluate(hypothesis(), good)) == 0
+    assert bisect_exit(evaluate(hypothesis(), bad)) == 1
+    assert bisect_exit(evaluate(hypothesis(), [])) == 125
+    assert bisect_exit(evaluate(hypothesis(), good + [rec(arm="synced", seed=3, status="error")])) == 125
+    # without a fix: the cause ruled out is good, confirmed is bad
+    assert bisect_exit(evaluate(hypothesis(fix=False), bad)) == 1
+    ruled = [rec(arm="synced", has_nan=True), rec(arm="stale", has_nan=True)]
+    assert bisect_exit(evaluate(hypothesis(fix=False), ruled)) == 0
+    assert bisect_exit(evaluate(hypothesis(fix=False), [rec(arm="synced", has_nan=False)])) == 125
