@@ -149,6 +149,7 @@ def render_text(walk_: TreeWalk) -> str:
     """The path expanded as a tree; pruned branches shown, not expanded."""
     lines = [f"{walk_.initiative} — {walk_.title}"]
     taken = {(e.source, e.outcome) for e in walk_.taken}
+    pruned = {(e.source, e.outcome) for e in walk_.pruned}
 
     def node_line(state: NodeState) -> str:
         if state.state == "terminal":
@@ -166,7 +167,7 @@ def render_text(walk_: TreeWalk) -> str:
                 lines.append(f"{prefix}{branch}{outcome} → {node_line(walk_.nodes[target])}")
                 render(target, prefix + child, seen | {target})
             else:
-                status = "taken" if (nid, outcome) in taken else ("pruned" if state.on_path else "not reached")
+                status = "taken" if (nid, outcome) in taken else ("pruned" if (nid, outcome) in pruned else "not reached")
                 lines.append(f"{prefix}{branch}{outcome} → {target}  ({status})")
 
     if walk_.start in walk_.nodes:

@@ -56,6 +56,8 @@ def test_text_rendering():
     assert "path: nan-cause → b0f → done" in text
     pending = render_text(walk(initiative(), {"H-A": O.ruled_out}))
     assert "next: probe — investigate run H-C" in pending
+    untested = render_text(walk(initiative(), {}))
+    assert "├─ confirmed → b0f  (not reached)" in untested and "pruned" not in untested
 
 
 NODE = re.compile(r'^    n_\w+\["[^"]*"\]$')
