@@ -192,3 +192,16 @@ def render_summary(ws: Any, initiative_id: str, out: Path | None = None, templat
         raise InvestigateError(f"template {name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise InvestigateError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from None
+
+
+def verdict_lines(verdict: Verdict) -> list[str]:
+    """The verdict as ``show`` prints it: outcome, then each rule with the values that decided it."""
+    marks = {True: "holds", False: "fails", None: "untested"}
+    lines = [f"verdict: {verdict.outcome.value}" + (f" (by the {verdict.decided_by} rule)" if verdict.decided_by else "")]
+    for name, rule in verdict.rules.items():
+        lines.append(f"  {name}: {marks[rule.value]}")
+        lines.extend(f"    - {c.evidence}" for c in rule.conditions)
+    for rec in verdict.failed:
+        lines.append(f"  ! {_describe(rec)}")
+    lines.append(f"  rests on {len(verdict.run_ids)} run(s)")
+    return lines

@@ -106,3 +106,14 @@ def test_summary_command_stdout_and_file(ws, tmp_path, capsys):
     run_dir = FIXTURE.resolve() / "reports/2026-01-20T102300Z/H-CONFIG/scenario=gs1_ideal/synced-seed0"
     expected = Path(os.path.relpath(run_dir, target.parent.resolve())).as_posix()
     assert code == 0 and f"[synced-seed0]({expected})" in text  # relative to the output file's folder
+
+
+def test_verdict_lines(ws):
+    from investigate.report import verdict_lines
+    from investigate.verdict import evaluate_workspace
+
+    lines = verdict_lines(evaluate_workspace(ws)["H-PROBE"])
+    assert lines[0] == "verdict: ruled_out (by the ruled_out rule)"
+    assert "  confirmed: untested" in lines and "  ruled_out: holds" in lines
+    assert any(l.startswith("  ! run 20260120-probe-03") for l in lines)
+    assert lines[-1] == "  rests on 3 run(s)"
