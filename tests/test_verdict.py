@@ -178,3 +178,22 @@ def test_bisect_exit_codes():
     ruled = [rec(arm="synced", has_nan=True), rec(arm="stale", has_nan=True)]
     assert bisect_exit(evaluate(hypothesis(fix=False), ruled)) == 0
     assert bisect_exit(evaluate(hypothesis(fix=False), [rec(arm="synced", has_nan=False)])) == 125
+
+
+def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from investigate.workspace import load_workspace
+
+    fixture = Path(__file__).parent / "fixtures" / "summary_ws"
+    shutil.copytree(fixture, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
+    path = tmp_path / "ws" / "hypotheses" / "H-PROBE.yaml"
+    text = path.read_text().replace("confirmed: {arm: ideal, metric: has_nan", "confirmed: {arm: ideal, metric: has_nans")
+    path.write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "has_nans" in l)
+    ws = load_workspace(tmp_path / "ws")
+    with pytest.raises(InvestigateError) as err:
+        evaluate_workspace(ws)
+    assert str(err.value).startswith(f"hypotheses/H-PROBE.yaml:{line}: verdict.confirmed: metric 'has_nans'")
+    assert "did you mean has_nan" in str(err.value)
