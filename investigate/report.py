@@ -38,6 +38,8 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
         loader, name = jinja2.FileSystemLoader(str(template.parent)), template.name
     env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    # Table cells hold free text (titles, evidence); a bare '|' or newline would split the row.
+    env.filters["cell"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
     return env, name
 
 
