@@ -1,0 +1,81 @@
+"""``investigate run``: expand experiments into runs, execute them (or reuse cached ones), record all."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from investigate.errors import InvestigateError, RunsFailedError
+from investigate.plan import Filters, PlannedRun, expand, parse_where
+from investigate.workspace import Workspace
+
+EXIT_INTERRUPTED = 130
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run hypotheses' isolation experiments",
+        description="Run every (matrix point x arm x seed) of the given hypotheses, each in its own "
+        "subprocess, and store a run.json per run under reports/<UTC stamp>/. A run whose cache key "
+        "(entry point, params, seed, source fingerprint, package versions) matches an earlier ok run "
+        "is reused instead of executed. Exit 4 if any run errored or timed out; 130 on Ctrl-C.",
+    )
+    parser.add_argument("ids", nargs="*", metavar="ID", help="hypothesis ids to run")
+    parser.add_argument("--initiative", action="append", default=[], metavar="X", help="run every hypothesis of initiative X")
+    parser.add_argument("--scenario", action="append", default=[], metavar="S", help="only matrix points with scenario=S (repeatable)")
+    parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE", help="only matrix points with KEY=VALUE (repeatable; same key = any of)")
+    parser.add_argument("--seeds", metavar="0,1", help="comma-separated seeds, instead of the experiment's")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs in parallel (default 1)")
+    parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
+    parser.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
+    parser.add_argument("--profile", metavar="P", help="set params.profile=P in every run (e.g. quick)")
+    parser.set_defaults(func=run)
+
+
+def plan(args: argparse.Namespace, ws: Workspace) -> list[PlannedRun]:
+    ids: list[str] = list(args.ids)
+    for ini_id in args.initiative:
+        ids += [h for h in ws.initiative(ini_id).hypotheses if ws.hypothesis(h).experiment is not None]
+    if not ids:
+        raise InvestigateError("nothing to run: name hypothesis ids or --initiative X")
+    ids = list(dict.fromkeys(ids))
+    filters = Filters(where=parse_where(args.where), seeds=_seeds(args.seeds), profile=args.profile)
+    if args.scenario:
+        filters.where.setdefault("scenario", []).extend(args.scenario)
+    runs: list[PlannedRun] = []
+    for hyp_id in ids:
+        runs += expand(ws, ws.hypothesis(hyp_id), filters)
+    if not runs:
+        raise InvestigateError("the filters leave no runs to execute")
+    return runs
+
+
+def _seeds(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise InvestigateError(f"--seeds expects comma-separated integers, got {text!r}") from None
+
+
+def run(args: argparse.Namespace, ws: Workspace) -> int:
+    runs = plan(args, ws)
+    if args.dry_run:
+        for index, planned in enumerate(runs, 1):
+            print(f"[{index}/{len(runs)}] {planned.label}  key={planned.cache_key[:12]}")
+        return 0
+    from investigate.runner import Runner
+
+    summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force).run_all(runs)
+    where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
+    if summary.interrupted:
+        print(f"interrupted: {len(summary.records)} of {len(runs)} runs recorded in {where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    failed = summary.failed
+    print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
+    if failed:
+        raise RunsFailedError(f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5]))
+    return 0

@@ -1,0 +1,63 @@
+"""``investigate show ID``: one hypothesis or initiative in full, with its runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from investigate.commands._common import counts_text, outcome_text, status_counts, verdict_of
+from investigate.errors import UnknownIdError
+from investigate.store import latest_records, point_slug, read_records
+from investigate.workspace import Workspace
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "show",
+        help="show a hypothesis (or initiative) and its runs",
+        description="Print a hypothesis' statement, prediction, experiment plan, verdict and latest runs; "
+        "for an initiative id, its hypotheses.",
+    )
+    parser.add_argument("id", help="hypothesis id (H-...) or initiative id")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ws: Workspace) -> int:
+    if args.id in ws.initiatives:
+        return _show_initiative(ws, args.id)
+    if args.id not in ws.hypotheses:
+        raise UnknownIdError("hypothesis", args.id, sorted(ws.hypotheses) + sorted(ws.initiatives))
+    hyp = ws.hypothesis(args.id)
+    records = latest_records(read_records(ws, hyp.id))
+    print(f"{hyp.id}: {hyp.title}")
+    print(f"  file:       {ws.relative(ws.source_path(hyp.id))}")
+    if hyp.initiative:
+        print(f"  initiative: {hyp.initiative}")
+    print(f"  statement:  {hyp.statement.strip()}")
+    print(f"  prediction: {hyp.prediction.strip()}")
+    exp = hyp.experiment
+    if exp is not None:
+        n_points = 1
+        for values in exp.matrix.values():
+            n_points *= len(values)
+        print(f"  experiment: {exp.run or exp.command}")
+        print(f"    params {json.dumps(exp.params)}; matrix {json.dumps(exp.matrix)}")
+        print(f"    arms {', '.join(exp.arm_names)}; seeds {exp.seeds}; timeout {exp.timeout_s:g}s")
+        print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
+    print(f"  verdict:    {outcome_text(verdict_of(hyp, records))}")
+    print(f"  runs:       {counts_text(status_counts(records))}")
+    for record in records:
+        metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())
+        cached = " (cached)" if record.reused_from else ""
+        print(f"    {point_slug(record.point)} {record.arm} seed{record.seed} {record.status}{cached} {metrics}  [{record.run_dir}]")
+    return 0
+
+
+def _show_initiative(ws: Workspace, ini_id: str) -> int:
+    ini = ws.initiative(ini_id)
+    print(f"{ini.id}: {ini.title}")
+    print(f"  file: {ws.relative(ws.source_path(ini.id))}")
+    for hyp_id in ini.hypotheses:
+        print(f"  - {hyp_id}: {ws.hypothesis(hyp_id).title}")
+    return 0

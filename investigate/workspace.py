@@ -1,0 +1,182 @@
+"""Find the workspace, load and cross-check every hypothesis and initiative file.
+
+A workspace is the directory holding ``pyproject.toml`` with ``[tool.investigate]`` (or simply a
+``hypotheses/`` directory). Errors name the file relative to the root, the line and the key path.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from investigate.errors import InvestigateError, UnknownIdError, ValidationError
+from investigate.schema import Hypothesis, Initiative
+from investigate.yamlio import KeyPath, line_map, load_yaml, nearest_line, to_validation_error
+
+DEFAULT_PATHS = {"hypotheses": "hypotheses", "plans": "plans", "reports": "reports"}
+
+
+class WorkspaceErrors(InvestigateError):
+    """Every problem found by ``validate``, one per line."""
+
+    def __init__(self, errors: list[InvestigateError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class Workspace:
+    root: Path
+    hypotheses_dir: Path
+    plans_dir: Path
+    reports_dir: Path
+    hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
+    initiatives: dict[str, Initiative] = field(default_factory=dict)
+    _sources: dict[str, Path] = field(default_factory=dict, repr=False)
+    _lines: dict[Path, dict[KeyPath, int]] = field(default_factory=dict, repr=False)
+
+    def hypothesis(self, id: str) -> Hypothesis:  # noqa: A002 - the documented API name
+        if id not in self.hypotheses:
+            raise UnknownIdError("hypothesis", id, sorted(self.hypotheses))
+        return self.hypotheses[id]
+
+    def initiative(self, id: str) -> Initiative:  # noqa: A002
+        if id not in self.initiatives:
+            raise UnknownIdError("initiative", id, sorted(self.initiatives))
+        return self.initiatives[id]
+
+    def source_path(self, id: str) -> Path:  # noqa: A002
+        """The file a hypothesis or initiative was loaded from."""
+        if id not in self._sources:
+            raise UnknownIdError("hypothesis or initiative", id, sorted(self._sources))
+        return self._sources[id]
+
+    def line_of(self, id: str, *key_path: Any) -> int | None:  # noqa: A002
+        """1-based line of ``key_path`` in the file of ``id`` (nearest existing parent if absent)."""
+        path = self.source_path(id)
+        if path not in self._lines:
+            self._lines[path] = line_map(path)
+        return nearest_line(self._lines[path], tuple(key_path))
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Walk up from ``start`` (default: cwd) to the first directory that is a workspace."""
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if _investigate_table(candidate) is not None or (candidate / "hypotheses").is_dir():
+            return candidate
+    raise InvestigateError(
+        f"no workspace found from {here}: expected a pyproject.toml with [tool.investigate] "
+        "or a hypotheses/ directory (or pass --workspace DIR)"
+    )
+
+
+def _investigate_table(directory: Path) -> dict[str, Any] | None:
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvestigateError(f"{pyproject.name}: {exc}") from None
+    table = data.get("tool", {}).get("investigate")
+    return table if isinstance(table, dict) else None
+
+
+def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Workspace:
+    """Load and check the workspace. Raises the first error, or all of them with ``all_errors``."""
+    root = find_root(start)
+    table = _investigate_table(root) or {}
+    dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
+    ws = Workspace(root, dirs["hypotheses"], dirs["plans"], dirs["reports"])
+    errors: list[InvestigateError] = []
+
+    def attempt(fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except InvestigateError as exc:
+            if not all_errors:
+                raise
+            errors.append(exc)
+
+    for path in _hypothesis_files(ws.hypotheses_dir):
+        attempt(_load_hypothesis, ws, path)
+    for path in _initiative_files(ws.plans_dir):
+        attempt(_load_initiative, ws, path)
+    from investigate.checks import cross_checks  # after loading: the checks need every file
+
+    for check in cross_checks(ws):
+        attempt(check)
+    if errors:
+        raise WorkspaceErrors(errors)
+    return ws
+
+
+def _inside(root: Path, relative: str, key: str) -> Path:
+    path = (root / relative).resolve()
+    if path != root and root not in path.parents:
+        raise InvestigateError(f"pyproject.toml: tool.investigate.{key}: {relative!r} is outside the workspace")
+    return path
+
+
+def _hypothesis_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    with os.scandir(directory) as entries:
+        names = sorted(e.name for e in entries if e.name.endswith((".yaml", ".yml")) and e.is_file())
+    return [directory / name for name in names]
+
+
+def _initiative_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*/initiative.yaml") if p.is_file())
+
+
+def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path) -> Any:
+    shown = ws.relative(path)
+    data = load_yaml(path, shown)
+    if not isinstance(data, dict):
+        raise ValidationError(shown, 1, "", f"expected a mapping of keys, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise to_validation_error(exc, model, data, path, shown) from None
+
+
+def _load_hypothesis(ws: Workspace, path: Path) -> None:
+    hyp: Hypothesis = _validate(ws, Hypothesis, path)
+    expected = path.name.rsplit(".", 1)[0]
+    if hyp.id != expected:
+        raise _error(ws, path, ("id",), f"id {hyp.id!r} must equal the file name {expected!r}")
+    if hyp.id in ws._sources:
+        raise _error(ws, path, ("id",), f"duplicate id {hyp.id!r} (also in {ws.relative(ws._sources[hyp.id])})")
+    ws.hypotheses[hyp.id] = hyp
+    ws._sources[hyp.id] = path
+
+
+def _load_initiative(ws: Workspace, path: Path) -> None:
+    ini: Initiative = _validate(ws, Initiative, path)
+    if ini.id != path.parent.name:
+        raise _error(ws, path, ("id",), f"id {ini.id!r} must equal its plan directory name {path.parent.name!r}")
+    if ini.id in ws._sources:
+        raise _error(ws, path, ("id",), f"id {ini.id!r} is already used by {ws.relative(ws._sources[ini.id])}")
+    ws.initiatives[ini.id] = ini
+    ws._sources[ini.id] = path
+
+
+def _error(ws: Workspace, path: Path, key_path: KeyPath, reason: str) -> ValidationError:
+    from investigate.yamlio import dotted
+
+    return ValidationError(ws.relative(path), nearest_line(line_map(path), key_path), dotted(key_path), reason)
