@@ -26,8 +26,8 @@ def counts_text(counts: dict[str, int]) -> str:
     return " ".join(f"{s}={n}" for s, n in counts.items() if n) or "no runs"
 
 
-def verdict_of(hyp: Hypothesis, records: list[RunRecord]) -> Any | None:
-    """The verdict from ``investigate.verdict.evaluate(hypothesis, records)`` once that module exists.
+def verdict_of(hyp: Hypothesis, records: list[RunRecord], ws: Any = None) -> Any | None:
+    """The verdict from ``investigate.verdict.evaluate(hypothesis, records, ws)`` once that module exists.
 
     Only a missing module (or function) means "no verdicts yet"; errors inside it propagate.
     """
@@ -40,7 +40,7 @@ def verdict_of(hyp: Hypothesis, records: list[RunRecord]) -> Any | None:
             raise
         return None
     evaluate = getattr(verdict, "evaluate", None)
-    return evaluate(hyp, records) if evaluate else None
+    return evaluate(hyp, records, ws=ws) if evaluate else None
 
 
 def outcome_text(verdict: Any | None) -> str:

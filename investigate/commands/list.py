@@ -31,7 +31,7 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
             "id": hyp_id,
             "title": hyp.title,
             "initiative": hyp.initiative,
-            "verdict": outcome_text(verdict_of(hyp, records)),
+            "verdict": outcome_text(verdict_of(hyp, records, ws)),
             "runs": status_counts(records),
         })  # fmt: skip
     return out

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"    params {json.dumps(exp.params)}; matrix {json.dumps(exp.matrix)}")
         print(f"    arms {', '.join(exp.arm_names)}; seeds {exp.seeds}; timeout {exp.timeout_s:g}s")
         print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
-    print(f"  verdict:    {outcome_text(verdict_of(hyp, records))}")
+    print(f"  verdict:    {outcome_text(verdict_of(hyp, records, ws))}")
     print(f"  runs:       {counts_text(status_counts(records))}")
     for record in records:
         metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())

@@ -35,7 +35,7 @@ def collect(ws: Workspace) -> dict[str, Any]:
         for hyp_id in ids:
             records = grouped.get(hyp_id, [])
             out[group][hyp_id] = {
-                "verdict": outcome_text(verdict_of(ws.hypotheses[hyp_id], records)),
+                "verdict": outcome_text(verdict_of(ws.hypotheses[hyp_id], records, ws)),
                 "runs": status_counts(records),
             }
     return out
