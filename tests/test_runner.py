@@ -1,0 +1,128 @@
+"""End to end through ``main(argv)``: divergence as observation, crashes, timeouts, commands, cache."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from investigate.cli import main
+from investigate.store import read_records
+from investigate.workspace import load_workspace
+from tests.conftest import EXPERIMENTS, hypothesis
+
+CMD_SCRIPT = '''
+import json, sys
+out, seed, r = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+print("running", seed, r)
+json.dump({"seed": seed, "r": r, "big": r > 1}, open(out + "/metrics.json", "w"))
+'''
+
+
+def files() -> dict[str, str]:
+    return {
+        "exps/__init__.py": "",
+        "exps/core.py": EXPERIMENTS,
+        "cmd.py": CMD_SCRIPT,
+        "hypotheses/H-GROW.yaml": hypothesis("H-GROW", "run: exps.core:grow\nmatrix: {r: [0.5, 2.0]}\nseeds: [0, 1]\n"),
+        "hypotheses/H-GROW-TWIN.yaml": hypothesis("H-GROW-TWIN", "run: exps.core:grow\nmatrix: {r: [2.0]}\nseeds: [0]\n"),
+        "hypotheses/H-BOOM.yaml": hypothesis("H-BOOM", "run: exps.core:boom\nparams: {what: config}\narms: {a: {}, b: {what: other}}\n"),
+        "hypotheses/H-NAP.yaml": hypothesis("H-NAP", "run: exps.core:nap\ntimeout_s: 1\n"),
+        "hypotheses/H-CMD.yaml": hypothesis("H-CMD", 'command: "python cmd.py {run_dir} {seed} {r}"\nmatrix: {r: [0.5, 3]}\n'),
+        "hypotheses/H-BADCMD.yaml": hypothesis("H-BADCMD", 'command: "python cmd.py {run_dir} {sede}"\n'),
+    }
+
+
+@pytest.fixture
+def ws_root(make_ws) -> Path:
+    return make_ws(files())
+
+
+def records(root: Path, hyp: str | None = None):
+    return read_records(load_workspace(root), hyp)
+
+
+def test_divergence_is_an_observation_not_a_crash(ws_root: Path) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-GROW"]) == 0
+    recs = {(r.point["r"], r.seed): r for r in records(ws_root, "H-GROW")}
+    assert len(recs) == 4 and all(r.status == "ok" for r in recs.values())
+    assert recs[(2.0, 0)].metrics["has_nan"] is True and math.isnan(recs[(2.0, 0)].metrics["x"])
+    assert recs[(0.5, 1)].metrics == {"x": 0.0, "has_nan": False, "seed": 1}
+    raw = (ws_root / recs[(2.0, 0)].run_dir / "run.json").read_text()
+    assert '"x": NaN' in raw  # the documented encoding: Python's NaN token
+    assert recs[(2.0, 0)].run_dir.startswith("reports/") and recs[(2.0, 0)].run_dir.endswith("H-GROW/r=2.0/default-seed0")
+    prov = recs[(2.0, 0)].provenance
+    assert {"git_commit", "git_dirty", "git_diff_sha256", "versions", "hostname", "command"} <= set(prov)
+    assert prov["versions"]["numpy"] and prov["command"][:2] == ["investigate", "--workspace"]
+
+
+def test_errors_are_recorded_and_others_go_on(ws_root: Path, capsys) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-BOOM", "H-CMD"]) == 4
+    boom = records(ws_root, "H-BOOM")
+    assert [r.status for r in boom] == ["error", "error"]
+    assert all("ValueError: boom" in r.error for r in boom)
+    assert "boom: other" in (ws_root / [r for r in boom if r.arm == "b"][0].run_dir / "log.txt").read_text()
+    assert [r.status for r in records(ws_root, "H-CMD")] == ["ok", "ok"]
+    err = capsys.readouterr().err
+    assert "error: 2 of 4 runs failed" in err and "H-BOOM all a seed0 error" in err
+
+
+def test_timeout_kills_the_run(ws_root: Path) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-NAP"]) == 4
+    (rec,) = records(ws_root, "H-NAP")
+    assert rec.status == "timeout" and rec.error == "timed out after 1s"
+    assert rec.duration_s < 5
+
+
+def test_command_experiment_reads_metrics_json(ws_root: Path) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-CMD", "--where", "r=3"]) == 0
+    (rec,) = records(ws_root, "H-CMD")
+    assert rec.metrics == {"seed": 0, "r": 3.0, "big": True}
+    assert "metrics.json" in rec.artifacts
+    assert "running 0 3" in (ws_root / rec.run_dir / "log.txt").read_text()
+
+
+def test_unknown_placeholder_is_a_user_error(ws_root: Path, capsys) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-BADCMD"]) == 1
+    assert "unknown placeholder {sede} in command" in capsys.readouterr().err
+    assert not (ws_root / "reports").exists()
+
+
+def test_cache_hits_share_runs_across_hypotheses(ws_root: Path, capsys) -> None:
+    root = ["--workspace", str(ws_root)]
+    assert main([*root, "run", "H-GROW", "--seeds", "0"]) == 0
+    capsys.readouterr()
+    assert main([*root, "run", "H-GROW", "H-GROW-TWIN", "--seeds", "0"]) == 0
+    err = capsys.readouterr().err
+    assert err.count(" cached") == 3
+    latest = records(ws_root)[-3:]
+    assert all(r.reused_from for r in latest)
+    twin = [r for r in latest if r.hypothesis == "H-GROW-TWIN"][0]
+    original = [r for r in records(ws_root, "H-GROW") if r.reused_from is None and r.point == {"r": 2.0}][0]
+    assert twin.reused_from == original.run_dir and math.isnan(twin.metrics["x"])
+    assert main([*root, "run", "H-GROW-TWIN", "--force"]) == 0
+    assert records(ws_root, "H-GROW-TWIN")[-1].reused_from is None
+
+
+def test_failed_runs_are_never_reused(ws_root: Path) -> None:
+    root = ["--workspace", str(ws_root)]
+    assert main([*root, "run", "H-BOOM", "--where", "nothing=1"]) == 1  # not a matrix key
+    assert main([*root, "run", "H-BOOM"]) == 4
+    assert main([*root, "run", "H-BOOM"]) == 4
+    assert [r.reused_from for r in records(ws_root, "H-BOOM")] == [None] * 4
+
+
+def test_dry_run_filters_and_profile(ws_root: Path, capsys) -> None:
+    root = ["--workspace", str(ws_root)]
+    assert main([*root, "run", "H-GROW", "--dry-run", "--where", "r=2.0", "--seeds", "5", "--profile", "quick"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith("[1/1] H-GROW r=2.0 default seed5")
+    assert not (ws_root / "reports").exists()
+
+
+def test_jobs_run_concurrently_and_record_everything(ws_root: Path) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-GROW", "H-CMD", "--jobs", "3"]) == 0
+    assert len(records(ws_root)) == 6
+    assert json.loads(json.dumps([r.run_id for r in records(ws_root)]))  # ids are plain strings
