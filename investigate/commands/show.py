@@ -45,7 +45,16 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"    params {json.dumps(exp.params)}; matrix {json.dumps(exp.matrix)}")
         print(f"    arms {', '.join(exp.arm_names)}; seeds {exp.seeds}; timeout {exp.timeout_s:g}s")
         print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
-    print(f"  verdict:    {outcome_text(verdict_of(hyp, records, ws))}")
+    verdict = verdict_of(hyp, records, ws)
+    if verdict is None:
+        print(f"  verdict:    {outcome_text(verdict)}")
+    else:
+        from investigate.report import verdict_lines
+
+        lines = verdict_lines(verdict)  # the outcome, then the measured values that decided it
+        print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
+        for line in lines[1:]:
+            print(f"  {line}")
     print(f"  runs:       {counts_text(status_counts(records))}")
     for record in records:
         metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())
