@@ -31,6 +31,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
     parser.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
     parser.add_argument("--profile", metavar="P", help="set params.profile=P in every run (e.g. quick)")
+    parser.add_argument("--bisect", action="store_true",
+                        help="for git bisect run: exit 0 good (fix verified, or cause ruled out), 1 bad, 125 untestable")
     parser.set_defaults(func=run)
 
 
@@ -63,6 +65,8 @@ def _seeds(text: str | None) -> list[int] | None:
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     runs = plan(args, ws)
+    if args.bisect and len({p.hypothesis for p in runs}) != 1:
+        raise InvestigateError("--bisect judges one hypothesis; name exactly one")
     if args.dry_run:
         for index, planned in enumerate(runs, 1):
             print(f"[{index}/{len(runs)}] {planned.label}  key={planned.cache_key[:12]}")
@@ -75,7 +79,21 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"interrupted: {len(summary.records)} of {len(runs)} runs recorded in {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     failed = summary.failed
+    if args.bisect:
+        return _bisect(ws, runs)
     print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
     if failed:
         raise RunsFailedError(f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5]))
     return 0
+
+
+def _bisect(ws: Workspace, runs: list[PlannedRun]) -> int:
+    """Judge this commit by the verdict of the one hypothesis just run (see verdict.bisect_exit)."""
+    from investigate.store import latest_records, read_records
+    from investigate.verdict import bisect_exit, evaluate
+
+    hyp_ids = sorted({p.hypothesis for p in runs})
+    verdict = evaluate(ws.hypothesis(hyp_ids[0]), latest_records(read_records(ws, hyp_ids[0])), ws)
+    code = bisect_exit(verdict)
+    print(f"bisect: {hyp_ids[0]} {verdict.outcome.value} -> {({0: 'good', 1: 'bad'}).get(code, 'skip')}", file=sys.stderr)
+    return code
