@@ -117,3 +117,36 @@ def test_verdict_lines(ws):
     assert "  confirmed: untested" in lines and "  ruled_out: holds" in lines
     assert any(l.startswith("  ! run 20260120-probe-03") for l in lines)
     assert lines[-1] == "  rests on 3 run(s)"
+
+
+def test_end_to_end_on_the_numpy_workspace(numpy_ws, capsys):
+    """run → verdicts as the physics says (lr·L > 2 diverges) → tree → summary → bisect."""
+    import json
+
+    from investigate.cli import main
+
+    ws_args = ["--workspace", str(numpy_ws)]
+    assert main([*ws_args, "run", "--initiative", "TOY-GD-001", "--jobs", "2"]) == 0
+    capsys.readouterr()
+    assert main([*ws_args, "list", "--json"]) == 0
+    verdicts = {row["id"]: row["verdict"] for row in json.loads(capsys.readouterr().out)}
+    assert verdicts == {"H-STEP-SIZE": "fixed", "H-INIT-SCALE": "ruled_out"}
+
+    assert main([*ws_args, "show", "H-STEP-SIZE"]) == 0
+    shown = capsys.readouterr().out
+    assert "verdict:    fixed (by the confirmed rule)" in shown
+    assert "clipped.has_nan = false in 6/6 runs (need all)" in shown
+
+    assert main([*ws_args, "tree", "TOY-GD-001"]) == 0
+    assert "path: step-size → done" in capsys.readouterr().out
+
+    out = numpy_ws / "summaries" / "TOY-GD-001.md"
+    assert main([*ws_args, "summary", "TOY-GD-001", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "| [H-STEP-SIZE](../hypotheses/H-STEP-SIZE.yaml) | Divergence is caused by a step size above 2/L | **FIXED** |" in text
+    assert "⚠" not in text  # the narrative's claims match the runs
+    assert "step-size → done" in text and "```mermaid\nflowchart TD\n" in text
+
+    # the runs are cached now, so bisect only re-judges them: the fix holds → good
+    assert main([*ws_args, "run", "H-STEP-SIZE", "--bisect"]) == 0
+    assert main([*ws_args, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 1
