@@ -1,0 +1,249 @@
+"""Experiment entry points named by hypothesis files: `fn(params: dict, ctx) -> dict`.
+
+`ctx` is duck-typed: run_dir, seed, artifact(name), save_json(name, obj), save_npy(name, arr),
+log(msg). Each call is meant to run in its own process (params.cfg is process-global state).
+Observations that ARE the phenomena under study are caught narrowly and returned as metrics:
+a failure while building/training the model (stale-config shape errors) and a grouping failure.
+Everything else propagates.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import grouping, infer, metrics, params, pipelines, sim
+from .config import InferenceConfig, ModelConfig, TrainingConfig, update_legacy_dict
+
+
+def _configs(opts: dict, n_images: int):
+    probe = pipelines.probe_settings(opts)
+    model = ModelConfig(N=opts["N"], gridsize=opts["gridsize"], probe_kind=opts["probe"],
+                        amp_activation=opts["amp_activation"],
+                        scale_trainable=bool(opts["scale_trainable"]), filters=opts["filters"], **probe)
+    tcfg = TrainingConfig(model=model, n_images=n_images, n_groups=opts["n_groups"], K=opts["K"],
+                          nphotons=float(opts["nphotons"]), offset=opts["offset"],
+                          max_position_jitter=opts["max_position_jitter"],
+                          batch_size=opts["batch_size"], nepochs=opts["epochs"],
+                          learning_rate=opts["learning_rate"], nll_weight=opts["nll_weight"],
+                          mae_weight=opts["mae_weight"],
+                          intensity_scale_mode=opts["intensity_scale_mode"])
+    icfg = InferenceConfig(model=model, M=opts["M"], offset=opts["offset"],
+                           max_position_jitter=opts["max_position_jitter"],
+                           overlap_norm=opts["overlap_norm"])
+    return tcfg, icfg
+
+
+def _set_tf_seed(seed: int) -> None:
+    import tensorflow as tf
+    import keras
+
+    # few threads: these runs share small machines, and fewer threads are also more repeatable
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialised in this process
+    keras.utils.set_random_seed(seed)
+
+
+def _canvas(opts, icfg, positions, sync: bool) -> dict:
+    """Canvas bookkeeping before inference; the jitter fix edits the dataclass, which reaches
+    params.cfg only through the bridge."""
+    N, g = opts["N"], opts["gridsize"]
+    required = infer.required_canvas(positions, N)
+    if opts["canvas_padding"] == "jitter":
+        icfg.max_position_jitter = infer.jitter_for(required, N, g, icfg.offset, icfg.max_position_jitter)
+    elif opts["canvas_padding"] != "legacy":
+        raise ValueError(f"unknown canvas_padding {opts['canvas_padding']!r} (legacy | jitter)")
+    if sync:
+        update_legacy_dict(params.cfg, icfg)
+    padded = infer.legacy_padded_size()
+    return {"required_canvas": required, "padded_size": padded, "fits_canvas": required <= padded}
+
+
+def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, truth_fn) -> dict:
+    """Shared second half: group, build, train, infer, stitch, compare.
+
+    train_sets / test_sets: callables returning grouped dicts (they read params.cfg).
+    truth_fn(test_groups) -> list of (object, positions) pairs to stitch and compare.
+    """
+    sync = bool(opts["sync_legacy_config"])
+    out: dict = {"grouping_ok": True, "failure": None, "trains_clean": False, "has_nan": None,
+                 "first_nan_epoch": None, "first_nan_step": None, "epochs_run": 0}
+    if opts["intensity_scale_mode"] == "true":
+        tcfg.intensity_scale = float(data["scale"])
+    if sync:
+        update_legacy_dict(params.cfg, tcfg)
+    try:
+        tr = train_sets()
+    except grouping.GroupingError as exc:
+        return {**out, "grouping_ok": False, "failure": f"{type(exc).__name__}: {exc}"}
+    if not opts["train"]:
+        return out
+    import tensorflow as tf
+
+    from . import model as model_lib
+    from .train import train
+
+    _set_tf_seed(ctx.seed)
+    try:
+        train_model, infer_model = model_lib.build_model(probe, tr["X"])
+        scale = float(params.cfg["intensity_scale"])
+        out["n_params"] = int(train_model.count_params())
+        history = train(train_model, [tr["X"] * scale, tr["rel"]], tr["X"] * scale, tcfg)
+    except (ValueError, tf.errors.InvalidArgumentError) as exc:
+        # a stale-config handoff surfaces here as a shape error: an observation, not a crash
+        msg = str(exc).strip().splitlines()
+        return {**out, "failure": f"{type(exc).__name__}: {' '.join(msg[:3])[:400]}"}
+    out.update({k: history[k] for k in ("has_nan", "first_nan_epoch", "first_nan_step",
+                                         "epochs_run", "train_seconds")})
+    finite = all(np.isfinite(v).all() for v in history["metrics"].values())
+    out["trains_clean"] = (not history["has_nan"]) and finite
+    out["intensity_scale_used"] = scale
+    out["learned_intensity_scale"] = model_lib.learned_scale(train_model)
+    if ctx is not None and opts["save_artifacts"]:
+        ctx.save_json("history.json", history)
+
+    if sync:
+        update_legacy_dict(params.cfg, icfg)
+    te = test_sets()
+    amp, phase = infer.predict(infer_model, te["X"], te["rel"], icfg.batch_size)
+    patches = np.moveaxis(amp * np.exp(1j * phase), -1, 1).reshape(-1, opts["N"], opts["N"])
+    positions = te["positions"].reshape(-1, 2)
+    out.update(_canvas(opts, icfg, positions, sync))
+    preds, truths, lost = [], [], []
+    for obj, sel in truth_fn(te):
+        stitched = infer.reassemble(patches[sel], positions[sel], obj.shape[0], icfg.M,
+                                    out["padded_size"], icfg.overlap_norm)
+        region = infer.eval_region(positions[sel], icfg.M, obj.shape[0])
+        preds.append(stitched["image"][region])
+        truths.append(obj[region])
+        lost.append(stitched["signal_lost_fraction"])
+    out["signal_lost_fraction"] = float(np.mean(lost))
+    flat_p = np.concatenate([p.ravel() for p in preds])
+    flat_t = np.concatenate([t.ravel() for t in truths])
+    out.update(metrics.amplitude_stats(np.abs(flat_p), np.abs(flat_t)))
+    out.update(metrics.phase_stats(np.angle(flat_p), np.angle(flat_t)))
+    if ctx is not None and opts["save_artifacts"]:
+        ctx.save_npy("amplitude.npy", np.abs(preds[0]).astype(np.float32))
+        ctx.save_npy("phase.npy", np.angle(preds[0]).astype(np.float32))
+        metrics.save_images(ctx, preds[0], truths[0], history)
+    return out
+
+
+def sim_lines_scenario(params_in: dict, ctx) -> dict:
+    """One sim_lines_4x scenario (gs1_ideal | gs1_custom | gs2_ideal | gs2_custom)."""
+    t0 = time.perf_counter()
+    opts = pipelines.sim_lines_options(params_in)
+    seed = int(ctx.seed)
+    g, N = int(opts["gridsize"]), int(opts["N"])
+    n_images = int(opts["n_images"]) * g * g  # the original simulates n_images per gridsize**2
+    tcfg, icfg = _configs(opts, n_images)
+    m = tcfg.model
+    probe = sim.make_probe(N, m.probe_kind, m.probe_scale, m.probe_mask)
+    obj_seed = seed if opts["object_seed"] is None else int(opts["object_seed"])
+    data = sim.simulate_lines(opts["object_size"], N, n_images, probe, tcfg.nphotons,
+                              opts["buffer"], obj_seed, diffraction=bool(opts["train"]))
+    train_idx, test_idx = sim.y_split(data["coords"])
+    rng = np.random.default_rng(seed + 1)
+    out = {"scenario": opts["scenario"], "profile": opts["profile"], "gridsize": g,
+           "probe": opts["probe"], "true_intensity_scale": data.get("scale")}
+    if data.get("scale") is None:  # cheap mode: canvas from the scan alone
+        out.update(_canvas(opts, icfg, data["coords"][test_idx], bool(opts["sync_legacy_config"])))
+
+    def train_sets():
+        return grouping.load_grouped(data, train_idx, tcfg.n_groups, rng)
+
+    def test_sets():
+        return grouping.load_grouped(data, test_idx, len(test_idx), rng)
+
+    def truth(te):
+        return [(data["object"], slice(None))]
+
+    out.update(_train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, truth))
+    out["amp_true_object_mean"] = float(np.abs(data["object"]).mean())
+    out["wall_seconds"] = time.perf_counter() - t0
+    if ctx is not None and opts["save_artifacts"]:
+        ctx.save_json("stats.json", {"params": opts, "metrics": out})
+    return out
+
+
+def _grid_groups(size: int, N: int, outer: int, offset: int, margin: int) -> np.ndarray:
+    """Regular grid of 2x2 groups: centres `outer` apart, members at +-offset/2 around them."""
+    lo, hi = N // 2 + margin + offset, size - N // 2 - margin - offset
+    ticks = np.arange(lo, hi + 1, outer)
+    centres = np.stack(np.meshgrid(ticks, ticks, indexing="ij"), -1).reshape(-1, 2)
+    half = offset // 2
+    corners = np.array([[-half, -half], [-half, half], [half, -half], [half, half]])
+    return (centres[:, None, :] + corners[None]).astype(np.float64)  # (G, 4, 2)
+
+
+def dose_scenario(params_in: dict, ctx) -> dict:
+    """The legacy grid pipeline at one photon dose (sweep `nphotons` in the matrix)."""
+    t0 = time.perf_counter()
+    opts = pipelines.dose_options(params_in)
+    seed, N, g = int(ctx.seed), int(opts["N"]), int(opts["gridsize"])
+    tcfg, icfg = _configs({**opts, "n_groups": 10**9}, 0)
+    m = tcfg.model
+    probe = sim.make_probe(N, m.probe_kind, m.probe_scale, m.probe_mask)
+    rng = np.random.default_rng(seed)
+    size, nimgs = int(opts["object_size"]), int(opts["nimgs"])
+    # The legacy simulation writes its own N and gridsize into params.cfg, which is why this
+    # pipeline was CONFIG-001-safe without an explicit bridge.
+    params.cfg.update({"N": N, "gridsize": g, "offset": opts["offset"], "nphotons": tcfg.nphotons})
+    out = {"scenario": opts["scenario"], "profile": opts["profile"], "nphotons": tcfg.nphotons,
+           "nimgs": nimgs, "nimgs_as": opts["nimgs_as"]}
+
+    if opts["nimgs_as"] == "points":
+        # the misreading: nimgs scan points on one object, grouped by the nongrid KD-tree path
+        coords = sim.random_scan(size, N, nimgs, 2, rng)
+        try:
+            grouping.group_indices(coords, g, int(opts["K"]), 10**9, rng)
+            out["grouping_ok"] = True
+        except grouping.GroupingError as exc:
+            out.update({"grouping_ok": False, "failure": f"{type(exc).__name__}: {exc}"})
+        out["wall_seconds"] = time.perf_counter() - t0
+        return out
+    if opts["nimgs_as"] != "objects":
+        raise ValueError(f"unknown nimgs_as {opts['nimgs_as']!r} (objects | points)")
+
+    def make_split(outer: int) -> dict:
+        objs, X, Y, pos, owner, scales = [], [], [], [], [], []
+        for k in range(nimgs):
+            obj = sim.lines_object(size, rng)
+            groups = _grid_groups(size, N, outer, opts["offset"], 2)
+            flat = groups.reshape(-1, 2)
+            patches = sim.extract_patches(obj, flat, N)
+            obj = obj / np.mean(np.abs(patches).max(axis=(1, 2)))  # mean per-patch maximum -> 1
+            patches = sim.extract_patches(obj, flat, N)
+            x, s = sim.diffract(patches, probe, tcfg.nphotons, rng)
+            objs.append(obj)
+            X.append(x.reshape(len(groups), -1, N, N))
+            Y.append(patches.reshape(len(groups), -1, N, N))
+            pos.append(groups)
+            owner.append(np.full(len(groups), k))
+            scales.append(s)
+        pos = np.concatenate(pos)
+        offsets = pos.mean(axis=1)
+        return {"objects": objs, "X": np.moveaxis(np.concatenate(X), 1, -1),
+                "Y": np.moveaxis(np.concatenate(Y), 1, -1), "positions": pos,
+                "rel": (-(pos - offsets[:, None, :])).astype(np.float32),
+                "owner": np.concatenate(owner), "scale": float(np.mean(scales))}
+
+    train_split = make_split(int(opts["outer_offset_train"]))
+    test_split = make_split(int(opts["outer_offset_test"]))
+    out["n_train_groups"] = int(len(train_split["X"]))
+
+    def truth(te):
+        c = te["X"].shape[-1]
+        member_owner = np.repeat(te["owner"], c)  # patches are flattened group-major
+        return [(obj, member_owner == k) for k, obj in enumerate(te["objects"])]
+
+    out.update(_train_and_eval(ctx, {**opts, "gridsize": g}, tcfg, icfg, probe, train_split,
+                               lambda: train_split, lambda: test_split, truth))
+    out["wall_seconds"] = time.perf_counter() - t0
+    if ctx is not None and opts["save_artifacts"]:
+        ctx.save_json("stats.json", {"params": opts, "metrics": out})
+    return out

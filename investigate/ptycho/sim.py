@@ -1,0 +1,136 @@
+"""Simulation: lines object, probes, random scan, Poisson diffraction, train/test split.
+
+Pure numpy/scipy so cheap modes never import TensorFlow. Conventions: positions are patch
+centres in object pixel coordinates (row, col), integers, so extraction and reassembly are exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from . import params
+
+
+def lines_object(size: int, rng: np.random.Generator, n_lines: int | None = None) -> np.ndarray:
+    """Real object: random segments on a 2x canvas, blurred at three scales, centre-cropped.
+
+    The line count scales with size so that the line density (and so the amplitude mean,
+    about 2.7) stays that of the 400-lines-on-784 original.
+    """
+    big = 2 * size
+    if n_lines is None:
+        n_lines = max(4, round(400 * size / 392))
+    canvas = np.zeros((big, big), np.float64)
+    ends = rng.uniform(0, big, size=(n_lines, 4))
+    for r0, c0, r1, c1 in ends:
+        steps = int(np.hypot(r1 - r0, c1 - c0)) * 2 + 2
+        rr = np.clip(np.linspace(r0, r1, steps).astype(int), 0, big - 1)
+        cc = np.clip(np.linspace(c0, c1, steps).astype(int), 0, big - 1)
+        canvas[rr, cc] = 1.0
+    amp = gaussian_filter(canvas, 1) + 2 * gaussian_filter(canvas, 5) + 5 * gaussian_filter(canvas, 10)
+    lo = (big - size) // 2
+    return amp[lo:lo + size, lo:lo + size].astype(np.complex64)  # phase 0: a real object
+
+
+def _radius(N: int) -> np.ndarray:
+    yy, xx = np.mgrid[:N, :N] - (N - 1) / 2
+    return np.hypot(yy, xx)
+
+
+def ideal_probe(N: int) -> np.ndarray:
+    """Gaussian window thresholded at half maximum (a disk of radius N/4), edge blurred by 1 px."""
+    sigma = (N / 4) / np.sqrt(2 * np.log(2))  # half maximum falls at r = N/4
+    disk = (np.exp(-_radius(N) ** 2 / (2 * sigma**2)) >= 0.5).astype(np.float64)
+    return gaussian_filter(disk, 1).astype(np.complex64)
+
+
+def custom_probe(N: int) -> np.ndarray:
+    """A deterministic stand-in for an experimentally recovered probe.
+
+    Focused probe = inverse FFT of a circular pupil carrying a Zernike aberration phase:
+    defocus (spreads the spot and rings it), astigmatism and coma (break its symmetry). The
+    sharp pupil edge gives Airy-like side lobes, so the probe is "big" and structured, with a
+    non-flat phase, like real probes and unlike the ideal disk.
+    """
+    k = np.fft.fftshift(np.fft.fftfreq(N))
+    ky, kx = np.meshgrid(k, k, indexing="ij")
+    rho = np.hypot(ky, kx) / 0.12  # pupil radius 0.12 cycles/pixel -> central spot ~N/8 wide
+    theta = np.arctan2(ky, kx)
+    pupil = (rho <= 1.0).astype(np.float64)
+    defocus = np.sqrt(3) * (2 * rho**2 - 1)
+    astig = np.sqrt(6) * rho**2 * np.cos(2 * theta)
+    coma = np.sqrt(8) * (3 * rho**3 - 2 * rho) * np.cos(theta)
+    phase = 2 * np.pi * (0.9 * defocus + 0.3 * astig + 0.2 * coma)  # waves -> radians
+    probe = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(pupil * np.exp(1j * phase))))
+    return probe.astype(np.complex64)
+
+
+def make_probe(N: int, kind: str, probe_scale: float, mask: bool) -> np.ndarray:
+    """Probe normalised to mean |P| = 1/probe_scale inside a disk of radius N/4."""
+    if kind == "ideal":
+        probe = ideal_probe(N)
+    elif kind == "custom":
+        probe = custom_probe(N)
+    else:
+        raise ValueError(f"unknown probe kind {kind!r} (ideal | custom)")
+    if mask:  # cut the corners: the probe lives inside the inscribed circle
+        probe = probe * (_radius(N) <= N / 2)
+    inner = _radius(N) <= N / 4
+    return (probe / (probe_scale * np.abs(probe[inner]).mean())).astype(np.complex64)
+
+
+def random_scan(size: int, N: int, n: int, buffer: int, rng: np.random.Generator) -> np.ndarray:
+    """n integer centres, uniform, keeping every patch `buffer` px inside the object."""
+    lo, hi = buffer + N // 2, size - buffer - N // 2
+    if hi <= lo:
+        raise ValueError(f"object size {size} too small for N={N} with buffer {buffer}")
+    return rng.integers(lo, hi + 1, size=(n, 2)).astype(np.float64)
+
+
+def extract_patches(obj: np.ndarray, centres: np.ndarray, N: int) -> np.ndarray:
+    h = N // 2
+    rows = centres[:, 0].astype(int)[:, None] - h + np.arange(N)[None, :]
+    cols = centres[:, 1].astype(int)[:, None] - h + np.arange(N)[None, :]
+    return obj[rows[:, :, None], cols[:, None, :]]
+
+
+def exact_scale(patches: np.ndarray, probe: np.ndarray, nphotons: float) -> float:
+    """s = sqrt(nphotons / mean sum |O P|^2): the scale that puts nphotons in each pattern."""
+    power = np.mean(np.sum(np.abs(patches * probe) ** 2, axis=(1, 2)))
+    return float(np.sqrt(nphotons / power))
+
+
+def diffract(patches: np.ndarray, probe: np.ndarray, nphotons: float, rng: np.random.Generator):
+    """Returns (normalised amplitude X, s). X = sqrt(Poisson(|FFT(s O P)|^2 / N^2)) / s."""
+    N = probe.shape[0]
+    s = exact_scale(patches, probe, nphotons)
+    X = np.empty(patches.shape, np.float32)
+    for i in range(0, len(patches), 256):  # chunks keep peak memory flat for big runs
+        field = np.fft.fftshift(np.fft.fft2(s * patches[i:i + 256] * probe), axes=(1, 2))
+        X[i:i + 256] = np.sqrt(rng.poisson(np.abs(field) ** 2 / N**2)) / s
+    return X, s
+
+
+def y_split(coords: np.ndarray, fraction: float = 0.5):
+    """Indices (train, test): sorted by row (y), the lower `fraction` trains, the rest tests."""
+    order = np.argsort(coords[:, 0], kind="stable")
+    cut = int(round(len(order) * fraction))
+    return order[:cut], order[cut:]
+
+
+def simulate_lines(size: int, N: int, n_images: int, probe: np.ndarray, nphotons: float,
+                   buffer: int, seed: int, diffraction: bool = True) -> dict:
+    """The sim_lines_4x simulation step. Writes its own gridsize into params.cfg, as the
+    original did: simulation is per scan point, i.e. gridsize 1."""
+    rng = np.random.default_rng(seed)
+    obj = lines_object(size, rng)
+    coords = random_scan(size, N, n_images, buffer, rng)
+    params.cfg["gridsize"] = 1
+    params.cfg["nphotons"] = nphotons
+    out = {"object": obj, "coords": coords, "probe": probe}
+    if diffraction:
+        patches = extract_patches(obj, coords, N)
+        out["X"], out["scale"] = diffract(patches, probe, nphotons, rng)
+        out["Y"] = patches
+    return out
