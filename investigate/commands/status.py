@@ -51,4 +51,20 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"{group}: {len(hyps)} hypotheses, runs {counts_text(totals)}")
         for hyp_id, row in hyps.items():
             print(f"  {hyp_id:<28} {row['verdict']:<12} {counts_text(row['runs'])}")
+        if group in ws.initiatives:
+            print(f"  {_tree_line(ws, group, hyps)}")
     return 0
+
+
+def _tree_line(ws: Workspace, ini_id: str, hyps: dict[str, Any]) -> str:
+    """Where the decision tree stands, so status says what to run next."""
+    from investigate.schema import Outcome
+    from investigate.tree import walk
+
+    outcomes = {h: Outcome(row["verdict"]) for h, row in hyps.items() if row["verdict"] in Outcome._value2member_map_}
+    walked = walk(ws.initiatives[ini_id], outcomes)
+    if walked is None:
+        return "tree: none"
+    if walked.next_command:
+        return f"tree: {' → '.join(walked.path)}; next: {walked.next_command}"
+    return f"tree: {' → '.join(walked.path)} ({walked.note})"
