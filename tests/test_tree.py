@@ -106,3 +106,13 @@ def test_tree_command_formats(capsys):
     assert data[0]["path"] == ["nan-cause", "probe", "done"] and data[0]["nodes"]["grid"]["state"] == "unreached"
     args = parser.parse_args(["tree"])
     assert args.func(args, ws) == 0 and "DEMO-001" in capsys.readouterr().out
+
+
+def test_status_shows_where_the_tree_stands(capsys):
+    from pathlib import Path
+
+    from investigate.cli import main
+
+    fixture = Path(__file__).parent / "fixtures" / "summary_ws"
+    assert main(["--workspace", str(fixture), "status"]) == 0
+    assert "  tree: nan-cause → probe → done (reached a leaf)" in capsys.readouterr().out.splitlines()
