@@ -71,28 +71,31 @@ def read_records(ws: Workspace, hypothesis: str | None = None) -> list[RunRecord
     walking artifacts. Unreadable or partial files are skipped: a crashed writer leaves only a temp file.
     """
     records: list[RunRecord] = []
-    root = ws.reports_dir
-    if not root.is_dir():
+    root = str(ws.reports_dir)
+    if not os.path.isdir(root):
         return records
-    prefix = ws.relative(root)
+    # Plain strings and scandir: at 10,000 records, pathlib object creation dominated the cost.
+    prefix = ws.relative(ws.reports_dir)
     for stamp in _dirs(root):
         if not STAMP.match(stamp.name):
             continue
-        hyp_dirs = [Path(stamp.path) / hypothesis] if hypothesis else [Path(e.path) for e in _dirs(Path(stamp.path))]
+        if hypothesis:
+            hyp_dirs = [os.path.join(stamp.path, hypothesis)] if os.path.isdir(os.path.join(stamp.path, hypothesis)) else []
+        else:
+            hyp_dirs = [e.path for e in _dirs(stamp.path)]
         for hyp_dir in hyp_dirs:
-            if not hyp_dir.is_dir():
-                continue
+            hyp_name = os.path.basename(hyp_dir)
             for point in _dirs(hyp_dir):
-                for run in _dirs(Path(point.path)):
-                    record = _read_one(Path(run.path) / "run.json")
+                for run in _dirs(point.path):
+                    record = _read_one(os.path.join(run.path, "run.json"))
                     if record is not None:
-                        record.run_dir = f"{prefix}/{stamp.name}/{hyp_dir.name}/{point.name}/{run.name}"
+                        record.run_dir = f"{prefix}/{stamp.name}/{hyp_name}/{point.name}/{run.name}"
                         records.append(record)
     records.sort(key=lambda r: r.started_at)
     return records
 
 
-def _dirs(path: Path) -> list[os.DirEntry[str]]:
+def _dirs(path: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(path) as entries:
             return [e for e in entries if e.is_dir()]
@@ -100,11 +103,11 @@ def _dirs(path: Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def _read_one(path: Path) -> RunRecord | None:
+def _read_one(path: str) -> RunRecord | None:
     try:
         with open(path, "rb") as handle:
-            data = json.loads(handle.read())
-        return RunRecord.model_validate(data)
+            # pydantic's own JSON parser: faster than json.loads, and it accepts NaN/Infinity too.
+            return RunRecord.model_validate_json(handle.read())
     except (OSError, ValueError):
         return None
 
