@@ -57,8 +57,3 @@ def test_latest_records_and_cache_index() -> None:
     other_seed = record(started_at="1", seed=1)
     assert latest_records([old, new, other_seed]) == [other_seed, new]
     assert cache_index([old, new]) == {"k": old}  # failed runs are never reused
-
-
-def test_fixture_workspace_files_are_plain(tmp_path: Path) -> None:
-    fixture = Path(__file__).parent / "fixtures" / "numpy_ws"
-    assert not (fixture / "reports").exists()
