@@ -126,3 +126,11 @@ def test_jobs_run_concurrently_and_record_everything(ws_root: Path) -> None:
     assert main(["--workspace", str(ws_root), "run", "H-GROW", "H-CMD", "--jobs", "3"]) == 0
     assert len(records(ws_root)) == 6
     assert json.loads(json.dumps([r.run_id for r in records(ws_root)]))  # ids are plain strings
+
+
+def test_bisect_exit_codes(numpy_ws: Path, capsys) -> None:
+    ws = ["--workspace", str(numpy_ws)]
+    # the clipped arm fixes every divergence: the fix holds at this commit, so it is "good"
+    assert main([*ws, "run", "H-STEP-SIZE", "--seeds", "0", "--bisect"]) == 0
+    assert "bisect: H-STEP-SIZE fixed -> good" in capsys.readouterr().err
+    assert main([*ws, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 1
