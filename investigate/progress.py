@@ -42,11 +42,16 @@ class Progress:
         from rich.progress import Progress as RichProgress
 
         self._live = RichProgress(
-            TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
             console=Console(file=self.stream), transient=True,
         )  # fmt: skip
-        self._task = self._live.add_task("runs", total=self.total)
+        self._task = self._live.add_task("", total=self.total)
         self._live.start()
+
+    def started(self, label: str) -> None:
+        """Called from worker threads (rich's Progress is thread-safe): shows the latest run started."""
+        if self._live is not None:
+            self._live.update(self._task, description=label)
 
     def done(self, record: RunRecord, cached: bool) -> None:
         self.count += 1

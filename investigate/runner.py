@@ -54,7 +54,7 @@ class Runner:
         summary = RunSummary(stamp_dir=new_stamp_dir(self.ws))
         self.stamp_dir = summary.stamp_dir
         index = {} if self.force else cache_index(read_records(self.ws))
-        progress = Progress(len(runs))
+        progress = self.progress = Progress(len(runs))
         # Runs sharing a cache key within this invocation execute once; the rest follow the leader.
         leaders: dict[str, PlannedRun] = {}
         followers: dict[str, list[PlannedRun]] = {}
@@ -115,6 +115,7 @@ class Runner:
             if run is None or self.stop.is_set():
                 return
             try:
+                self.progress.started(run.label)
                 results.put(self.execute(run))
             except Exception as exc:  # noqa: BLE001 - a broken run must not hang the main loop
                 results.put(self._record(run, self.stamp_dir / run.rel_dir(), utc_now(), 0.0, "error", error=repr(exc)))

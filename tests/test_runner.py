@@ -134,3 +134,11 @@ def test_bisect_exit_codes(numpy_ws: Path, capsys) -> None:
     assert main([*ws, "run", "H-STEP-SIZE", "--seeds", "0", "--bisect"]) == 0
     assert "bisect: H-STEP-SIZE fixed -> good" in capsys.readouterr().err
     assert main([*ws, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 1
+
+
+def test_identical_runs_in_one_invocation_execute_once(ws_root: Path, capsys) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-GROW", "H-GROW-TWIN", "--seeds", "0", "--force"]) == 0
+    twin = records(ws_root, "H-GROW-TWIN")[0]
+    leader = [r for r in records(ws_root, "H-GROW") if r.point == {"r": 2.0}][0]
+    assert twin.reused_from == leader.run_dir and leader.reused_from is None
+    assert "H-GROW-TWIN r=2.0 default seed0 cached" in capsys.readouterr().err
