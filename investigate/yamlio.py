@@ -69,8 +69,15 @@ def to_validation_error(
     exc: pydantic.ValidationError, model: type[pydantic.BaseModel], data: Any, path: Path, shown: str
 ) -> ValidationError:
     """Turn pydantic's first error into our one-line form, with the YAML line of the key."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = errors[0]
     key_path, extra = _data_path(err["loc"], data, err["type"])
+    # A union (e.g. ``over: all | {fraction}``) fails once per branch; the branch that got
+    # deepest into the user's data is the one they meant.
+    for other in errors[1:]:
+        other_path, other_extra = _data_path(other["loc"], data, other["type"])
+        if other_path[: len(key_path)] == key_path and len(other_path) > len(key_path):
+            err, key_path, extra = other, other_path, other_extra
     reason = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         fields = _field_names(model, key_path)

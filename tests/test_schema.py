@@ -147,3 +147,17 @@ def test_all_errors_are_collected_for_validate(make_ws) -> None:
 def test_numpy_fixture_is_valid() -> None:
     ws = load_workspace(Path(__file__).parent / "fixtures" / "numpy_ws")
     assert ws.hypothesis("H-STEP-SIZE").experiment.arm_names == ["raw", "clipped"]
+
+
+def test_union_error_reports_the_branch_the_user_meant(make_ws) -> None:
+    text = hypothesis("H-A", extra="verdict:\n  confirmed: {metric: m, equals: 1, over: {fraction: 2}}\n")
+    assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == (
+        "hypotheses/H-A.yaml:6: verdict.confirmed.over.fraction: Input should be less than or equal to 1"
+    )
+
+
+def test_bad_entry_point(make_ws) -> None:
+    text = hypothesis("H-A", "run: not an entry\n")
+    assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == (
+        "hypotheses/H-A.yaml:5: experiment: run: 'not an entry' is not 'module:function'"
+    )
