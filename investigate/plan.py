@@ -72,7 +72,7 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
             raise InvestigateError(f"{hyp.id}: --where {key}=...: not a matrix key (matrix keys: {known})")
     keys = list(exp.matrix)
     points = [dict(zip(keys, values)) for values in itertools.product(*(exp.matrix[k] for k in keys))]
-    points = [p for p in points if all(str(p[k]) in accepted for k, accepted in filters.where.items())]
+    points = [p for p in points if all(_accepts(p[k], accepted) for k, accepted in filters.where.items())]
     arms = exp.arms or {"default": {}}
     seeds = filters.seeds if filters.seeds is not None else exp.seeds
     argv = _command_tokens(hyp) if exp.command else []
@@ -90,6 +90,22 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
                 run.cache_key = cache_key(ws, run)
                 runs.append(run)
     return runs
+
+
+def _accepts(value: Any, accepted: list[str]) -> bool:
+    """``--where`` text matches a matrix value as written or as YAML reads it (``2`` = 2.0, ``true`` = True)."""
+    import yaml
+
+    for text in accepted:
+        if str(value) == text:
+            return True
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        if parsed == value and isinstance(parsed, bool) == isinstance(value, bool):
+            return True
+    return False
 
 
 def _command_tokens(hyp: Hypothesis) -> list[str]:

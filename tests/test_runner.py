@@ -142,3 +142,8 @@ def test_identical_runs_in_one_invocation_execute_once(ws_root: Path, capsys) ->
     leader = [r for r in records(ws_root, "H-GROW") if r.point == {"r": 2.0}][0]
     assert twin.reused_from == leader.run_dir and leader.reused_from is None
     assert "H-GROW-TWIN r=2.0 default seed0 cached" in capsys.readouterr().err
+
+
+def test_where_matches_values_as_yaml_reads_them(ws_root: Path, capsys) -> None:
+    assert main(["--workspace", str(ws_root), "run", "H-GROW", "--where", "r=2", "--dry-run"]) == 0
+    assert [line.split()[2] for line in capsys.readouterr().out.splitlines()] == ["r=2.0", "r=2.0"]
