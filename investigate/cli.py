@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from investigate.workspace import load_workspace
 
+        if args.workspace is not None and not args.workspace.is_dir():
+            raise InvestigateError(f"--workspace {args.workspace}: not a directory")
         ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False))
         return int(args.func(args, ws))
     except InvestigateError as exc:

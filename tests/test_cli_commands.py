@@ -71,3 +71,8 @@ def test_core_import_does_not_load_tensorflow() -> None:
     code = "import sys, investigate, investigate.cli, investigate.runner; investigate.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras') or m.startswith('investigate.ptycho')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_workspace_option_must_be_a_directory(tmp_path: Path, capsys) -> None:
+    assert main(["--workspace", str(tmp_path / "nope"), "list"]) == 1
+    assert "not a directory" in capsys.readouterr().err
