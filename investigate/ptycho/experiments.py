@@ -9,6 +9,7 @@ Everything else propagates.
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -33,6 +34,15 @@ def _configs(opts: dict, n_images: int):
                            max_position_jitter=opts["max_position_jitter"],
                            overlap_norm=opts["overlap_norm"])
     return tcfg, icfg
+
+
+def _describe(exc: Exception) -> str:
+    """One line: Keras wraps the op's own error (the informative part) in a long preamble."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    if "Error encountered:" in text:
+        text = text.split("Error encountered:", 1)[1]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:500]
 
 
 def _set_tf_seed(seed: int) -> None:
@@ -95,8 +105,7 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
         history = train(train_model, [tr["X"] * scale, tr["rel"]], tr["X"] * scale, tcfg)
     except (ValueError, tf.errors.InvalidArgumentError) as exc:
         # a stale-config handoff surfaces here as a shape error: an observation, not a crash
-        msg = str(exc).strip().splitlines()
-        return {**out, "failure": f"{type(exc).__name__}: {' '.join(msg[:3])[:400]}"}
+        return {**out, "failure": _describe(exc)}
     out.update({k: history[k] for k in ("has_nan", "first_nan_epoch", "first_nan_step",
                                          "epochs_run", "train_seconds")})
     finite = all(np.isfinite(v).all() for v in history["metrics"].values())
@@ -145,11 +154,13 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
     probe = sim.make_probe(N, m.probe_kind, m.probe_scale, m.probe_mask)
     obj_seed = seed if opts["object_seed"] is None else int(opts["object_seed"])
     data = sim.simulate_lines(opts["object_size"], N, n_images, probe, tcfg.nphotons,
-                              opts["buffer"], obj_seed, diffraction=bool(opts["train"]))
+                              opts["buffer"], obj_seed, diffraction=bool(opts["train"]),
+                              object_norm=opts["object_norm"])
     train_idx, test_idx = sim.y_split(data["coords"])
     rng = np.random.default_rng(seed + 1)
     out = {"scenario": opts["scenario"], "profile": opts["profile"], "gridsize": g,
-           "probe": opts["probe"], "true_intensity_scale": data.get("scale")}
+           "probe": opts["probe"], "true_intensity_scale": data.get("scale"),
+           "object_norm_factor": data["object_norm"]}
     if data.get("scale") is None:  # cheap mode: canvas from the scan alone
         out.update(_canvas(opts, icfg, data["coords"][test_idx], bool(opts["sync_legacy_config"])))
 
@@ -160,7 +171,9 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
         return grouping.load_grouped(data, test_idx, len(test_idx), rng)
 
     def truth(te):
-        return [(data["object"], slice(None))]
+        # the original compared against the raw object, whatever the simulator diffracted
+        key = "object" if opts["compare_to"] == "raw" else "object_sim"
+        return [(data[key], slice(None))]
 
     out.update(_train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, truth))
     out["amp_true_object_mean"] = float(np.abs(data["object"]).mean())

@@ -67,26 +67,24 @@ def translate(images, shift):
 
 
 def make_consistent(re_im, rel):
-    """gridsize > 1: average the g*g patches where they overlap and cut them out again.
+    """gridsize > 1: replace each of the g*g patches by the average of all members over it.
 
-    re_im (B, N, N, c, 2), rel (B, c, 2) with member position = group centre - rel.
-    Each member is padded onto a shared 2N canvas centred on the group, shifted to its place,
-    summed with a coverage count, divided (safely), and shifted back.
+    re_im (B, N, N, c, 2), rel (B, c, 2) with member position = group centre - rel. Member i
+    is shifted into member j's frame by pos_i - pos_j = rel_j - rel_i, then summed with a
+    coverage count and divided (safely). Going member-to-member, not via a shared canvas,
+    keeps the shifts integer for integer scan positions, so no interpolation blur.
     """
     B, N, c = tf.shape(re_im)[0], re_im.shape[1], re_im.shape[3]
-    pad = N // 2
-    flat = tf.reshape(tf.transpose(re_im, [0, 3, 1, 2, 4]), [-1, N, N, 2])  # (B*c, N, N, 2)
-    flat = tf.concat([flat, tf.ones_like(flat[..., :1])], axis=-1)           # + coverage
-    flat = tf.pad(flat, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
-    d = tf.reshape(rel, [-1, 2])
-    placed = tf.reshape(translate(flat, -d), [B, c, N + 2 * pad, N + 2 * pad, 3])
-    total = tf.reduce_sum(placed, axis=1)  # over members only, never over the batch
+    src = tf.transpose(re_im, [0, 3, 1, 2, 4])                        # (B, c_i, N, N, 2)
+    src = tf.concat([src, tf.ones_like(src[..., :1])], axis=-1)       # + coverage
+    src = tf.repeat(src[:, None], c, axis=1)                          # (B, c_j, c_i, N, N, 3)
+    shift = rel[:, :, None, :] - rel[:, None, :, :]                   # (B, c_j, c_i, 2)
+    moved = translate(tf.reshape(src, [-1, N, N, 3]), tf.reshape(shift, [-1, 2]))
+    total = tf.reduce_sum(tf.reshape(moved, [B, c, c, N, N, 3]), axis=2)  # over members i only
     tf.debugging.assert_equal(tf.shape(total)[0], B, message="stitching mixed samples of a batch")
     count = total[..., 2:]
     mean = tf.where(count > 1e-3, total[..., :2] / tf.maximum(count, 1e-3), 0.0)
-    back = translate(tf.repeat(mean, c, axis=0), d)  # sample b's canvas, once per member
-    back = back[:, pad:pad + N, pad:pad + N, :]
-    return tf.transpose(tf.reshape(back, [B, c, N, N, 2]), [0, 2, 3, 1, 4])
+    return tf.transpose(mean, [0, 2, 3, 1, 4])                        # (B, N, N, c, 2)
 
 
 class ProbeDiffraction(layers.Layer):

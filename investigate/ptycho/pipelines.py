@@ -76,6 +76,8 @@ SIM_LINES_DEFAULTS = {
     "probe_scale": None,
     "offset": 4,
     "max_position_jitter": 10,
+    "object_norm": "patch_max",       # patch_max (legacy simulator) | none (diffract the raw object)
+    "compare_to": "raw",              # raw (the original's comparison) | normalised (what was diffracted)
 }
 
 

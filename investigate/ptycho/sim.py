@@ -16,11 +16,12 @@ def lines_object(size: int, rng: np.random.Generator, n_lines: int | None = None
     """Real object: random segments on a 2x canvas, blurred at three scales, centre-cropped.
 
     The line count scales with size so that the line density (and so the amplitude mean,
-    about 2.7) stays that of the 400-lines-on-784 original.
+    about 2.7-3) stays that of the original; our 1-px rasteriser draws slightly denser lines
+    than the original's, hence 360 rather than 400 lines per 392 px.
     """
     big = 2 * size
     if n_lines is None:
-        n_lines = max(4, round(400 * size / 392))
+        n_lines = max(4, round(360 * size / 392))
     canvas = np.zeros((big, big), np.float64)
     ends = rng.uniform(0, big, size=(n_lines, 4))
     for r0, c0, r1, c1 in ends:
@@ -119,18 +120,37 @@ def y_split(coords: np.ndarray, fraction: float = 0.5):
     return order[:cut], order[cut:]
 
 
+def patch_max_norm(obj: np.ndarray, coords: np.ndarray, N: int) -> float:
+    """Mean over scan patches of each patch's maximum amplitude (the legacy normalisation)."""
+    return float(np.mean(np.abs(extract_patches(obj, coords, N)).max(axis=(1, 2))))
+
+
 def simulate_lines(size: int, N: int, n_images: int, probe: np.ndarray, nphotons: float,
-                   buffer: int, seed: int, diffraction: bool = True) -> dict:
+                   buffer: int, seed: int, diffraction: bool = True,
+                   object_norm: str = "patch_max") -> dict:
     """The sim_lines_4x simulation step. Writes its own gridsize into params.cfg, as the
-    original did: simulation is per scan point, i.e. gridsize 1."""
+    original did: simulation is per scan point, i.e. gridsize 1.
+
+    object_norm "patch_max": the legacy simulator divides the object by the mean per-patch
+    maximum before diffracting (so amplitudes sit near [0, 1], where a sigmoid head can reach);
+    "none": diffract the raw object. data["object"] is always the raw object, the one the
+    original compared against; data["object_sim"] is what was actually diffracted.
+    """
     rng = np.random.default_rng(seed)
     obj = lines_object(size, rng)
     coords = random_scan(size, N, n_images, buffer, rng)
     params.cfg["gridsize"] = 1
     params.cfg["nphotons"] = nphotons
-    out = {"object": obj, "coords": coords, "probe": probe}
+    if object_norm == "patch_max":
+        norm = patch_max_norm(obj, coords, N)
+    elif object_norm == "none":
+        norm = 1.0
+    else:
+        raise ValueError(f"unknown object_norm {object_norm!r} (patch_max | none)")
+    out = {"object": obj, "object_sim": obj / norm, "object_norm": norm, "coords": coords,
+           "probe": probe}
     if diffraction:
-        patches = extract_patches(obj, coords, N)
+        patches = extract_patches(out["object_sim"], coords, N)
         out["X"], out["scale"] = diffract(patches, probe, nphotons, rng)
         out["Y"] = patches
     return out

@@ -1,0 +1,57 @@
+import math
+
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from investigate.context import RunContext  # noqa: E402
+from investigate.ptycho import experiments, params  # noqa: E402
+
+
+def _run(fn, p, tmp_path, seed=0, name="run"):
+    params.reset()  # each real run is its own process; emulate that
+    d = tmp_path / name
+    d.mkdir()
+    return fn(p, RunContext(run_dir=d, seed=seed)), d
+
+
+KEYS = {"amp_pred_mean", "amp_true_mean", "pearson_r", "least_squares_scalar", "mae", "rmse",
+        "has_nan", "first_nan_epoch", "trains_clean", "fits_canvas", "required_canvas",
+        "padded_size", "signal_lost_fraction", "learned_intensity_scale", "train_seconds",
+        "epochs_run", "n_params"}
+
+
+def test_sim_lines_quick_end_to_end_and_deterministic(tmp_path):
+    p = {"profile": "quick", "scenario": "gs2_custom"}
+    a, d = _run(experiments.sim_lines_scenario, p, tmp_path, name="a")
+    assert KEYS <= set(a)
+    assert a["trains_clean"] and a["has_nan"] is False and a["fits_canvas"]
+    for f in ("history.json", "stats.json", "amplitude.npy", "phase.npy", "reconstruction.png"):
+        assert (d / f).exists()
+    b, _ = _run(experiments.sim_lines_scenario, p, tmp_path, name="b")
+    for k in ("pearson_r", "amp_pred_mean", "learned_intensity_scale"):
+        assert math.isclose(a[k], b[k], rel_tol=1e-4), k
+
+
+def test_stale_config_is_reported_as_a_shape_failure(tmp_path):
+    r, _ = _run(experiments.sim_lines_scenario,
+                {"profile": "quick", "scenario": "gs1_ideal", "sync_legacy_config": False}, tmp_path)
+    assert r["trains_clean"] is False and "Dimensions must be equal" in r["failure"]
+
+
+def test_cheap_canvas_mode_and_legacy_overflow(tmp_path):
+    r, _ = _run(experiments.sim_lines_scenario,
+                {"profile": "quick", "train": False, "canvas_padding": "legacy"}, tmp_path)
+    assert r["fits_canvas"] is False and r["required_canvas"] > r["padded_size"]
+
+
+def test_dose_quick_and_kdtree_misreading(tmp_path):
+    r, _ = _run(experiments.dose_scenario, {"profile": "quick", "nphotons": 1e6}, tmp_path, name="a")
+    assert r["trains_clean"] and r["grouping_ok"]
+    bad, _ = _run(experiments.dose_scenario, {"profile": "quick", "nimgs_as": "points"}, tmp_path, name="b")
+    assert bad["grouping_ok"] is False and "only 2 scan points" in bad["failure"]
+
+
+def test_unknown_param_names_a_suggestion(tmp_path):
+    with pytest.raises(ValueError, match="did you mean 'sync_legacy_config'"):
+        _run(experiments.sim_lines_scenario, {"sync_legacy_cfg": True}, tmp_path)
