@@ -58,6 +58,17 @@ def _set_tf_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def _sync_points(value) -> tuple[bool, bool]:
+    """sync_legacy_config -> (bridge before training, bridge before inference)."""
+    modes = {True: (True, True), False: (False, False), "train": (True, False),
+             "inference": (False, True)}
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    if value not in modes:
+        raise ValueError(f"sync_legacy_config must be true, false, 'train' or 'inference', not {value!r}")
+    return modes[value]
+
+
 def _canvas(opts, icfg, positions, sync: bool) -> dict:
     """Canvas bookkeeping before inference; the jitter fix edits the dataclass, which reaches
     params.cfg only through the bridge."""
@@ -79,12 +90,12 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     train_sets / test_sets: callables returning grouped dicts (they read params.cfg).
     truth_fn(test_groups) -> list of (object, positions) pairs to stitch and compare.
     """
-    sync = bool(opts["sync_legacy_config"])
+    sync_train, sync_infer = _sync_points(opts["sync_legacy_config"])
     out: dict = {"grouping_ok": True, "failure": None, "trains_clean": False, "has_nan": None,
                  "first_nan_epoch": None, "first_nan_step": None, "epochs_run": 0}
     if opts["intensity_scale_mode"] == "true":
         tcfg.intensity_scale = float(data["scale"])
-    if sync:
+    if sync_train:
         update_legacy_dict(params.cfg, tcfg)
     try:
         tr = train_sets()
@@ -115,13 +126,13 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     if ctx is not None and opts["save_artifacts"]:
         ctx.save_json("history.json", history)
 
-    if sync:
+    if sync_infer:
         update_legacy_dict(params.cfg, icfg)
     te = test_sets()
     amp, phase = infer.predict(infer_model, te["X"], te["rel"], icfg.batch_size)
     patches = np.moveaxis(amp * np.exp(1j * phase), -1, 1).reshape(-1, opts["N"], opts["N"])
     positions = te["positions"].reshape(-1, 2)
-    out.update(_canvas(opts, icfg, positions, sync))
+    out.update(_canvas(opts, icfg, positions, sync_infer))
     preds, truths, lost = [], [], []
     for obj, sel in truth_fn(te):
         stitched = infer.reassemble(patches[sel], positions[sel], obj.shape[0], icfg.M,
@@ -162,7 +173,7 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
            "probe": opts["probe"], "true_intensity_scale": data.get("scale"),
            "object_norm_factor": data["object_norm"]}
     if data.get("scale") is None:  # cheap mode: canvas from the scan alone
-        out.update(_canvas(opts, icfg, data["coords"][test_idx], bool(opts["sync_legacy_config"])))
+        out.update(_canvas(opts, icfg, data["coords"][test_idx], _sync_points(opts["sync_legacy_config"])[1]))
 
     def train_sets():
         return grouping.load_grouped(data, train_idx, tcfg.n_groups, rng)

@@ -24,7 +24,7 @@ PROBES = {
 
 # Switches shared by both pipelines; defaults = the original's behaviour after the CONFIG fix.
 SWITCHES = {
-    "sync_legacy_config": True,       # CONFIG-001 bridge before the training and inference handoffs
+    "sync_legacy_config": True,       # CONFIG-001 bridge: true (both handoffs) | false | train | inference
     "canvas_padding": "jitter",       # legacy | jitter (padding raised to the required canvas)
     "intensity_scale_mode": "fallback",  # fallback | data | true (exact simulation scale)
     "nll_weight": 1.0,

@@ -55,3 +55,11 @@ def test_dose_quick_and_kdtree_misreading(tmp_path):
 def test_unknown_param_names_a_suggestion(tmp_path):
     with pytest.raises(ValueError, match="did you mean 'sync_legacy_config'"):
         _run(experiments.sim_lines_scenario, {"sync_legacy_cfg": True}, tmp_path)
+
+
+def test_jitter_fix_reaches_the_canvas_only_through_the_inference_bridge(tmp_path):
+    base = {"profile": "quick", "train": False, "canvas_padding": "jitter"}
+    synced, _ = _run(experiments.sim_lines_scenario, base, tmp_path, name="a")
+    train_only, _ = _run(experiments.sim_lines_scenario, {**base, "sync_legacy_config": "train"},
+                         tmp_path, name="b")
+    assert synced["fits_canvas"] is True and train_only["fits_canvas"] is False
