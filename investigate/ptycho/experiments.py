@@ -258,6 +258,12 @@ def dose_scenario(params_in: dict, ctx) -> dict:
 
     train_split = make_split(int(opts["outer_offset_train"]))
     test_split = make_split(int(opts["outer_offset_test"]))
+    if opts["canvas_padding"] == "jitter":
+        # The grid simulator knows its own geometry and sizes the legacy padding for it, so
+        # this pipeline's canvas fits with or without the bridge (part of its implicit safety).
+        need = infer.required_canvas(test_split["positions"].reshape(-1, 2), N)
+        params.cfg["max_position_jitter"] = infer.jitter_for(
+            need, N, g, opts["offset"], params.cfg["max_position_jitter"])
     out["n_train_groups"] = int(len(train_split["X"]))
 
     def truth(te):
