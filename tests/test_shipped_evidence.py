@@ -1,0 +1,42 @@
+"""The committed evidence of the shipped investigation re-renders to the committed summary.
+
+A fresh clone shows verdicts, tree and summary without training anything; this test keeps the
+committed summary honest: it must be exactly what the committed run records produce.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from investigate.report import render_summary
+from investigate.verdict import evaluate_workspace
+from investigate.workspace import load_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+INITIATIVES = ["DEBUG-SIM-LINES-DOSE-001"]
+
+
+@pytest.mark.parametrize("initiative", INITIATIVES)
+def test_committed_summary_matches_committed_records(initiative: str) -> None:
+    summary = ROOT / "reports" / initiative / "final_summary.md"
+    if not summary.exists():
+        pytest.skip(f"{initiative} has no committed summary yet")
+    ws = load_workspace(ROOT)
+    rendered = render_summary(ws, initiative, out=summary)
+    assert rendered == summary.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("initiative", INITIATIVES)
+def test_narrative_claims_hold_on_committed_records(initiative: str) -> None:
+    ws = load_workspace(ROOT)
+    narrative = ws.initiative(initiative).summary
+    verdicts = evaluate_workspace(ws)
+    if not any(v.run_ids for v in verdicts.values()):
+        pytest.skip("no committed run records")
+    for hypothesis, claimed in narrative.claims.items():
+        outcome = verdicts[hypothesis].outcome
+        # a claim of "confirmed" is met by a confirmed cause whose fix is also verified
+        assert outcome == claimed or (claimed.value == "confirmed" and outcome.value == "fixed"), (
+            f"{hypothesis}: narrative claims {claimed.value}, runs say {outcome.value}")
