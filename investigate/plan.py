@@ -5,6 +5,7 @@ merged params = experiment.params ∪ matrix point ∪ arm overrides (later wins
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import itertools
@@ -157,16 +158,60 @@ _fingerprints: dict[tuple[str, str], str] = {}
 
 def source_fingerprint(ws: Workspace, run: PlannedRun) -> str:
     if run.kind == "run":
-        top = run.entry.split(":", 1)[0].split(".", 1)[0]
-        memo = (str(ws.root), "pkg:" + top)
+        module = run.entry.split(":", 1)[0]
+        memo = (str(ws.root), "mod:" + module)
         if memo not in _fingerprints:
-            _fingerprints[memo] = _package_fingerprint(ws.root, top)
+            local = imported_files(ws.root, module)
+            _fingerprints[memo] = (_hash_files(local, ws.root) if local
+                                   else _package_fingerprint(ws.root, module.split(".", 1)[0]))
         return _fingerprints[memo]
     named = [ws.root / t for t in run.argv if "{" not in t and (ws.root / t).is_file()]
     memo = (str(ws.root), "cmd:" + " ".join(map(str, named)))
     if memo not in _fingerprints:
         _fingerprints[memo] = _hash_files(named + _python_files(ws.root, ws.root, skip=ws.reports_dir), ws.root)
     return _fingerprints[memo]
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    base = root.joinpath(*name.split("."))
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_files(root: Path, module: str) -> list[Path]:
+    """The workspace's own source files that importing `module` can execute, found statically.
+
+    Follows `import` and `from ... import` (absolute and relative, including imports inside
+    functions) from the entry module through every file under `root`, plus the __init__ of each
+    enclosing package. Imports that resolve outside the workspace (numpy, tensorflow) are left
+    to the package versions in the key. So editing the core of this tool does not invalidate
+    the runs of a subject that never imports it. Empty when `module` is not a workspace file.
+    """
+    seen: dict[Path, str] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = _module_file(root, name) if name else None
+        if path is None or path in seen:
+            continue
+        seen[path] = name
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # enclosing packages run too
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    anchor = package.split(".")[: max(len(package.split(".")) - node.level + 1, 0)]
+                    target = ".".join(anchor + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                # `from pkg import name` may name a submodule as well as an attribute
+                todo += [target] + [f"{target}.{alias.name}" for alias in node.names]
+    return sorted(seen)
 
 
 def _package_fingerprint(root: Path, top: str) -> str:

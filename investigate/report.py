@@ -93,20 +93,27 @@ def _verification(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict],
     records = verdict.records if verdict else []
     rows = []
     for row_value in spec.rows:
-        runs = [r for r in records if (spec.arm is None or r.arm == spec.arm) and _matches(r, {spec.row: row_value})]
-        ok = [r for r in runs if r.status == "ok"]
-        cells = [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics] if ok else \
-            ["not measured"] * len(spec.metrics)
-        if not ok:
-            arm = f" arm {spec.arm}" if spec.arm else ""
-            gaps.append(f"Verification row {spec.row}={fmt(row_value)}: not measured "
-                        f"(no ok runs of {spec.hypothesis}{arm}).")
-        runs_sorted = sorted(runs, key=lambda r: (r.arm, r.seed, r.run_dir))
-        rows.append({
-            "value": fmt(row_value), "measured": bool(ok), "cells": cells, "n_runs": len(ok),
-            "links": [{"label": f"{r.arm}-seed{r.seed}", "path": link(r.run_dir)} for r in runs_sorted],
-        })
-    return {"hypothesis": spec.hypothesis, "arm": spec.arm, "row": spec.row, "metrics": spec.metrics, "rows": rows}
+        for arm in spec.arms or [spec.arm]:
+            rows.append(_verification_row(spec, records, row_value, arm, link, gaps))
+    return {"hypothesis": spec.hypothesis, "arm": spec.arm, "arms": spec.arms, "row": spec.row,
+            "metrics": spec.metrics, "rows": rows}
+
+
+def _verification_row(spec: Any, records: list[RunRecord], row_value: Any, arm: str | None,
+                      link: _Linker, gaps: list[str]) -> dict[str, Any]:
+    runs = [r for r in records if (arm is None or r.arm == arm) and _matches(r, {spec.row: row_value})]
+    ok = [r for r in runs if r.status == "ok"]
+    cells = [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics] if ok else \
+        ["not measured"] * len(spec.metrics)
+    if not ok:
+        which = f" arm {arm}" if arm else ""
+        gaps.append(f"Verification row {spec.row}={fmt(row_value)}{which if spec.arms else ''}: not measured "
+                    f"(no ok runs of {spec.hypothesis}{which}).")
+    runs_sorted = sorted(runs, key=lambda r: (r.arm, r.seed, r.run_dir))
+    return {
+        "value": fmt(row_value), "arm": arm, "measured": bool(ok), "cells": cells, "n_runs": len(ok),
+        "links": [{"label": f"{r.arm}-seed{r.seed}", "path": link(r.run_dir)} for r in runs_sorted],
+    }
 
 
 def build_context(ws: Any, initiative_id: str, records: list[RunRecord] | None = None,

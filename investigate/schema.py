@@ -183,9 +183,18 @@ class Verification(Strict):
 
     hypothesis: str
     arm: str | None = None
+    arms: list[str] | None = None  # several arms side by side (e.g. before / after a fix)
     row: str = "scenario"
     rows: list[Scalar]
     metrics: list[str]
+
+    @model_validator(mode="after")
+    def _one_arm_selector(self) -> Verification:
+        if self.arm is not None and self.arms is not None:
+            raise ValueError("give either 'arm' or 'arms', not both")
+        if self.arms is not None and not self.arms:
+            raise ValueError("'arms' needs at least one arm")
+        return self
 
 
 class Artifact(Strict):

@@ -150,3 +150,24 @@ def test_end_to_end_on_the_numpy_workspace(numpy_ws, capsys):
     # the runs are cached now, so bisect only re-judges them: the fix holds → good
     assert main([*ws_args, "run", "H-STEP-SIZE", "--bisect"]) == 0
     assert main([*ws_args, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 1
+
+
+def test_verification_with_several_arms_puts_them_side_by_side(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
+    plan = tmp_path / "ws" / "plans" / "DEMO-001" / "initiative.yaml"
+    plan.write_text(plan.read_text().replace("    arm: synced\n", "    arms: [stale, synced]\n"))
+    ws = load_workspace(tmp_path / "ws")
+    rows = build_context(ws, "DEMO-001")["verification"]["rows"]
+    assert [(r["value"], r["arm"]) for r in rows][:2] == [("gs1_ideal", "stale"), ("gs1_ideal", "synced")]
+    text = render_summary(ws, "DEMO-001")
+    assert "(arms `stale`, `synced`)" in text
+    assert "| scenario | arm | has_nan |" in text
+    assert "| gs1_ideal | synced |" in text
+
+
+def test_verification_refuses_arm_and_arms_together(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "ws", ignore=shutil.ignore_patterns("golden", "reports"))
+    plan = tmp_path / "ws" / "plans" / "DEMO-001" / "initiative.yaml"
+    plan.write_text(plan.read_text().replace("    arm: synced\n", "    arm: synced\n    arms: [stale]\n"))
+    with pytest.raises(InvestigateError, match="either 'arm' or 'arms'"):
+        load_workspace(tmp_path / "ws", all_errors=True)

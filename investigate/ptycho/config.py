@@ -18,6 +18,7 @@ class ModelConfig:
     amp_activation: str = "sigmoid"  # sigmoid caps amplitude at 1; softplus / exp do not
     scale_trainable: bool = True     # is log_scale a trainable Keras weight?
     filters: int = 16                # width of the first conv block (doubles per level)
+    depth: int = 3                   # pooling levels: the latent grid is N / 2**depth wide
 
 
 @dataclass

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from . import grouping, infer, metrics, params, pipelines, sim
+from . import grouping, infer, metrics, params, pipelines, refine, sim
 from .config import InferenceConfig, ModelConfig, TrainingConfig, update_legacy_dict
 
 
@@ -22,7 +22,8 @@ def _configs(opts: dict, n_images: int):
     probe = pipelines.probe_settings(opts)
     model = ModelConfig(N=opts["N"], gridsize=opts["gridsize"], probe_kind=opts["probe"],
                         amp_activation=opts["amp_activation"],
-                        scale_trainable=bool(opts["scale_trainable"]), filters=opts["filters"], **probe)
+                        scale_trainable=bool(opts["scale_trainable"]), filters=opts["filters"],
+                        depth=int(opts["depth"]), **probe)
     tcfg = TrainingConfig(model=model, n_images=n_images, n_groups=opts["n_groups"], K=opts["K"],
                           nphotons=float(opts["nphotons"]), offset=opts["offset"],
                           max_position_jitter=opts["max_position_jitter"],
@@ -109,8 +110,10 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     from .train import train
 
     _set_tf_seed(ctx.seed)
+    # the pipeline's idea of the probe; a gain other than 1 is a miscalibrated probe
+    model_probe = (probe * np.complex64(opts["model_probe_gain"])).astype(np.complex64)
     try:
-        train_model, infer_model = model_lib.build_model(probe, tr["X"])
+        train_model, infer_model = model_lib.build_model(model_probe, tr["X"])
         scale = float(params.cfg["intensity_scale"])
         out["n_params"] = int(train_model.count_params())
         history = train(train_model, [tr["X"] * scale, tr["rel"]], tr["X"] * scale, tcfg)
@@ -123,6 +126,7 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     out["trains_clean"] = (not history["has_nan"]) and finite
     out["intensity_scale_used"] = scale
     out["learned_intensity_scale"] = model_lib.learned_scale(train_model)
+    out["scale_drift"] = out["learned_intensity_scale"] / scale - 1.0  # how far the gauge moved
     if ctx is not None and opts["save_artifacts"]:
         ctx.save_json("history.json", history)
 
@@ -133,18 +137,36 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     patches = np.moveaxis(amp * np.exp(1j * phase), -1, 1).reshape(-1, opts["N"], opts["N"])
     positions = te["positions"].reshape(-1, 2)
     out.update(_canvas(opts, icfg, positions, sync_infer))
-    preds, truths, lost = [], [], []
+    preds, truths, coarse, lost, network, misfit = [], [], [], [], [], []
+    measured = np.moveaxis(te["X"], -1, 1).reshape(-1, opts["N"], opts["N"])  # patch order
     for obj, sel in truth_fn(te):
         stitched = infer.reassemble(patches[sel], positions[sel], obj.shape[0], icfg.M,
-                                    out["padded_size"], icfg.overlap_norm)
+                                    out["padded_size"], icfg.overlap_norm, model_probe)
         region = infer.eval_region(positions[sel], icfg.M, obj.shape[0])
-        preds.append(stitched["image"][region])
+        image = stitched["image"]
+        if opts["refine_iterations"]:
+            network.append(image[region])
+            refined = refine.refine(image, measured[sel], positions[sel], model_probe,
+                                    int(opts["refine_iterations"]))
+            # same pixels as the network's stitch, so the two are compared like for like
+            image = np.where(np.isfinite(image), refined["image"], np.nan + 0j)
+            misfit.append((refined["fourier_error_before"], refined["fourier_error_after"]))
+        preds.append(image[region])
         truths.append(obj[region])
+        coarse.append(metrics.lowpass(np.abs(obj))[region])
         lost.append(stitched["signal_lost_fraction"])
     out["signal_lost_fraction"] = float(np.mean(lost))
     flat_p = np.concatenate([p.ravel() for p in preds])
     flat_t = np.concatenate([t.ravel() for t in truths])
     out.update(metrics.amplitude_stats(np.abs(flat_p), np.abs(flat_t)))
+    out["pearson_r_lowpass"] = metrics.pearson_r(
+        np.abs(flat_p), np.concatenate([t.ravel() for t in coarse]))
+    if network:  # the refined image is the reconstruction; keep the network's own numbers
+        net = np.abs(np.concatenate([p.ravel() for p in network]))
+        out["network_pearson_r"] = metrics.pearson_r(net, np.abs(flat_t))
+        out["network_least_squares_scalar"] = metrics.least_squares_scalar(net, np.abs(flat_t))
+        out["fourier_error_network"] = float(np.mean([m[0] for m in misfit]))
+        out["fourier_error_refined"] = float(np.mean([m[1] for m in misfit]))
     out.update(metrics.phase_stats(np.angle(flat_p), np.angle(flat_t)))
     if ctx is not None and opts["save_artifacts"]:
         ctx.save_npy("amplitude.npy", np.abs(preds[0]).astype(np.float32))
@@ -192,6 +214,35 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
     if ctx is not None and opts["save_artifacts"]:
         ctx.save_json("stats.json", {"params": opts, "metrics": out})
     return out
+
+
+def data_gauge(params_in: dict, ctx) -> dict:
+    """Can the diffraction data tell two objects apart that differ only by a global gain?
+
+    Simulates the scenario's object twice, raw and multiplied by `gain` (same scan, same
+    Poisson draws), and reports the ratio of the mean diffraction amplitudes. A ratio of 1
+    means the data carry no trace of the object's absolute scale: no reconstruction can
+    recover it, whatever the model. No training, no TensorFlow.
+    """
+    params_in = dict(params_in)
+    gain = float(params_in.pop("gain", 2.0))
+    opts = pipelines.sim_lines_options(params_in)
+    N, seed = int(opts["N"]), int(ctx.seed)
+    ps = pipelines.probe_settings(opts)
+    probe = sim.make_probe(N, opts["probe"], ps["probe_scale"], ps["probe_mask"])
+    n = int(opts["n_images"])
+
+    def mean_amplitude(object_gain: float) -> float:
+        data = sim.simulate_lines(opts["object_size"], N, n, probe, float(opts["nphotons"]),
+                                  opts["buffer"], seed, object_norm=opts["object_norm"],
+                                  object_gain=object_gain)
+        return float(np.mean(data["X"], dtype=np.float64))
+
+    base, scaled = mean_amplitude(1.0), mean_amplitude(gain)
+    ratio = scaled / base
+    return {"scenario": opts["scenario"], "object_norm": opts["object_norm"], "gain": gain,
+            "diffraction_gain_ratio": ratio,
+            "scale_visible": bool(abs(ratio - 1.0) > 1e-3)}
 
 
 def _grid_groups(size: int, N: int, outer: int, offset: int, margin: int) -> np.ndarray:

@@ -121,7 +121,7 @@ def build_model(probe: np.ndarray, X_for_scale: np.ndarray):
     Built on demand, never at import: a model built at import keeps the gridsize it saw then.
     """
     cfg = params.cfg
-    N, g, f = int(cfg["N"]), int(cfg["gridsize"]), int(cfg["filters"])
+    N, g, f, depth = int(cfg["N"]), int(cfg["gridsize"]), int(cfg["filters"]), int(cfg["depth"])
     c = g * g
     act = ACTIVATIONS[cfg["amp_activation"]]
     x_in = keras.Input((N, N, c), name="diffraction")
@@ -129,11 +129,12 @@ def build_model(probe: np.ndarray, X_for_scale: np.ndarray):
     scale = IntensityScale(legacy_intensity_scale(X_for_scale), cfg["intensity_scale.trainable"],
                            name="intensity_scale")
     h = scale(x_in, inverse=True)
-    for w in (f, 2 * f, 4 * f):  # encoder: N -> N/8
+    widths = [f * 2**k for k in range(depth)]
+    for w in widths:  # encoder: N -> N / 2**depth
         h = layers.Conv2D(w, 3, padding="same", activation="relu")(h)
         h = layers.Conv2D(w, 3, padding="same", activation="relu")(h)
         h = layers.MaxPooling2D()(h)
-    for w in (4 * f, 2 * f, f):  # decoder: N/8 -> N
+    for w in reversed(widths):  # decoder: back to N
         h = layers.UpSampling2D()(h)
         h = layers.Conv2D(w, 3, padding="same", activation="relu")(h)
         h = layers.Conv2D(w, 3, padding="same", activation="relu")(h)

@@ -33,6 +33,7 @@ DEFAULTS: dict = {
     "mae_weight": 0.0,
     "learning_rate": 1e-3,
     "filters": 16,
+    "depth": 3,
 }
 
 cfg: dict = copy.deepcopy(DEFAULTS)

@@ -36,6 +36,9 @@ SWITCHES = {
     "nphotons": 1e9,
     "K": 4,
     "learning_rate": 1e-3,
+    "depth": 3,                       # encoder pooling levels (latent grid N / 2**depth)
+    "model_probe_gain": 1.0,          # the model's probe = gain x the simulator's (1: calibrated)
+    "refine_iterations": 0,           # >0: overlap-constrained refinement of the stitched object
     "object_seed": None,              # None: the run seed makes the object too
     "save_artifacts": True,
 }

@@ -127,7 +127,7 @@ def patch_max_norm(obj: np.ndarray, coords: np.ndarray, N: int) -> float:
 
 def simulate_lines(size: int, N: int, n_images: int, probe: np.ndarray, nphotons: float,
                    buffer: int, seed: int, diffraction: bool = True,
-                   object_norm: str = "patch_max") -> dict:
+                   object_norm: str = "patch_max", object_gain: float = 1.0) -> dict:
     """The sim_lines_4x simulation step. Writes its own gridsize into params.cfg, as the
     original did: simulation is per scan point, i.e. gridsize 1.
 
@@ -135,9 +135,11 @@ def simulate_lines(size: int, N: int, n_images: int, probe: np.ndarray, nphotons
     maximum before diffracting (so amplitudes sit near [0, 1], where a sigmoid head can reach);
     "none": diffract the raw object. data["object"] is always the raw object, the one the
     original compared against; data["object_sim"] is what was actually diffracted.
+    object_gain multiplies the raw object (same scan, same noise draws): a probe of whether the
+    data can tell objects that differ only in absolute scale.
     """
     rng = np.random.default_rng(seed)
-    obj = lines_object(size, rng)
+    obj = lines_object(size, rng) * np.float32(object_gain)
     coords = random_scan(size, N, n_images, buffer, rng)
     params.cfg["gridsize"] = 1
     params.cfg["nphotons"] = nphotons

@@ -63,3 +63,21 @@ def test_jitter_fix_reaches_the_canvas_only_through_the_inference_bridge(tmp_pat
     train_only, _ = _run(experiments.sim_lines_scenario, {**base, "sync_legacy_config": "train"},
                          tmp_path, name="b")
     assert synced["fits_canvas"] is True and train_only["fits_canvas"] is False
+
+
+def test_data_gauge_legacy_normalisation_erases_the_object_scale(tmp_path):
+    legacy, _ = _run(experiments.data_gauge, {"profile": "quick", "object_norm": "patch_max"}, tmp_path, name="a")
+    raw, _ = _run(experiments.data_gauge, {"profile": "quick", "object_norm": "none", "gain": 3.0},
+                  tmp_path, name="b")
+    assert legacy["diffraction_gain_ratio"] == pytest.approx(1.0, abs=1e-6) and not legacy["scale_visible"]
+    assert raw["diffraction_gain_ratio"] == pytest.approx(3.0, rel=1e-3) and raw["scale_visible"]
+
+
+def test_refinement_reports_network_and_refined_numbers(tmp_path):
+    p = {"profile": "quick", "scenario": "gs1_ideal", "object_norm": "none", "amp_activation": "softplus",
+         "scale_trainable": False, "refine_iterations": 10, "depth": 2, "save_artifacts": False}
+    out, _ = _run(experiments.sim_lines_scenario, p, tmp_path)
+    assert out["trains_clean"] and out["scale_drift"] == pytest.approx(0, abs=1e-6)
+    assert out["fourier_error_refined"] < out["fourier_error_network"]
+    assert out["pearson_r"] > out["network_pearson_r"]
+    assert -1 <= out["pearson_r_lowpass"] <= 1

@@ -37,3 +37,28 @@ def test_legacy_canvas_loses_signal_and_epsilon_mode():
     eps = infer.reassemble(patches, coords, 96, 8, infer.required_canvas(coords, 16), "epsilon")
     assert np.isfinite(eps["image"]).all()
     assert (eps["image"][eps["count"] == 0] == 0).all()  # uncovered pixels become fake zeros
+
+
+def test_probe_weighted_stitching_recovers_truth_and_weights_by_illumination():
+    obj, coords, patches = _truth_patches()
+    probe = sim.make_probe(16, "custom", 4.0, False)
+    out = infer.reassemble(patches, coords, 96, 8, infer.required_canvas(coords, 16), "probe", probe)
+    lit = np.isfinite(out["image"])
+    # the whole patch is used, so more of the object is covered than by the 8x8 crops
+    assert lit.sum() > (infer.reassemble(patches, coords, 96, 8, 200)["count"] > 0).sum()
+    np.testing.assert_allclose(out["image"][lit], obj[lit], rtol=1e-5)
+
+    # two estimates of one pixel: the brighter-lit one dominates in proportion to |P|^2
+    probe = np.zeros((4, 4), np.complex64)
+    probe[1, 1], probe[1, 2] = 3.0, 1.0
+    two = np.zeros((2, 4, 4), np.complex64)
+    two[0, 1, 1], two[1, 1, 2] = 10.0, 20.0
+    pos = np.array([[2.0, 2.0], [2.0, 1.0]])  # pixel (1,1) of the first = pixel (1,2) of the second
+    image = infer.reassemble(two, pos, 6, 4, 20, "probe", probe)["image"]
+    assert image[1, 1] == np.complex64((9 * 10 + 1 * 20) / 10)
+
+
+def test_probe_weighting_needs_the_probe():
+    obj, coords, patches = _truth_patches()
+    with np.testing.assert_raises(ValueError):
+        infer.reassemble(patches, coords, 96, 8, 200, "probe")

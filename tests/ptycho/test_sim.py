@@ -39,3 +39,11 @@ def test_scan_split_and_determinism():
     train, test = sim.y_split(a["coords"])
     assert len(train) == 15 and a["coords"][train, 0].max() <= a["coords"][test, 0].min()
     np.testing.assert_allclose(np.abs(a["object_sim"]) * a["object_norm"], np.abs(a["object"]), rtol=1e-5)
+
+
+def test_object_gain_scales_the_raw_object_only():
+    probe = sim.make_probe(16, "ideal", 10.0, True)
+    one = sim.simulate_lines(64, 16, 20, probe, 1e6, 2, seed=3)
+    two = sim.simulate_lines(64, 16, 20, probe, 1e6, 2, seed=3, object_gain=2.0)
+    np.testing.assert_allclose(two["object"], 2 * one["object"], rtol=1e-6)
+    np.testing.assert_array_equal(two["X"], one["X"])  # patch-max normalisation undoes the gain
