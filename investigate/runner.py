@@ -51,6 +51,18 @@ class Runner:
         self.stop = threading.Event()
 
     def run_all(self, runs: list[PlannedRun]) -> RunSummary:
+        # SIGTERM (kill, a batch scheduler, a background job that ignores SIGINT) stops the
+        # invocation the way Ctrl-C does: the runs in flight are killed and recorded.
+        restore = None
+        if threading.current_thread() is threading.main_thread():
+            restore = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        try:
+            return self._run_all(runs)
+        finally:
+            if restore is not None:
+                signal.signal(signal.SIGTERM, restore)
+
+    def _run_all(self, runs: list[PlannedRun]) -> RunSummary:
         summary = RunSummary(stamp_dir=new_stamp_dir(self.ws))
         self.stamp_dir = summary.stamp_dir
         index = {} if self.force else cache_index(read_records(self.ws))
@@ -208,6 +220,10 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+
+
+def _terminate_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _drain(todo: queue.Queue[Any]) -> None:

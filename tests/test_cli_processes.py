@@ -1,4 +1,4 @@
-"""Real ``python -m investigate`` processes: two at once, and Ctrl-C in the middle of a run."""
+"""Real ``python -m investigate`` processes: two at once, and Ctrl-C / SIGTERM in the middle of a run."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from investigate.store import read_records
 from investigate.workspace import load_workspace
@@ -38,7 +40,8 @@ def test_two_concurrent_invocations_lose_nothing(make_ws) -> None:
     assert len(list((root / "reports").iterdir())) == 2
 
 
-def test_sigint_records_the_run_in_flight_and_exits_130(make_ws) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_records_the_run_in_flight_and_exits_130(make_ws, signum) -> None:
     # noop runs finish first (jobs 1, in order), then the nap is killed mid-run.
     root = make_ws({
         "exps/__init__.py": "",
@@ -51,7 +54,7 @@ def test_sigint_records_the_run_in_flight_and_exits_130(make_ws) -> None:
     while time.monotonic() < deadline and not list((root / "reports").glob("*/H-SLOW/all/default-seed0/log.txt")):
         time.sleep(0.05)
     time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     recs = {(r.hypothesis, r.seed): r for r in read_records(load_workspace(root))}
