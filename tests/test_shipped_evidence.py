@@ -15,7 +15,7 @@ from investigate.verdict import evaluate_workspace
 from investigate.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-INITIATIVES = ["DEBUG-SIM-LINES-DOSE-001"]
+INITIATIVES = ["DEBUG-SIM-LINES-DOSE-001", "AMPLITUDE-BIAS-001"]
 
 
 @pytest.mark.parametrize("initiative", INITIATIVES)
