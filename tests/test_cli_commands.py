@@ -35,6 +35,13 @@ def test_list_show_status_after_runs(numpy_ws: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "H-STEP-SIZE: Divergence is caused by a step size above 2/L" in out
     assert "L=5.0 raw seed0 ok" in out and "has_nan=True" in out and "12 runs" in out
+    assert main([*ws, "show", "H-STEP-SIZE", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == "H-STEP-SIZE" and shown["experiment"]["seeds"] == [0, 1]
+    assert sorted(r["arm"] for r in shown["runs"]) == ["clipped", "raw"]
+    assert shown["verdict"]["outcome"] in {"confirmed", "ruled_out", "fixed", "inconclusive"}
+    assert main([*ws, "show", "TOY-GD-001", "--json"]) == 0
+    assert [h["id"] for h in json.loads(capsys.readouterr().out)["hypotheses"]] == ["H-STEP-SIZE", "H-INIT-SCALE"]
     assert main([*ws, "status", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["TOY-GD-001"]["H-STEP-SIZE"]["runs"] == {"ok": 2, "error": 0, "timeout": 0, "interrupted": 0}

@@ -20,16 +20,21 @@ def register(subparsers: Any) -> None:
         "for an initiative id, its hypotheses.",
     )
     parser.add_argument("id", help="hypothesis id (H-...) or initiative id")
+    parser.add_argument("--json", action="store_true",
+                        help="print machine-readable JSON (the verdict with every rule's measured values, and the runs)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     if args.id in ws.initiatives:
-        return _show_initiative(ws, args.id)
+        return _show_initiative(ws, args.id, getattr(args, "json", False))
     if args.id not in ws.hypotheses:
         raise UnknownIdError("hypothesis", args.id, sorted(ws.hypotheses) + sorted(ws.initiatives))
     hyp = ws.hypothesis(args.id)
     records = latest_records(read_records(ws, hyp.id))
+    if getattr(args, "json", False):
+        print(json.dumps(_hypothesis_data(ws, hyp, records), indent=2, default=str))
+        return 0
     print(f"{hyp.id}: {hyp.title}")
     print(f"  file:       {ws.relative(ws.source_path(hyp.id))}")
     if hyp.initiative:
@@ -63,8 +68,27 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     return 0
 
 
-def _show_initiative(ws: Workspace, ini_id: str) -> int:
+def _hypothesis_data(ws: Workspace, hyp: Any, records: list[Any]) -> dict[str, Any]:
+    verdict = verdict_of(hyp, records, ws)
+    return {
+        "id": hyp.id, "title": hyp.title, "file": str(ws.relative(ws.source_path(hyp.id))),
+        "initiative": hyp.initiative, "statement": hyp.statement.strip(),
+        "prediction": hyp.prediction.strip(),
+        "experiment": hyp.experiment.model_dump(mode="json") if hyp.experiment else None,
+        "verdict": verdict.to_dict() if verdict else None,
+        "runs": [{"point": r.point, "arm": r.arm, "seed": r.seed, "status": r.status,
+                  "cached": r.reused_from is not None, "metrics": r.metrics, "error": r.error,
+                  "run_dir": r.run_dir} for r in records],
+    }
+
+
+def _show_initiative(ws: Workspace, ini_id: str, as_json: bool = False) -> int:
     ini = ws.initiative(ini_id)
+    if as_json:
+        print(json.dumps({"id": ini.id, "title": ini.title, "file": str(ws.relative(ws.source_path(ini.id))),
+                          "hypotheses": [{"id": h, "title": ws.hypothesis(h).title} for h in ini.hypotheses]},
+                         indent=2))
+        return 0
     print(f"{ini.id}: {ini.title}")
     print(f"  file: {ws.relative(ws.source_path(ini.id))}")
     for hyp_id in ini.hypotheses:
