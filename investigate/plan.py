@@ -189,14 +189,14 @@ def imported_files(root: Path, module: str) -> list[Path]:
     to the package versions in the key. So editing the core of this tool does not invalidate
     the runs of a subject that never imports it. Empty when `module` is not a workspace file.
     """
-    seen: dict[Path, str] = {}
+    seen: set[Path] = set()
     todo = [module]
     while todo:
         name = todo.pop()
         path = _module_file(root, name) if name else None
         if path is None or path in seen:
             continue
-        seen[path] = name
+        seen.add(path)
         parts = name.split(".")
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # enclosing packages run too
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -204,8 +204,9 @@ def imported_files(root: Path, module: str) -> list[Path]:
             if isinstance(node, ast.Import):
                 todo += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    anchor = package.split(".")[: max(len(package.split(".")) - node.level + 1, 0)]
+                if node.level:  # relative: level 1 is this package, each extra level one up
+                    anchor = package.split(".")
+                    anchor = anchor[: max(len(anchor) - node.level + 1, 0)]
                     target = ".".join(anchor + ([node.module] if node.module else []))
                 else:
                     target = node.module or ""

@@ -18,7 +18,8 @@ import jinja2
 from investigate.errors import InvestigateError
 from investigate.schema import Initiative, Outcome, RunRecord
 from investigate.tree import render_mermaid, render_text, walk
-from investigate.verdict import Verdict, _matches, evaluate_workspace, fmt, latest
+from investigate.store import latest_records
+from investigate.verdict import Verdict, _matches, evaluate_workspace, fmt
 
 DEFAULT_TEMPLATE = "final_summary.md.j2"
 RESULT_LABELS = {
@@ -163,7 +164,7 @@ def build_context(ws: Any, initiative_id: str, records: list[RunRecord] | None =
         if walked.next_node:
             gaps.append(f"The decision tree stops at {walked.next_node}: `{walked.next_command}`.")
 
-    mine = latest(r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses)
+    mine = latest_records(r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses)
     date = max((r.started_at[:10] for r in mine), default="no runs recorded")
     counts = {"total": len(mine), "ok": sum(r.status == "ok" for r in mine)}
     counts["failed"] = counts["total"] - counts["ok"]

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from investigate.context import write_atomic
 from investigate.schema import RunRecord
@@ -113,17 +113,29 @@ def _read_one(path: str) -> RunRecord | None:
 
 
 def record_key(record: RunRecord) -> tuple[str, str, str, int]:
-    return record.hypothesis, record.arm, json.dumps(record.point, sort_keys=True), record.seed
+    return record.hypothesis, record.arm, json.dumps(record.point, sort_keys=True, default=str), record.seed
 
 
-def latest_records(records: list[RunRecord]) -> list[RunRecord]:
-    """The newest record per (hypothesis, arm, matrix point, seed), in started_at order."""
+def latest_records(records: Iterable[RunRecord]) -> list[RunRecord]:
+    """The newest record per (hypothesis, arm, matrix point, seed), in started_at order.
+
+    Older runs of the same key are superseded; run_id breaks a tie in started_at, so the
+    answer does not depend on the order the records were read in.
+    """
     newest: dict[tuple[str, str, str, int], RunRecord] = {}
     for record in records:
         key = record_key(record)
-        if key not in newest or record.started_at >= newest[key].started_at:
+        kept = newest.get(key)
+        if kept is None or (record.started_at, record.run_id) > (kept.started_at, kept.run_id):
             newest[key] = record
-    return sorted(newest.values(), key=lambda r: r.started_at)
+    return sorted(newest.values(), key=lambda r: (r.started_at, r.run_id))
+
+
+def by_hypothesis(records: Iterable[RunRecord]) -> dict[str, list[RunRecord]]:
+    grouped: dict[str, list[RunRecord]] = {}
+    for record in records:
+        grouped.setdefault(record.hypothesis, []).append(record)
+    return grouped
 
 
 def cache_index(records: list[RunRecord]) -> dict[str, RunRecord]:

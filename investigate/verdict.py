@@ -19,7 +19,6 @@ Choices worth knowing (DESIGN.md §3 leaves them open):
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any, Iterable
 
 from investigate.errors import InvestigateError
 from investigate.schema import Fraction, Hypothesis, Outcome, RunRecord, Rule
+from investigate.store import by_hypothesis, latest_records, read_records
 
 Tri = bool | None
 SYMBOLS = {"equals": "=", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": "in"}
@@ -89,17 +89,6 @@ class Verdict:
             "run_ids": self.run_ids,
             "failed_runs": [{"run_id": r.run_id, "status": r.status, "error": r.error} for r in self.failed],
         }
-
-
-def latest(records: Iterable[RunRecord]) -> list[RunRecord]:
-    """Newest record per (hypothesis, arm, matrix point, seed): older runs are superseded."""
-    newest: dict[tuple[str, str, str, int], RunRecord] = {}
-    for rec in records:
-        key = (rec.hypothesis, rec.arm, json.dumps(rec.point, sort_keys=True, default=str), rec.seed)
-        kept = newest.get(key)
-        if kept is None or (rec.started_at, rec.run_id) > (kept.started_at, kept.run_id):
-            newest[key] = rec
-    return sorted(newest.values(), key=lambda r: (r.started_at, r.run_id))
 
 
 def fmt(value: Any) -> str:
@@ -251,7 +240,7 @@ def _statistic(over: str, values: list[Any]) -> float:
 
 def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None) -> Verdict:
     """The verdict of one hypothesis over ``records`` (any runs; only its latest are used)."""
-    mine = latest(r for r in records if r.hypothesis == hyp.id)
+    mine = latest_records(r for r in records if r.hypothesis == hyp.id)
     ev = Evaluator(hyp, mine, ws)
     rules: dict[str, RuleResult] = {}
     for name in ("confirmed", "ruled_out"):
@@ -276,13 +265,7 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None) -> V
 
 def evaluate_workspace(ws: Any, records: list[RunRecord] | None = None) -> dict[str, Verdict]:
     """Verdicts of every hypothesis in the workspace, from the store unless ``records`` is given."""
-    if records is None:
-        from investigate.store import read_records
-
-        records = read_records(ws)
-    by_hyp: dict[str, list[RunRecord]] = {}
-    for rec in records:
-        by_hyp.setdefault(rec.hypothesis, []).append(rec)
+    by_hyp = by_hypothesis(read_records(ws) if records is None else records)
     return {hid: evaluate(h, by_hyp.get(hid, []), ws) for hid, h in sorted(ws.hypotheses.items())}
 
 

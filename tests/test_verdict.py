@@ -9,7 +9,8 @@ import pytest
 
 from investigate.errors import InvestigateError
 from investigate.schema import Hypothesis, Outcome, Rule, RunRecord
-from investigate.verdict import compare, evaluate, evaluate_workspace, latest, Evaluator
+from investigate.store import latest_records as latest
+from investigate.verdict import compare, evaluate, evaluate_workspace, Evaluator
 
 _n = 0
 

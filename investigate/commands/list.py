@@ -6,8 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from investigate.commands._common import by_hypothesis, counts_text, outcome_text, status_counts, verdict_of
-from investigate.store import latest_records, read_records
+from investigate.commands._common import counts_text, status_counts
+from investigate.store import by_hypothesis, latest_records, read_records
+from investigate.verdict import evaluate
 from investigate.workspace import Workspace
 
 
@@ -31,7 +32,7 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
             "id": hyp_id,
             "title": hyp.title,
             "initiative": hyp.initiative,
-            "verdict": outcome_text(verdict_of(hyp, records, ws)),
+            "verdict": evaluate(hyp, records, ws).outcome.value,
             "runs": status_counts(records),
         })  # fmt: skip
     return out

@@ -6,9 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from investigate.commands._common import counts_text, outcome_text, status_counts, verdict_of
+from investigate.commands._common import counts_text, status_counts
 from investigate.errors import UnknownIdError
 from investigate.store import latest_records, point_slug, read_records
+from investigate.verdict import evaluate
 from investigate.workspace import Workspace
 
 
@@ -27,12 +28,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     if args.id in ws.initiatives:
-        return _show_initiative(ws, args.id, getattr(args, "json", False))
+        return _show_initiative(ws, args.id, args.json)
     if args.id not in ws.hypotheses:
         raise UnknownIdError("hypothesis", args.id, sorted(ws.hypotheses) + sorted(ws.initiatives))
     hyp = ws.hypothesis(args.id)
     records = latest_records(read_records(ws, hyp.id))
-    if getattr(args, "json", False):
+    if args.json:
         print(json.dumps(_hypothesis_data(ws, hyp, records), indent=2, default=str))
         return 0
     print(f"{hyp.id}: {hyp.title}")
@@ -50,16 +51,12 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"    params {json.dumps(exp.params)}; matrix {json.dumps(exp.matrix)}")
         print(f"    arms {', '.join(exp.arm_names)}; seeds {exp.seeds}; timeout {exp.timeout_s:g}s")
         print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
-    verdict = verdict_of(hyp, records, ws)
-    if verdict is None:
-        print(f"  verdict:    {outcome_text(verdict)}")
-    else:
-        from investigate.report import verdict_lines
+    from investigate.report import verdict_lines  # jinja2 stays out of every command's start-up
 
-        lines = verdict_lines(verdict)  # the outcome, then the measured values that decided it
-        print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
-        for line in lines[1:]:
-            print(f"  {line}")
+    lines = verdict_lines(evaluate(hyp, records, ws))  # the outcome, then the values that decided it
+    print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
+    for line in lines[1:]:
+        print(f"  {line}")
     print(f"  runs:       {counts_text(status_counts(records))}")
     for record in records:
         metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())
@@ -69,13 +66,13 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
 
 
 def _hypothesis_data(ws: Workspace, hyp: Any, records: list[Any]) -> dict[str, Any]:
-    verdict = verdict_of(hyp, records, ws)
+    verdict = evaluate(hyp, records, ws)
     return {
         "id": hyp.id, "title": hyp.title, "file": str(ws.relative(ws.source_path(hyp.id))),
         "initiative": hyp.initiative, "statement": hyp.statement.strip(),
         "prediction": hyp.prediction.strip(),
         "experiment": hyp.experiment.model_dump(mode="json") if hyp.experiment else None,
-        "verdict": verdict.to_dict() if verdict else None,
+        "verdict": verdict.to_dict(),
         "runs": [{"point": r.point, "arm": r.arm, "seed": r.seed, "status": r.status,
                   "cached": r.reused_from is not None, "metrics": r.metrics, "error": r.error,
                   "run_dir": r.run_dir} for r in records],

@@ -6,8 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from investigate.commands._common import by_hypothesis, counts_text, outcome_text, status_counts, verdict_of
-from investigate.store import latest_records, read_records
+from investigate.commands._common import counts_text, status_counts
+from investigate.store import by_hypothesis, latest_records, read_records
+from investigate.verdict import evaluate
 from investigate.workspace import Workspace
 
 
@@ -35,7 +36,7 @@ def collect(ws: Workspace) -> dict[str, Any]:
         for hyp_id in ids:
             records = grouped.get(hyp_id, [])
             out[group][hyp_id] = {
-                "verdict": outcome_text(verdict_of(ws.hypotheses[hyp_id], records, ws)),
+                "verdict": evaluate(ws.hypotheses[hyp_id], records, ws).outcome.value,
                 "runs": status_counts(records),
             }
     return out
