@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from investigate.cli import main  # noqa: E402
-from investigate.store import point_slug  # noqa: E402
+from investigate.cli import main
+from investigate.store import point_slug
 
 PYPROJECT = '[tool.investigate]\nhypotheses = "hypotheses"\nplans = "plans"\nreports = "reports"\n'
 EXPERIMENTS = "import time\n\ndef noop(params, ctx):\n    return {}\n\ndef nap(params, ctx):\n    time.sleep(params['sleep'])\n    return {'slept': params['sleep']}\n"
@@ -60,7 +60,10 @@ def bench_listing(root: Path, n_hyp: int = 1000, per_hyp: int = 10) -> dict:
     for i in range(n_hyp):
         hid = f"H-GEN-{i:04d}"
         (root / "hypotheses" / f"{hid}.yaml").write_text(
-            hyp(hid, "  run: bexp.e:noop\n  matrix: {scenario: [a, b, c, d, e]}\n  arms: {stale: {x: 0}, synced: {x: 1}}\n")
+            hyp(
+                hid,
+                "  run: bexp.e:noop\n  matrix: {scenario: [a, b, c, d, e]}\n  arms: {stale: {x: 0}, synced: {x: 1}}\n",
+            )
         )
         for k in range(per_hyp):
             point = {"scenario": "abcde"[k % 5]}
@@ -68,11 +71,22 @@ def bench_listing(root: Path, n_hyp: int = 1000, per_hyp: int = 10) -> dict:
             run_dir = stamp / hid / point_slug(point) / f"{arm}-seed0"
             run_dir.mkdir(parents=True)
             record = {
-                "run_id": f"{stamp.name}/{hid}/{point_slug(point)}/{arm}-seed0", "hypothesis": hid, "entry": "bexp.e:noop",
-                "arm": arm, "point": point, "seed": 0, "params": {"x": k // 5, **point}, "status": "ok" if k % 7 else "error",
-                "metrics": {"loss": float("nan") if k == 3 else 0.1 * k, "has_nan": k == 3}, "artifacts": [],
-                "error": None, "started_at": f"2026-01-01T00:00:{k:02d}", "duration_s": 1.0, "cache_key": f"{hid}-{k}",
-                "reused_from": None, "provenance": {"git_commit": None},
+                "run_id": f"{stamp.name}/{hid}/{point_slug(point)}/{arm}-seed0",
+                "hypothesis": hid,
+                "entry": "bexp.e:noop",
+                "arm": arm,
+                "point": point,
+                "seed": 0,
+                "params": {"x": k // 5, **point},
+                "status": "ok" if k % 7 else "error",
+                "metrics": {"loss": float("nan") if k == 3 else 0.1 * k, "has_nan": k == 3},
+                "artifacts": [],
+                "error": None,
+                "started_at": f"2026-01-01T00:00:{k:02d}",
+                "duration_s": 1.0,
+                "cache_key": f"{hid}-{k}",
+                "reused_from": None,
+                "provenance": {"git_commit": None},
             }
             (run_dir / "run.json").write_text(json.dumps(record, allow_nan=True))
     out = {"hypotheses": n_hyp, "records": n_hyp * per_hyp}
@@ -91,7 +105,13 @@ def bench_cache(root: Path, sleep_s: float) -> dict:
     assert code == 0
     code, cached = quiet_main(["--workspace", str(root), "run", "H-SLEEP", "--jobs", "1"])
     assert code == 0
-    return {"runs": 24, "sleep_s": sleep_s, "first_s": round(first, 3), "cached_s": round(cached, 3), "speedup": round(first / cached, 1)}
+    return {
+        "runs": 24,
+        "sleep_s": sleep_s,
+        "first_s": round(first, 3),
+        "cached_s": round(cached, 3),
+        "speedup": round(first / cached, 1),
+    }
 
 
 def run_all(quick: bool) -> dict:

@@ -18,7 +18,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ ORIGINAL = {"wall_seconds": 142.0, "pearson_r": 0.757, "seconds_per_epoch": 20.3
 RUN_ONE = """
 import json, sys, tempfile, pathlib
 from investigate.context import RunContext
-from investigate.ptycho import experiments
+from ptycho import experiments
 p = json.loads(sys.argv[1])
 fn = getattr(experiments, p.pop("_fn", "sim_lines_scenario"))
 d = pathlib.Path(tempfile.mkdtemp())
@@ -38,27 +37,34 @@ print("RESULT" + json.dumps(fn(p, RunContext(run_dir=d, seed=int(sys.argv[2]))))
 
 def run_subprocess(params: dict, seed: int) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", RUN_ONE, json.dumps(params), str(seed)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_ONE, json.dumps(params), str(seed)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall = time.perf_counter() - t0
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
-    return {"process_wall_seconds": wall, **json.loads(line[len("RESULT"):])}
+    return {"process_wall_seconds": wall, **json.loads(line[len("RESULT") :])}
 
 
 def bench_scenarios(seed: int) -> dict:
     out = {}
     for sc in ("gs1_ideal", "gs1_custom", "gs2_ideal", "gs2_custom"):
         r = run_subprocess({"profile": "standard", "scenario": sc, "save_artifacts": False}, seed)
-        out[sc] = {k: r.get(k) for k in ("process_wall_seconds", "wall_seconds", "train_seconds",
-                                         "epochs_run", "pearson_r", "n_params")}
+        out[sc] = {
+            k: r.get(k)
+            for k in ("process_wall_seconds", "wall_seconds", "train_seconds", "epochs_run", "pearson_r", "n_params")
+        }
     return out
 
 
 OVERHEAD = """
 import json, time, numpy as np
 import tensorflow as tf, keras
-from investigate.ptycho import experiments, grouping, model, params, pipelines, sim, train
-from investigate.ptycho.config import update_legacy_dict
+from ptycho import experiments, grouping, model, params, pipelines, sim, train
+from ptycho.config import update_legacy_dict
 opts = pipelines.sim_lines_options({"profile": "standard", "scenario": "gs1_ideal"})
 tcfg, _ = experiments._configs(opts, opts["n_images"])
 experiments._set_tf_seed(0)
@@ -109,37 +115,57 @@ print("RESULT" + json.dumps(res))
 
 
 def bench_overhead() -> dict:
-    proc = subprocess.run([sys.executable, "-c", OVERHEAD], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run([sys.executable, "-c", OVERHEAD], cwd=ROOT, capture_output=True, text=True, check=True)
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 def bench_reference(seed: int) -> dict:
     # 1024 simulated points -> y-split -> 512 training patterns, as in the original's run
-    p = {"profile": "paper", "scenario": "gs1_ideal", "n_images": 1024, "n_groups": 512,
-         "epochs": 5, "save_artifacts": False}
+    p = {
+        "profile": "paper",
+        "scenario": "gs1_ideal",
+        "n_images": 1024,
+        "n_groups": 512,
+        "epochs": 5,
+        "save_artifacts": False,
+    }
     r = run_subprocess(p, seed)
-    keep = ("process_wall_seconds", "train_seconds", "epochs_run", "pearson_r", "amp_pred_mean",
-            "amp_true_mean", "least_squares_scalar", "n_params")
+    keep = (
+        "process_wall_seconds",
+        "train_seconds",
+        "epochs_run",
+        "pearson_r",
+        "amp_pred_mean",
+        "amp_true_mean",
+        "least_squares_scalar",
+        "n_params",
+    )
     ours = {k: r.get(k) for k in keep}
     ours["seconds_per_epoch"] = r["train_seconds"] / max(r["epochs_run"], 1)
-    return {"ours": ours, "original": ORIGINAL,
-            "wall_ratio": ours["process_wall_seconds"] / ORIGINAL["wall_seconds"]}
+    return {"ours": ours, "original": ORIGINAL, "wall_ratio": ours["process_wall_seconds"] / ORIGINAL["wall_seconds"]}
 
 
 def bench_refine(seed: int, iterations: int = 20) -> dict:
     import numpy as np
 
-    from investigate.ptycho import metrics, pipelines, refine, sim
+    from ptycho import metrics, pipelines, refine, sim
 
     out = {}
     for sc in ("gs1_ideal", "gs1_custom"):
         opts = pipelines.sim_lines_options({"profile": "standard", "scenario": sc})
         ps = pipelines.probe_settings(opts)
         probe = sim.make_probe(opts["N"], opts["probe"], ps["probe_scale"], ps["probe_mask"])
-        data = sim.simulate_lines(opts["object_size"], opts["N"], opts["n_images"], probe,
-                                  opts["nphotons"], opts["buffer"], seed, object_norm="none")
+        data = sim.simulate_lines(
+            opts["object_size"],
+            opts["N"],
+            opts["n_images"],
+            probe,
+            opts["nphotons"],
+            opts["buffer"],
+            seed,
+            object_norm="none",
+        )
         _, test = sim.y_split(data["coords"])
         truth = data["object_sim"]
         start = metrics.lowpass(np.abs(truth)).astype(np.complex128)
@@ -147,12 +173,16 @@ def bench_refine(seed: int, iterations: int = 20) -> dict:
         res = refine.refine(start, data["X"][test], data["coords"][test], probe, iterations)
         seconds = time.perf_counter() - t0
         lit = np.isfinite(res["image"])
-        out[sc] = {"patterns": int(len(test)), "iterations": iterations, "seconds": seconds,
-                   "seconds_per_iteration": seconds / iterations,
-                   "pearson_r_start": metrics.pearson_r(np.abs(start[lit]), np.abs(truth[lit])),
-                   "pearson_r_refined": metrics.pearson_r(np.abs(res["image"][lit]), np.abs(truth[lit])),
-                   "fourier_error_start": res["fourier_error_before"],
-                   "fourier_error_refined": res["fourier_error_after"]}
+        out[sc] = {
+            "patterns": len(test),
+            "iterations": iterations,
+            "seconds": seconds,
+            "seconds_per_iteration": seconds / iterations,
+            "pearson_r_start": metrics.pearson_r(np.abs(start[lit]), np.abs(truth[lit])),
+            "pearson_r_refined": metrics.pearson_r(np.abs(res["image"][lit]), np.abs(truth[lit])),
+            "fourier_error_start": res["fourier_error_before"],
+            "fourier_error_refined": res["fourier_error_after"],
+        }
     return out
 
 

@@ -54,7 +54,9 @@ def check_metrics(metrics: Any) -> dict[str, Any]:
         if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
             value = value.item()
         if not isinstance(value, (bool, int, float, str)) and value is not None:
-            raise TypeError(f"metric {key!r} is {type(value).__name__}; metrics must be numbers, bools, strings or None")
+            raise TypeError(
+                f"metric {key!r} is {type(value).__name__}; metrics must be numbers, bools, strings or None"
+            )
         out[str(key)] = value
     return out
 

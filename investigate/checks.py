@@ -38,7 +38,9 @@ def _initiative_checks(ws: Workspace, ini: Initiative) -> Iterator[Check]:
         yield _exists(ws, ini.id, ("decision_tree", "start"), tree.start, nodes, "tree node")
         for node_id, node in tree.nodes.items():
             if node.hypothesis is not None:
-                yield _exists(ws, ini.id, ("decision_tree", "nodes", node_id, "hypothesis"), node.hypothesis, known, "hypothesis")
+                yield _exists(
+                    ws, ini.id, ("decision_tree", "nodes", node_id, "hypothesis"), node.hypothesis, known, "hypothesis"
+                )
             for outcome, target in node.edges().items():
                 yield _exists(ws, ini.id, ("decision_tree", "nodes", node_id, outcome), target, nodes, "tree node")
         yield lambda: _no_cycle(ws, ini)
@@ -71,7 +73,7 @@ def _no_cycle(ws: Workspace, ini: Initiative) -> None:
             if target not in nodes:
                 continue  # reported by the edge check
             if state.get(target) == 1:
-                cycle = " -> ".join(path[path.index(target):] + [target]) if target in path else target
+                cycle = " -> ".join(path[path.index(target) :] + [target]) if target in path else target
                 raise _located(ws, ini.id, ("decision_tree", "nodes", node_id), f"decision tree has a cycle: {cycle}")
             if target not in state:
                 visit(target, path + [target])

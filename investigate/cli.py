@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Track hypotheses about a failing pipeline: run their isolation experiments, "
         "keep every run as evidence, and derive verdicts from the measured metrics.",
     )
-    parser.add_argument("--workspace", type=Path, metavar="DIR", help="workspace root (default: walk up from the current directory)")
+    parser.add_argument(
+        "--workspace", type=Path, metavar="DIR", help="workspace root (default: walk up from the current directory)"
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     parser.add_argument("--version", action="version", version=f"investigate {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes an exit code
+    except Exception as exc:
         if args.debug:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)", file=sys.stderr)

@@ -72,7 +72,7 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
             known = ", ".join(exp.matrix) or "none"
             raise InvestigateError(f"{hyp.id}: --where {key}=...: not a matrix key (matrix keys: {known})")
     keys = list(exp.matrix)
-    points = [dict(zip(keys, values)) for values in itertools.product(*(exp.matrix[k] for k in keys))]
+    points = [dict(zip(keys, values, strict=False)) for values in itertools.product(*(exp.matrix[k] for k in keys))]
     points = [p for p in points if all(_accepts(p[k], accepted) for k, accepted in filters.where.items())]
     arms = exp.arms or {"default": {}}
     seeds = filters.seeds if filters.seeds is not None else exp.seeds
@@ -85,7 +85,9 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
                 if filters.profile is not None:
                     params["profile"] = filters.profile
                 entry = exp.run or exp.command or ""
-                run = PlannedRun(hyp.id, entry, "run" if exp.run else "command", arm, point, seed, params, exp.timeout_s, argv)
+                run = PlannedRun(
+                    hyp.id, entry, "run" if exp.run else "command", arm, point, seed, params, exp.timeout_s, argv
+                )
                 if argv:
                     format_command(run, Path("RUN_DIR"))  # fail before anything runs on a bad placeholder
                 run.cache_key = cache_key(ws, run)
@@ -125,7 +127,9 @@ class _StrictMapping(dict[str, Any]):
 
 def format_command(run: PlannedRun, run_dir: Path) -> list[str]:
     """Fill ``{run_dir}``, ``{seed}`` and ``{param}`` per token, so a value with spaces stays one argument."""
-    mapping = _StrictMapping({**{k: _text(v) for k, v in run.params.items()}, "run_dir": str(run_dir), "seed": str(run.seed)})
+    mapping = _StrictMapping(
+        {**{k: _text(v) for k, v in run.params.items()}, "run_dir": str(run_dir), "seed": str(run.seed)}
+    )
     out = []
     for token in run.argv:
         try:
@@ -162,8 +166,9 @@ def source_fingerprint(ws: Workspace, run: PlannedRun) -> str:
         memo = (str(ws.root), "mod:" + module)
         if memo not in _fingerprints:
             local = imported_files(ws.root, module)
-            _fingerprints[memo] = (_hash_files(local, ws.root) if local
-                                   else _package_fingerprint(ws.root, module.split(".", 1)[0]))
+            _fingerprints[memo] = (
+                _hash_files(local, ws.root) if local else _package_fingerprint(ws.root, module.split(".", 1)[0])
+            )
         return _fingerprints[memo]
     named = [ws.root / t for t in run.argv if "{" not in t and (ws.root / t).is_file()]
     memo = (str(ws.root), "cmd:" + " ".join(map(str, named)))
@@ -233,7 +238,9 @@ def _package_fingerprint(root: Path, top: str) -> str:
 def _python_files(base: Path, root: Path, skip: Path | None = None) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and Path(dirpath, d) != skip)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and Path(dirpath, d) != skip
+        )
         found.extend(Path(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))
     return found
 

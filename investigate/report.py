@@ -17,14 +17,17 @@ import jinja2
 
 from investigate.errors import InvestigateError
 from investigate.schema import Initiative, Outcome, RunRecord
-from investigate.tree import render_mermaid, render_text, walk
 from investigate.store import latest_records
+from investigate.tree import render_mermaid, render_text, walk
 from investigate.verdict import Verdict, _matches, evaluate_workspace, fmt
 
 DEFAULT_TEMPLATE = "final_summary.md.j2"
 RESULT_LABELS = {
-    Outcome.confirmed: "CONFIRMED", Outcome.ruled_out: "RULED OUT", Outcome.fixed: "FIXED",
-    Outcome.inconclusive: "INCONCLUSIVE", Outcome.untested: "UNTESTED",
+    Outcome.confirmed: "CONFIRMED",
+    Outcome.ruled_out: "RULED OUT",
+    Outcome.fixed: "FIXED",
+    Outcome.inconclusive: "INCONCLUSIVE",
+    Outcome.untested: "UNTESTED",
 }
 
 
@@ -37,8 +40,14 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
         if not template.is_file():
             raise InvestigateError(f"template {template} does not exist")
         loader, name = jinja2.FileSystemLoader(str(template.parent)), template.name
-    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     # Table cells hold free text (titles, evidence); a bare '|' or newline would split the row.
     env.filters["cell"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
     return env, name
@@ -85,8 +94,9 @@ def _describe(rec: RunRecord) -> str:
     return f"run {rec.run_id} ({rec.hypothesis}, {rec.arm}, {point or 'no matrix'}, seed {rec.seed}) ended {rec.status}{why}"
 
 
-def _verification(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict], link: _Linker,
-                  gaps: list[str]) -> dict[str, Any] | None:
+def _verification(
+    ws: Any, initiative: Initiative, verdicts: dict[str, Verdict], link: _Linker, gaps: list[str]
+) -> dict[str, Any] | None:
     spec = initiative.summary.verification if initiative.summary else None
     if spec is None:
         return None
@@ -96,29 +106,46 @@ def _verification(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict],
     for row_value in spec.rows:
         for arm in spec.arms or [spec.arm]:
             rows.append(_verification_row(spec, records, row_value, arm, link, gaps))
-    return {"hypothesis": spec.hypothesis, "arm": spec.arm, "arms": spec.arms, "row": spec.row,
-            "metrics": spec.metrics, "rows": rows}
+    return {
+        "hypothesis": spec.hypothesis,
+        "arm": spec.arm,
+        "arms": spec.arms,
+        "row": spec.row,
+        "metrics": spec.metrics,
+        "rows": rows,
+    }
 
 
-def _verification_row(spec: Any, records: list[RunRecord], row_value: Any, arm: str | None,
-                      link: _Linker, gaps: list[str]) -> dict[str, Any]:
+def _verification_row(
+    spec: Any, records: list[RunRecord], row_value: Any, arm: str | None, link: _Linker, gaps: list[str]
+) -> dict[str, Any]:
     runs = [r for r in records if (arm is None or r.arm == arm) and _matches(r, {spec.row: row_value})]
     ok = [r for r in runs if r.status == "ok"]
-    cells = [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics] if ok else \
-        ["not measured"] * len(spec.metrics)
+    cells = (
+        [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics]
+        if ok
+        else ["not measured"] * len(spec.metrics)
+    )
     if not ok:
         which = f" arm {arm}" if arm else ""
-        gaps.append(f"Verification row {spec.row}={fmt(row_value)}{which if spec.arms else ''}: not measured "
-                    f"(no ok runs of {spec.hypothesis}{which}).")
+        gaps.append(
+            f"Verification row {spec.row}={fmt(row_value)}{which if spec.arms else ''}: not measured "
+            f"(no ok runs of {spec.hypothesis}{which})."
+        )
     runs_sorted = sorted(runs, key=lambda r: (r.arm, r.seed, r.run_dir))
     return {
-        "value": fmt(row_value), "arm": arm, "measured": bool(ok), "cells": cells, "n_runs": len(ok),
+        "value": fmt(row_value),
+        "arm": arm,
+        "measured": bool(ok),
+        "cells": cells,
+        "n_runs": len(ok),
         "links": [{"label": f"{r.arm}-seed{r.seed}", "path": link(r.run_dir)} for r in runs_sorted],
     }
 
 
-def build_context(ws: Any, initiative_id: str, records: list[RunRecord] | None = None,
-                  out: Path | None = None) -> dict[str, Any]:
+def build_context(
+    ws: Any, initiative_id: str, records: list[RunRecord] | None = None, out: Path | None = None
+) -> dict[str, Any]:
     """Everything the template may use; see the module docstring for where each value comes from."""
     initiative = ws.initiative(initiative_id)
     verdicts = evaluate_workspace(ws, records)
@@ -146,37 +173,53 @@ def build_context(ws: Any, initiative_id: str, records: list[RunRecord] | None =
                 gaps.append(f"{hid} is inconclusive: neither rule holds ({evidence}).")
         for rec in sorted(verdict.failed if verdict else [], key=lambda r: r.run_id):
             gaps.append(_describe(rec) + ".")
-        hypotheses.append({
-            "id": hid, "title": hyp.title if hyp else hid, "outcome": outcome.value,
-            "result": RESULT_LABELS[outcome], "evidence": evidence, "warning": warning,
-            "link": link(ws.source_path(hid)) if hyp else "",
-            "fix": hyp.fix.description if hyp and hyp.fix else None,
-            "fix_verified": verdict.fix_verified if verdict else None,
-        })
+        hypotheses.append(
+            {
+                "id": hid,
+                "title": hyp.title if hyp else hid,
+                "outcome": outcome.value,
+                "result": RESULT_LABELS[outcome],
+                "evidence": evidence,
+                "warning": warning,
+                "link": link(ws.source_path(hid)) if hyp else "",
+                "fix": hyp.fix.description if hyp and hyp.fix else None,
+                "fix_verified": verdict.fix_verified if verdict else None,
+            }
+        )
 
     verification = _verification(ws, initiative, verdicts, link, gaps)
     tree = None
     walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
     if walked is not None:
-        tree = {"path": " → ".join(walked.path), "text": render_text(walked).rstrip("\n"),
-                "mermaid": render_mermaid(walked).rstrip("\n"), "next_node": walked.next_node,
-                "next_command": walked.next_command, "note": walked.note}
+        tree = {
+            "path": " → ".join(walked.path),
+            "text": render_text(walked).rstrip("\n"),
+            "mermaid": render_mermaid(walked).rstrip("\n"),
+            "next_node": walked.next_node,
+            "next_command": walked.next_command,
+            "note": walked.note,
+        }
         if walked.next_node:
             gaps.append(f"The decision tree stops at {walked.next_node}: `{walked.next_command}`.")
 
-    mine = latest_records(r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses)
+    mine = latest_records(
+        r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses
+    )
     date = max((r.started_at[:10] for r in mine), default="no runs recorded")
     counts = {"total": len(mine), "ok": sum(r.status == "ok" for r in mine)}
     counts["failed"] = counts["total"] - counts["ok"]
     decided = sum(h["outcome"] not in ("untested", "inconclusive") for h in hypotheses)
-    status = (narrative.status if narrative and narrative.status else
-              f"{decided} of {len(hypotheses)} hypotheses decided")
+    status = (
+        narrative.status if narrative and narrative.status else f"{decided} of {len(hypotheses)} hypotheses decided"
+    )
     return {
         "initiative": {"id": initiative.id, "title": initiative.title},
         "status": status,
         "date": date,
-        "narrative": {k: getattr(narrative, k) if narrative else None
-                      for k in ("outcome", "root_cause", "fix", "remaining", "conclusion")},
+        "narrative": {
+            k: getattr(narrative, k) if narrative else None
+            for k in ("outcome", "root_cause", "fix", "remaining", "conclusion")
+        },
         "warnings": warnings,
         "hypotheses": hypotheses,
         "fixes": [h for h in hypotheses if h["fix"]],
@@ -192,8 +235,13 @@ def _all(verdicts: dict[str, Verdict]) -> list[RunRecord]:
     return [r for v in verdicts.values() for r in v.records]
 
 
-def render_summary(ws: Any, initiative_id: str, out: Path | None = None, template: Path | None = None,
-                   records: list[RunRecord] | None = None) -> str:
+def render_summary(
+    ws: Any,
+    initiative_id: str,
+    out: Path | None = None,
+    template: Path | None = None,
+    records: list[RunRecord] | None = None,
+) -> str:
     env, name = environment(template)
     context = build_context(ws, initiative_id, records, out)
     try:
@@ -207,7 +255,9 @@ def render_summary(ws: Any, initiative_id: str, out: Path | None = None, templat
 def verdict_lines(verdict: Verdict) -> list[str]:
     """The verdict as ``show`` prints it: outcome, then each rule with the values that decided it."""
     marks = {True: "holds", False: "fails", None: "untested"}
-    lines = [f"verdict: {verdict.outcome.value}" + (f" (by the {verdict.decided_by} rule)" if verdict.decided_by else "")]
+    lines = [
+        f"verdict: {verdict.outcome.value}" + (f" (by the {verdict.decided_by} rule)" if verdict.decided_by else "")
+    ]
     for name, rule in verdict.rules.items():
         lines.append(f"  {name}: {marks[rule.value]}")
         lines.extend(f"    - {c.evidence}" for c in rule.conditions)

@@ -82,7 +82,10 @@ class Runner:
                 todo.put(run)
         results: queue.Queue[RunRecord] = queue.Queue()
         pending = todo.qsize()
-        workers = [threading.Thread(target=self._work, args=(todo, results), daemon=True) for _ in range(min(self.jobs, max(pending, 1)))]
+        workers = [
+            threading.Thread(target=self._work, args=(todo, results), daemon=True)
+            for _ in range(min(self.jobs, max(pending, 1)))
+        ]
         for worker in workers:
             worker.start()
         try:
@@ -139,21 +142,39 @@ class Runner:
         try:
             argv = self._argv(run, run_dir)
             with open(run_dir / "log.txt", "wb") as log:
-                proc = subprocess.Popen(argv, cwd=self.ws.root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_child_env(), start_new_session=True)
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=self.ws.root,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=_child_env(),
+                    start_new_session=True,
+                )
                 status = self._wait(proc, run.timeout_s, t0)
         except OSError as exc:  # e.g. the command's program does not exist
-            return self._record(run, run_dir, started_at, time.monotonic() - t0, "error", error=f"could not start: {exc}")
+            return self._record(
+                run, run_dir, started_at, time.monotonic() - t0, "error", error=f"could not start: {exc}"
+            )
         duration = time.monotonic() - t0
         if status != "ok":
             reason = f"timed out after {run.timeout_s:g}s" if status == "timeout" else "interrupted by Ctrl-C"
             return self._record(run, run_dir, started_at, duration, status, error=reason)
         metrics, error = self._result(run, run_dir, proc.returncode)
-        return self._record(run, run_dir, started_at, duration, "error" if error else "ok", metrics=metrics, error=error)
+        return self._record(
+            run, run_dir, started_at, duration, "error" if error else "ok", metrics=metrics, error=error
+        )
 
     def _argv(self, run: PlannedRun, run_dir: Path) -> list[str]:
         if run.kind == "command":
             return format_command(run, run_dir)
-        spec = {"entry": run.entry, "params": run.params, "seed": run.seed, "run_dir": str(run_dir), "root": str(self.ws.root)}
+        spec = {
+            "entry": run.entry,
+            "params": run.params,
+            "seed": run.seed,
+            "run_dir": str(run_dir),
+            "root": str(self.ws.root),
+        }
         (run_dir / "_spec.json").write_text(json.dumps(spec, allow_nan=True))
         return [sys.executable, "-m", "investigate._child", str(run_dir / "_spec.json")]
 
@@ -185,10 +206,23 @@ class Runner:
             return {}, f"experiment process exited with code {code} without a result\n{_tail(run_dir / 'log.txt')}"
         return result.get("metrics") or {}, result.get("error")
 
-    def _record(self, run: PlannedRun, run_dir: Path, started_at: str, duration: float, status: str, metrics: dict[str, Any] | None = None, error: str | None = None) -> RunRecord:
+    def _record(
+        self,
+        run: PlannedRun,
+        run_dir: Path,
+        started_at: str,
+        duration: float,
+        status: str,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> RunRecord:
         for name in ("_spec.json", RESULT):
             (run_dir / name).unlink(missing_ok=True)
-        artifacts = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file() and p.name not in INTERNAL_FILES)
+        artifacts = sorted(
+            p.relative_to(run_dir).as_posix()
+            for p in run_dir.rglob("*")
+            if p.is_file() and p.name not in INTERNAL_FILES
+        )
         record = RunRecord(
             run_id=self.ws.relative(run_dir).removeprefix(self.ws.relative(self.ws.reports_dir) + "/"),
             hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point, seed=run.seed,

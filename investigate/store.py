@@ -14,11 +14,12 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from investigate.context import write_atomic
 from investigate.schema import RunRecord
@@ -27,7 +28,17 @@ if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?$")
-TRACKED_PACKAGES = ("investigate", "numpy", "pydantic", "scipy", "tensorflow", "tensorflow-cpu", "keras", "jax", "torch")
+TRACKED_PACKAGES = (
+    "investigate",
+    "numpy",
+    "pydantic",
+    "scipy",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "jax",
+    "torch",
+)
 
 
 def new_stamp_dir(ws: Workspace) -> Path:
@@ -80,7 +91,9 @@ def read_records(ws: Workspace, hypothesis: str | None = None) -> list[RunRecord
         if not STAMP.match(stamp.name):
             continue
         if hypothesis:
-            hyp_dirs = [os.path.join(stamp.path, hypothesis)] if os.path.isdir(os.path.join(stamp.path, hypothesis)) else []
+            hyp_dirs = (
+                [os.path.join(stamp.path, hypothesis)] if os.path.isdir(os.path.join(stamp.path, hypothesis)) else []
+            )
         else:
             hyp_dirs = [e.path for e in _dirs(stamp.path)]
         for hyp_dir in hyp_dirs:
@@ -150,7 +163,7 @@ def cache_index(records: list[RunRecord]) -> dict[str, RunRecord]:
 # ---- provenance ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def package_versions() -> dict[str, str]:
     """Versions from installed metadata: nothing is imported, so TensorFlow stays unloaded."""
     versions = {"python": sys.version.split()[0]}
@@ -172,7 +185,7 @@ def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _git_state(root: str) -> dict[str, Any]:
     def git(*args: str) -> bytes | None:
         try:

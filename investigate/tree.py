@@ -70,8 +70,14 @@ class TreeWalk:
             "start": self.start,
             "path": self.path,
             "nodes": {
-                n.id: {"question": n.question, "hypothesis": n.hypothesis, "state": n.state,
-                       "outcome": n.outcome.value if n.outcome else None, "on_path": n.on_path, "edges": n.edges}
+                n.id: {
+                    "question": n.question,
+                    "hypothesis": n.hypothesis,
+                    "state": n.state,
+                    "outcome": n.outcome.value if n.outcome else None,
+                    "on_path": n.on_path,
+                    "edges": n.edges,
+                }
                 for n in self.nodes.values()
             },
             "taken": [e.__dict__ for e in self.taken],
@@ -115,8 +121,11 @@ def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | Non
             break
         state.state = "answered"
         target = tree.nodes[current].edge(state.outcome)
-        taken_outcome = state.outcome.value if state.edges.get(state.outcome.value) == target else (
-            "confirmed" if target is not None and _leads("confirmed", state.outcome) else None)
+        taken_outcome = (
+            state.outcome.value
+            if state.edges.get(state.outcome.value) == target
+            else ("confirmed" if target is not None and _leads("confirmed", state.outcome) else None)
+        )
         for outcome, dest in state.edges.items():
             if outcome != taken_outcome:
                 result.pruned.append(Edge(current, outcome, dest))
@@ -167,7 +176,9 @@ def render_text(walk_: TreeWalk) -> str:
                 lines.append(f"{prefix}{branch}{outcome} → {node_line(walk_.nodes[target])}")
                 render(target, prefix + child, seen | {target})
             else:
-                status = "taken" if (nid, outcome) in taken else ("pruned" if (nid, outcome) in pruned else "not reached")
+                status = (
+                    "taken" if (nid, outcome) in taken else ("pruned" if (nid, outcome) in pruned else "not reached")
+                )
                 lines.append(f"{prefix}{branch}{outcome} → {target}  ({status})")
 
     if walk_.start in walk_.nodes:

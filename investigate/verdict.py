@@ -21,11 +21,12 @@ from __future__ import annotations
 import difflib
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from investigate.errors import InvestigateError
-from investigate.schema import Fraction, Hypothesis, Outcome, RunRecord, Rule
+from investigate.schema import Fraction, Hypothesis, Outcome, Rule, RunRecord
 from investigate.store import by_hypothesis, latest_records, read_records
 
 Tri = bool | None
@@ -169,7 +170,9 @@ class Evaluator:
         failed_note = f"; {len(failed)} run(s) failed" if failed else ""
         if not ok:
             why = f"{len(failed)} run(s) failed, none ok" if failed else "no runs"
-            return ConditionResult(value=None, evidence=f"{label} {_cmp_text(op, target)}{scope}: untested ({why})", **base)
+            return ConditionResult(
+                value=None, evidence=f"{label} {_cmp_text(op, target)}{scope}: untested ({why})", **base
+            )
         self._check_metric(rule, ok, path)
         values = [r.metrics.get(rule.metric) for r in ok]
         if op != "equals" and any(isinstance(v, (bool, str)) for v in values):
@@ -204,7 +207,11 @@ class Evaluator:
             return
         present = sorted({m for r in ok for m in r.metrics})
         close = difflib.get_close_matches(rule.metric or "", present, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; the runs report: {', '.join(present) or 'no metrics'}"
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else f"; the runs report: {', '.join(present) or 'no metrics'}"
+        )
         raise self._error(path, f"metric {rule.metric!r} is in none of the {len(ok)} matching runs{hint}")
 
     def _error(self, path: tuple[Any, ...], reason: str) -> InvestigateError:

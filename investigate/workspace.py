@@ -7,12 +7,12 @@ A workspace is the directory holding ``pyproject.toml`` with ``[tool.investigate
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydantic
+import tomllib
 
 from investigate.errors import InvestigateError, UnknownIdError, ValidationError
 from investigate.schema import Hypothesis, Initiative

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PYPROJECT = '[tool.investigate]\nhypotheses = "hypotheses"\nplans = "plans"\nreports = "reports"\n'
 
 # Experiments used by the core tests: a real numeric divergence, a crash, a hang.
-EXPERIMENTS = '''
+EXPERIMENTS = """
 import time
 import numpy as np
 
@@ -38,7 +38,7 @@ def nap(params, ctx):
 
 def noop(params, ctx):
     return {}
-'''
+"""
 
 MakeWs = Callable[[dict[str, str]], Path]
 

@@ -20,19 +20,28 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cli(root: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "investigate", "--workspace", str(root), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "investigate", "--workspace", str(root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_two_concurrent_invocations_lose_nothing(make_ws) -> None:
-    root = make_ws({
-        "exps/__init__.py": "",
-        "exps/core.py": EXPERIMENTS,
-        "hypotheses/H-GROW.yaml": hypothesis("H-GROW", "run: exps.core:grow\nmatrix: {r: [0.5, 2.0]}\nseeds: [0, 1]\n"),
-    })
+    root = make_ws(
+        {
+            "exps/__init__.py": "",
+            "exps/core.py": EXPERIMENTS,
+            "hypotheses/H-GROW.yaml": hypothesis(
+                "H-GROW", "run: exps.core:grow\nmatrix: {r: [0.5, 2.0]}\nseeds: [0, 1]\n"
+            ),
+        }
+    )
     procs = [cli(root, "run", "H-GROW", "--force", "--jobs", "2") for _ in range(2)]
     for proc in procs:
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     recs = read_records(load_workspace(root))
     assert len(recs) == 8 and all(r.status == "ok" for r in recs)
@@ -43,19 +52,21 @@ def test_two_concurrent_invocations_lose_nothing(make_ws) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_records_the_run_in_flight_and_exits_130(make_ws, signum) -> None:
     # noop runs finish first (jobs 1, in order), then the nap is killed mid-run.
-    root = make_ws({
-        "exps/__init__.py": "",
-        "exps/core.py": EXPERIMENTS,
-        "hypotheses/H-FAST.yaml": hypothesis("H-FAST", "run: exps.core:noop\nseeds: [0, 1]\n"),
-        "hypotheses/H-SLOW.yaml": hypothesis("H-SLOW", "run: exps.core:nap\nseeds: [0, 1]\n"),
-    })
+    root = make_ws(
+        {
+            "exps/__init__.py": "",
+            "exps/core.py": EXPERIMENTS,
+            "hypotheses/H-FAST.yaml": hypothesis("H-FAST", "run: exps.core:noop\nseeds: [0, 1]\n"),
+            "hypotheses/H-SLOW.yaml": hypothesis("H-SLOW", "run: exps.core:nap\nseeds: [0, 1]\n"),
+        }
+    )
     proc = cli(root, "run", "H-FAST", "H-SLOW")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not list((root / "reports").glob("*/H-SLOW/all/default-seed0/log.txt")):
         time.sleep(0.05)
     time.sleep(0.5)
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     recs = {(r.hypothesis, r.seed): r for r in read_records(load_workspace(root))}
     assert recs[("H-FAST", 0)].status == "ok" and recs[("H-FAST", 1)].status == "ok"

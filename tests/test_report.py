@@ -143,7 +143,10 @@ def test_end_to_end_on_the_numpy_workspace(numpy_ws, capsys):
     out = numpy_ws / "summaries" / "TOY-GD-001.md"
     assert main([*ws_args, "summary", "TOY-GD-001", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "| [H-STEP-SIZE](../hypotheses/H-STEP-SIZE.yaml) | Divergence is caused by a step size above 2/L | **FIXED** |" in text
+    assert (
+        "| [H-STEP-SIZE](../hypotheses/H-STEP-SIZE.yaml) | Divergence is caused by a step size above 2/L | **FIXED** |"
+        in text
+    )
     assert "⚠" not in text  # the narrative's claims match the runs
     assert "step-size → done" in text and "```mermaid\nflowchart TD\n" in text
 

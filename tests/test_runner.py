@@ -13,12 +13,12 @@ from investigate.store import read_records
 from investigate.workspace import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 
-CMD_SCRIPT = '''
+CMD_SCRIPT = """
 import json, sys
 out, seed, r = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 print("running", seed, r)
 json.dump({"seed": seed, "r": r, "big": r > 1}, open(out + "/metrics.json", "w"))
-'''
+"""
 
 
 def files() -> dict[str, str]:
@@ -27,10 +27,16 @@ def files() -> dict[str, str]:
         "exps/core.py": EXPERIMENTS,
         "cmd.py": CMD_SCRIPT,
         "hypotheses/H-GROW.yaml": hypothesis("H-GROW", "run: exps.core:grow\nmatrix: {r: [0.5, 2.0]}\nseeds: [0, 1]\n"),
-        "hypotheses/H-GROW-TWIN.yaml": hypothesis("H-GROW-TWIN", "run: exps.core:grow\nmatrix: {r: [2.0]}\nseeds: [0]\n"),
-        "hypotheses/H-BOOM.yaml": hypothesis("H-BOOM", "run: exps.core:boom\nparams: {what: config}\narms: {a: {}, b: {what: other}}\n"),
+        "hypotheses/H-GROW-TWIN.yaml": hypothesis(
+            "H-GROW-TWIN", "run: exps.core:grow\nmatrix: {r: [2.0]}\nseeds: [0]\n"
+        ),
+        "hypotheses/H-BOOM.yaml": hypothesis(
+            "H-BOOM", "run: exps.core:boom\nparams: {what: config}\narms: {a: {}, b: {what: other}}\n"
+        ),
         "hypotheses/H-NAP.yaml": hypothesis("H-NAP", "run: exps.core:nap\ntimeout_s: 1\n"),
-        "hypotheses/H-CMD.yaml": hypothesis("H-CMD", 'command: "python cmd.py {run_dir} {seed} {r}"\nmatrix: {r: [0.5, 3]}\n'),
+        "hypotheses/H-CMD.yaml": hypothesis(
+            "H-CMD", 'command: "python cmd.py {run_dir} {seed} {r}"\nmatrix: {r: [0.5, 3]}\n'
+        ),
         "hypotheses/H-BADCMD.yaml": hypothesis("H-BADCMD", 'command: "python cmd.py {run_dir} {sede}"\n'),
     }
 
@@ -52,7 +58,9 @@ def test_divergence_is_an_observation_not_a_crash(ws_root: Path) -> None:
     assert recs[(0.5, 1)].metrics == {"x": 0.0, "has_nan": False, "seed": 1}
     raw = (ws_root / recs[(2.0, 0)].run_dir / "run.json").read_text()
     assert '"x": NaN' in raw  # the documented encoding: Python's NaN token
-    assert recs[(2.0, 0)].run_dir.startswith("reports/") and recs[(2.0, 0)].run_dir.endswith("H-GROW/r=2.0/default-seed0")
+    assert recs[(2.0, 0)].run_dir.startswith("reports/") and recs[(2.0, 0)].run_dir.endswith(
+        "H-GROW/r=2.0/default-seed0"
+    )
     prov = recs[(2.0, 0)].provenance
     assert {"git_commit", "git_dirty", "git_diff_sha256", "versions", "hostname", "command"} <= set(prov)
     assert prov["versions"]["numpy"] and prov["command"][:2] == ["investigate", "--workspace"]
@@ -63,7 +71,7 @@ def test_errors_are_recorded_and_others_go_on(ws_root: Path, capsys) -> None:
     boom = records(ws_root, "H-BOOM")
     assert [r.status for r in boom] == ["error", "error"]
     assert all("ValueError: boom" in r.error for r in boom)
-    assert "boom: other" in (ws_root / [r for r in boom if r.arm == "b"][0].run_dir / "log.txt").read_text()
+    assert "boom: other" in (ws_root / next(r for r in boom if r.arm == "b").run_dir / "log.txt").read_text()
     assert [r.status for r in records(ws_root, "H-CMD")] == ["ok", "ok"]
     err = capsys.readouterr().err
     assert "error: 2 of 4 runs failed" in err and "H-BOOM all a seed0 error" in err
@@ -99,8 +107,8 @@ def test_cache_hits_share_runs_across_hypotheses(ws_root: Path, capsys) -> None:
     assert err.count(" cached") == 3
     latest = records(ws_root)[-3:]
     assert all(r.reused_from for r in latest)
-    twin = [r for r in latest if r.hypothesis == "H-GROW-TWIN"][0]
-    original = [r for r in records(ws_root, "H-GROW") if r.reused_from is None and r.point == {"r": 2.0}][0]
+    twin = next(r for r in latest if r.hypothesis == "H-GROW-TWIN")
+    original = next(r for r in records(ws_root, "H-GROW") if r.reused_from is None and r.point == {"r": 2.0})
     assert twin.reused_from == original.run_dir and math.isnan(twin.metrics["x"])
     assert main([*root, "run", "H-GROW-TWIN", "--force"]) == 0
     assert records(ws_root, "H-GROW-TWIN")[-1].reused_from is None
@@ -139,7 +147,7 @@ def test_bisect_exit_codes(numpy_ws: Path, capsys) -> None:
 def test_identical_runs_in_one_invocation_execute_once(ws_root: Path, capsys) -> None:
     assert main(["--workspace", str(ws_root), "run", "H-GROW", "H-GROW-TWIN", "--seeds", "0", "--force"]) == 0
     twin = records(ws_root, "H-GROW-TWIN")[0]
-    leader = [r for r in records(ws_root, "H-GROW") if r.point == {"r": 2.0}][0]
+    leader = next(r for r in records(ws_root, "H-GROW") if r.point == {"r": 2.0})
     assert twin.reused_from == leader.run_dir and leader.reused_from is None
     assert "H-GROW-TWIN r=2.0 default seed0 cached" in capsys.readouterr().err
 

@@ -33,11 +33,18 @@ def test_unknown_field_with_did_you_mean(make_ws) -> None:
 
 def test_unknown_top_level_field(make_ws) -> None:
     text = hypothesis("H-A") + "predicton: x\n"
-    assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == "hypotheses/H-A.yaml:5: unknown field 'predicton' (did you mean 'prediction'?)"
+    assert (
+        error_of(make_ws, {"hypotheses/H-A.yaml": text})
+        == "hypotheses/H-A.yaml:5: unknown field 'predicton' (did you mean 'prediction'?)"
+    )
 
 
 def test_unknown_field_in_a_rule_deep_in_a_list(make_ws) -> None:
-    text = hypothesis("H-A", EXP, "verdict:\n  confirmed:\n    all:\n      - {arm: synced, metric: m, equals: 1}\n      - {arm: stale, metrc: m, equals: 2}\n")
+    text = hypothesis(
+        "H-A",
+        EXP,
+        "verdict:\n  confirmed:\n    all:\n      - {arm: synced, metric: m, equals: 1}\n      - {arm: stale, metrc: m, equals: 2}\n",
+    )
     assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == (
         "hypotheses/H-A.yaml:15: verdict.confirmed.all[1]: unknown field 'metrc' (did you mean 'metric'?)"
     )
@@ -45,7 +52,9 @@ def test_unknown_field_in_a_rule_deep_in_a_list(make_ws) -> None:
 
 def test_missing_required_field(make_ws) -> None:
     text = "id: H-A\ntitle: t\nstatement: s\n"
-    assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == "hypotheses/H-A.yaml:1: missing required field 'prediction'"
+    assert (
+        error_of(make_ws, {"hypotheses/H-A.yaml": text}) == "hypotheses/H-A.yaml:1: missing required field 'prediction'"
+    )
 
 
 def test_wrong_type_names_key_and_line(make_ws) -> None:
@@ -90,12 +99,18 @@ def test_initiative_lists_unknown_hypothesis(make_ws) -> None:
         "hypotheses/H-CONFIG.yaml": hypothesis("H-CONFIG"),
         "plans/INI-1/initiative.yaml": "id: INI-1\ntitle: t\nhypotheses: [H-CONFIG, H-CONFG2]\n",
     }
-    assert error_of(make_ws, files) == "plans/INI-1/initiative.yaml:3: hypotheses[1]: unknown hypothesis 'H-CONFG2' (did you mean H-CONFIG?)"
+    assert (
+        error_of(make_ws, files)
+        == "plans/INI-1/initiative.yaml:3: hypotheses[1]: unknown hypothesis 'H-CONFG2' (did you mean H-CONFIG?)"
+    )
 
 
 def test_plan_dir_must_match_initiative_id(make_ws) -> None:
     files = {"plans/OTHER/initiative.yaml": "id: INI-1\ntitle: t\nhypotheses: []\n"}
-    assert error_of(make_ws, files) == "plans/OTHER/initiative.yaml:1: id: id 'INI-1' must equal its plan directory name 'OTHER'"
+    assert (
+        error_of(make_ws, files)
+        == "plans/OTHER/initiative.yaml:1: id: id 'INI-1' must equal its plan directory name 'OTHER'"
+    )
 
 
 TREE = """\
@@ -116,24 +131,42 @@ decision_tree:
 
 
 def test_tree_start_and_edges_must_exist(make_ws) -> None:
-    files = {"hypotheses/H-A.yaml": hypothesis("H-A"), "plans/INI-1/initiative.yaml": TREE.format(start="x", hyp="H-A", back="c")}
+    files = {
+        "hypotheses/H-A.yaml": hypothesis("H-A"),
+        "plans/INI-1/initiative.yaml": TREE.format(start="x", hyp="H-A", back="c"),
+    }
     assert error_of(make_ws, files) == "plans/INI-1/initiative.yaml:5: decision_tree.start: unknown tree node 'x'"
 
 
 def test_tree_node_hypothesis_must_exist(make_ws) -> None:
-    files = {"hypotheses/H-A.yaml": hypothesis("H-A"), "plans/INI-1/initiative.yaml": TREE.format(start="a", hyp="H-B", back="a")}
-    assert error_of(make_ws, files) == "plans/INI-1/initiative.yaml:9: decision_tree.nodes.a.hypothesis: unknown hypothesis 'H-B' (did you mean H-A?)"
+    files = {
+        "hypotheses/H-A.yaml": hypothesis("H-A"),
+        "plans/INI-1/initiative.yaml": TREE.format(start="a", hyp="H-B", back="a"),
+    }
+    assert (
+        error_of(make_ws, files)
+        == "plans/INI-1/initiative.yaml:9: decision_tree.nodes.a.hypothesis: unknown hypothesis 'H-B' (did you mean H-A?)"
+    )
 
 
 def test_tree_cycle_is_refused(make_ws) -> None:
-    files = {"hypotheses/H-A.yaml": hypothesis("H-A"), "plans/INI-1/initiative.yaml": TREE.format(start="a", hyp="H-A", back="a")}
-    assert error_of(make_ws, files) == "plans/INI-1/initiative.yaml:11: decision_tree.nodes.b: decision tree has a cycle: a -> b -> a"
+    files = {
+        "hypotheses/H-A.yaml": hypothesis("H-A"),
+        "plans/INI-1/initiative.yaml": TREE.format(start="a", hyp="H-A", back="a"),
+    }
+    assert (
+        error_of(make_ws, files)
+        == "plans/INI-1/initiative.yaml:11: decision_tree.nodes.b: decision tree has a cycle: a -> b -> a"
+    )
 
 
 def test_claims_must_name_hypotheses(make_ws) -> None:
     ini = "id: INI-1\ntitle: t\nhypotheses: [H-A]\nsummary:\n  outcome: o\n  claims: {H-Z: confirmed}\n"
     files = {"hypotheses/H-A.yaml": hypothesis("H-A"), "plans/INI-1/initiative.yaml": ini}
-    assert error_of(make_ws, files) == "plans/INI-1/initiative.yaml:6: summary.claims.H-Z: unknown hypothesis 'H-Z' (did you mean H-A?)"
+    assert (
+        error_of(make_ws, files)
+        == "plans/INI-1/initiative.yaml:6: summary.claims.H-Z: unknown hypothesis 'H-Z' (did you mean H-A?)"
+    )
 
 
 def test_all_errors_are_collected_for_validate(make_ws) -> None:

@@ -39,4 +39,5 @@ def test_narrative_claims_hold_on_committed_records(initiative: str) -> None:
         outcome = verdicts[hypothesis].outcome
         # a claim of "confirmed" is met by a confirmed cause whose fix is also verified
         assert outcome == claimed or (claimed.value == "confirmed" and outcome.value == "fixed"), (
-            f"{hypothesis}: narrative claims {claimed.value}, runs say {outcome.value}")
+            f"{hypothesis}: narrative claims {claimed.value}, runs say {outcome.value}"
+        )

@@ -1,6 +1,5 @@
 import json
 import math
-from pathlib import Path
 
 from investigate.schema import RunRecord
 from investigate.store import cache_index, latest_records, new_stamp_dir, point_slug, read_records, write_record
@@ -9,8 +8,19 @@ from tests.conftest import hypothesis
 
 
 def record(**overrides) -> RunRecord:
-    base = dict(run_id="x", hypothesis="H-A", entry="m:f", arm="a", point={"scenario": "s1"}, seed=0, params={},
-                status="ok", started_at="2026-01-01T00:00:00", duration_s=1.0, cache_key="k")
+    base = dict(
+        run_id="x",
+        hypothesis="H-A",
+        entry="m:f",
+        arm="a",
+        point={"scenario": "s1"},
+        seed=0,
+        params={},
+        status="ok",
+        started_at="2026-01-01T00:00:00",
+        duration_s=1.0,
+        cache_key="k",
+    )
     return RunRecord(**{**base, **overrides})
 
 

@@ -11,21 +11,40 @@ O = Outcome
 
 
 def initiative():
-    return Initiative.model_validate({
-        "id": "INIT-1", "title": "Find the NaN", "hypotheses": ["H-A", "H-B", "H-C"],
-        "decision_tree": {"start": "nan-cause", "nodes": {
-            "nan-cause": {"question": 'Does the "sync" fix it?', "hypothesis": "H-A",
-                          "confirmed": "b0f", "ruled_out": "probe"},
-            "b0f": {"question": "Both probes clean?", "hypothesis": "H-B", "ruled_out": "done", "confirmed": "probe"},
-            "probe": {"question": "Is it the probe?", "hypothesis": "H-C"},
-        }}})
+    return Initiative.model_validate(
+        {
+            "id": "INIT-1",
+            "title": "Find the NaN",
+            "hypotheses": ["H-A", "H-B", "H-C"],
+            "decision_tree": {
+                "start": "nan-cause",
+                "nodes": {
+                    "nan-cause": {
+                        "question": 'Does the "sync" fix it?',
+                        "hypothesis": "H-A",
+                        "confirmed": "b0f",
+                        "ruled_out": "probe",
+                    },
+                    "b0f": {
+                        "question": "Both probes clean?",
+                        "hypothesis": "H-B",
+                        "ruled_out": "done",
+                        "confirmed": "probe",
+                    },
+                    "probe": {"question": "Is it the probe?", "hypothesis": "H-C"},
+                },
+            },
+        }
+    )
 
 
 def test_walk_follows_outcomes_and_prunes():
     w = walk(initiative(), {"H-A": O.confirmed, "H-B": O.ruled_out})
     assert w.path == ["nan-cause", "b0f", "done"]
-    assert [(e.source, e.outcome, e.target) for e in w.pruned] == [("nan-cause", "ruled_out", "probe"),
-                                                                     ("b0f", "confirmed", "probe")]
+    assert [(e.source, e.outcome, e.target) for e in w.pruned] == [
+        ("nan-cause", "ruled_out", "probe"),
+        ("b0f", "confirmed", "probe"),
+    ]
     assert w.next_node is None and w.next_command is None
     assert w.nodes["done"].state == "terminal" and w.nodes["probe"].state == "unreached"
 

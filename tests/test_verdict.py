@@ -10,7 +10,7 @@ import pytest
 from investigate.errors import InvestigateError
 from investigate.schema import Hypothesis, Outcome, Rule, RunRecord
 from investigate.store import latest_records as latest
-from investigate.verdict import compare, evaluate, evaluate_workspace, Evaluator
+from investigate.verdict import Evaluator, compare, evaluate, evaluate_workspace
 
 _n = 0
 
@@ -19,9 +19,21 @@ def rec(arm="synced", seed=0, status="ok", started="2026-01-20T10:00:00Z", hyp="
     global _n
     _n += 1
     point = {"scenario": metrics.pop("scenario", "gs1")}
-    return RunRecord(run_id=f"r{_n:03d}", hypothesis=hyp, entry="m:f", arm=arm, point=point, seed=seed,
-                     params={"profile": "quick", **point}, status=status, metrics=metrics if status == "ok" else {},
-                     started_at=started, duration_s=1.0, cache_key="k", error="boom" if status != "ok" else None)
+    return RunRecord(
+        run_id=f"r{_n:03d}",
+        hypothesis=hyp,
+        entry="m:f",
+        arm=arm,
+        point=point,
+        seed=seed,
+        params={"profile": "quick", **point},
+        status=status,
+        metrics=metrics if status == "ok" else {},
+        started_at=started,
+        duration_s=1.0,
+        cache_key="k",
+        error="boom" if status != "ok" else None,
+    )
 
 
 def cond(records, **rule):
@@ -34,14 +46,30 @@ def value(records, rule):
     return Evaluator(hyp, records).rule(Rule.model_validate(rule), ("verdict",)).value
 
 
-@pytest.mark.parametrize("op,target,measured,expected", [
-    ("equals", False, False, True), ("equals", True, False, False), ("equals", True, 1, False),
-    ("equals", 1, True, False), ("equals", "ok", "ok", True), ("equals", 2, 2.0, True),
-    ("lt", 1, 0.5, True), ("lt", 1, 1, False), ("le", 1, 1, True), ("gt", 1, 1, False),
-    ("ge", 1, 1, True), ("between", (0, 1), 0.5, True), ("between", (0, 1), 1.5, False),
-    ("between", (0, 1), 1, True), ("lt", 1, math.nan, False), ("ge", 1, math.nan, False),
-    ("equals", math.nan, math.nan, False), ("gt", 0, None, False), ("lt", 1, "x", False),
-])
+@pytest.mark.parametrize(
+    "op,target,measured,expected",
+    [
+        ("equals", False, False, True),
+        ("equals", True, False, False),
+        ("equals", True, 1, False),
+        ("equals", 1, True, False),
+        ("equals", "ok", "ok", True),
+        ("equals", 2, 2.0, True),
+        ("lt", 1, 0.5, True),
+        ("lt", 1, 1, False),
+        ("le", 1, 1, True),
+        ("gt", 1, 1, False),
+        ("ge", 1, 1, True),
+        ("between", (0, 1), 0.5, True),
+        ("between", (0, 1), 1.5, False),
+        ("between", (0, 1), 1, True),
+        ("lt", 1, math.nan, False),
+        ("ge", 1, math.nan, False),
+        ("equals", math.nan, math.nan, False),
+        ("gt", 0, None, False),
+        ("lt", 1, "x", False),
+    ],
+)
 def test_compare(op, target, measured, expected):
     assert compare(measured, op, target) is expected
 
@@ -109,8 +137,15 @@ def test_three_valued_combinators():
 
 def test_unknown_metric_names_file_line_and_suggests():
     ws = SimpleNamespace(source_path=lambda h: f"hypotheses/{h}.yaml", line_of=lambda h, *k: 17)
-    hyp = Hypothesis.model_validate({"id": "H-X", "title": "t", "statement": "s", "prediction": "p",
-                                     "verdict": {"confirmed": {"metric": "has_nans", "equals": False}}})
+    hyp = Hypothesis.model_validate(
+        {
+            "id": "H-X",
+            "title": "t",
+            "statement": "s",
+            "prediction": "p",
+            "verdict": {"confirmed": {"metric": "has_nans", "equals": False}},
+        }
+    )
     with pytest.raises(InvestigateError) as err:
         evaluate(hyp, [rec(has_nan=False)], ws)
     msg = str(err.value)
@@ -123,13 +158,31 @@ def test_boolean_needs_equals():
 
 
 def hypothesis(fix=True):
-    data = {"id": "H-X", "title": "t", "statement": "s", "prediction": "p", "verdict": {
-        "confirmed": {"all": [{"arm": "synced", "metric": "has_nan", "equals": False, "over": "all"},
-                              {"arm": "stale", "metric": "has_nan", "equals": True, "over": "any"}]},
-        "ruled_out": {"any": [{"arm": "synced", "metric": "has_nan", "equals": True, "over": "any"},
-                              {"arm": "stale", "metric": "has_nan", "equals": False, "over": "all"}]}}}
+    data = {
+        "id": "H-X",
+        "title": "t",
+        "statement": "s",
+        "prediction": "p",
+        "verdict": {
+            "confirmed": {
+                "all": [
+                    {"arm": "synced", "metric": "has_nan", "equals": False, "over": "all"},
+                    {"arm": "stale", "metric": "has_nan", "equals": True, "over": "any"},
+                ]
+            },
+            "ruled_out": {
+                "any": [
+                    {"arm": "synced", "metric": "has_nan", "equals": True, "over": "any"},
+                    {"arm": "stale", "metric": "has_nan", "equals": False, "over": "all"},
+                ]
+            },
+        },
+    }
     if fix:
-        data["fix"] = {"description": "sync", "verified_by": {"arm": "synced", "metric": "r", "ge": 0.5, "over": "mean"}}
+        data["fix"] = {
+            "description": "sync",
+            "verified_by": {"arm": "synced", "metric": "r", "ge": 0.5, "over": "mean"},
+        }
     return Hypothesis.model_validate(data)
 
 
@@ -162,7 +215,7 @@ def test_latest_keeps_newest_and_cached_runs_count():
 
 def test_evaluate_workspace():
     ws = SimpleNamespace(hypotheses={"H-X": hypothesis()})
-    assert evaluate_workspace(ws, []) ["H-X"].outcome is Outcome.untested
+    assert evaluate_workspace(ws, [])["H-X"].outcome is Outcome.untested
 
 
 def test_bisect_exit_codes():
@@ -190,7 +243,9 @@ def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
     fixture = Path(__file__).parent / "fixtures" / "summary_ws"
     shutil.copytree(fixture, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
     path = tmp_path / "ws" / "hypotheses" / "H-PROBE.yaml"
-    text = path.read_text().replace("confirmed: {arm: ideal, metric: has_nan", "confirmed: {arm: ideal, metric: has_nans")
+    text = path.read_text().replace(
+        "confirmed: {arm: ideal, metric: has_nan", "confirmed: {arm: ideal, metric: has_nans"
+    )
     path.write_text(text)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if "has_nans" in l)
     ws = load_workspace(tmp_path / "ws")

@@ -23,16 +23,29 @@ def register(subparsers: Any) -> None:
         "is reused instead of executed. Exit 4 if any run errored or timed out; 130 on Ctrl-C.",
     )
     parser.add_argument("ids", nargs="*", metavar="ID", help="hypothesis ids to run")
-    parser.add_argument("--initiative", action="append", default=[], metavar="X", help="run every hypothesis of initiative X")
-    parser.add_argument("--scenario", action="append", default=[], metavar="S", help="only matrix points with scenario=S (repeatable)")
-    parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE", help="only matrix points with KEY=VALUE (repeatable; same key = any of)")
+    parser.add_argument(
+        "--initiative", action="append", default=[], metavar="X", help="run every hypothesis of initiative X"
+    )
+    parser.add_argument(
+        "--scenario", action="append", default=[], metavar="S", help="only matrix points with scenario=S (repeatable)"
+    )
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only matrix points with KEY=VALUE (repeatable; same key = any of)",
+    )
     parser.add_argument("--seeds", metavar="0,1", help="comma-separated seeds, instead of the experiment's")
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs in parallel (default 1)")
     parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
     parser.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
     parser.add_argument("--profile", metavar="P", help="set params.profile=P in every run (e.g. quick)")
-    parser.add_argument("--bisect", action="store_true",
-                        help="for git bisect run: exit 0 good (fix verified, or cause ruled out), 1 bad, 125 untestable")
+    parser.add_argument(
+        "--bisect",
+        action="store_true",
+        help="for git bisect run: exit 0 good (fix verified, or cause ruled out), 1 bad, 125 untestable",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,7 +96,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         return _bisect(ws, runs)
     print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
     if failed:
-        raise RunsFailedError(f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5]))
+        raise RunsFailedError(
+            f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5])
+        )
     return 0
 
 
@@ -95,5 +110,7 @@ def _bisect(ws: Workspace, runs: list[PlannedRun]) -> int:
     hyp_ids = sorted({p.hypothesis for p in runs})
     verdict = evaluate(ws.hypothesis(hyp_ids[0]), latest_records(read_records(ws, hyp_ids[0])), ws)
     code = bisect_exit(verdict)
-    print(f"bisect: {hyp_ids[0]} {verdict.outcome.value} -> {({0: 'good', 1: 'bad'}).get(code, 'skip')}", file=sys.stderr)
+    print(
+        f"bisect: {hyp_ids[0]} {verdict.outcome.value} -> {({0: 'good', 1: 'bad'}).get(code, 'skip')}", file=sys.stderr
+    )
     return code

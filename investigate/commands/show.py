@@ -21,8 +21,11 @@ def register(subparsers: Any) -> None:
         "for an initiative id, its hypotheses.",
     )
     parser.add_argument("id", help="hypothesis id (H-...) or initiative id")
-    parser.add_argument("--json", action="store_true",
-                        help="print machine-readable JSON (the verdict with every rule's measured values, and the runs)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print machine-readable JSON (the verdict with every rule's measured values, and the runs)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -61,30 +64,53 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     for record in records:
         metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())
         cached = " (cached)" if record.reused_from else ""
-        print(f"    {point_slug(record.point)} {record.arm} seed{record.seed} {record.status}{cached} {metrics}  [{record.run_dir}]")
+        print(
+            f"    {point_slug(record.point)} {record.arm} seed{record.seed} {record.status}{cached} {metrics}  [{record.run_dir}]"
+        )
     return 0
 
 
 def _hypothesis_data(ws: Workspace, hyp: Any, records: list[Any]) -> dict[str, Any]:
     verdict = evaluate(hyp, records, ws)
     return {
-        "id": hyp.id, "title": hyp.title, "file": str(ws.relative(ws.source_path(hyp.id))),
-        "initiative": hyp.initiative, "statement": hyp.statement.strip(),
+        "id": hyp.id,
+        "title": hyp.title,
+        "file": str(ws.relative(ws.source_path(hyp.id))),
+        "initiative": hyp.initiative,
+        "statement": hyp.statement.strip(),
         "prediction": hyp.prediction.strip(),
         "experiment": hyp.experiment.model_dump(mode="json") if hyp.experiment else None,
         "verdict": verdict.to_dict(),
-        "runs": [{"point": r.point, "arm": r.arm, "seed": r.seed, "status": r.status,
-                  "cached": r.reused_from is not None, "metrics": r.metrics, "error": r.error,
-                  "run_dir": r.run_dir} for r in records],
+        "runs": [
+            {
+                "point": r.point,
+                "arm": r.arm,
+                "seed": r.seed,
+                "status": r.status,
+                "cached": r.reused_from is not None,
+                "metrics": r.metrics,
+                "error": r.error,
+                "run_dir": r.run_dir,
+            }
+            for r in records
+        ],
     }
 
 
 def _show_initiative(ws: Workspace, ini_id: str, as_json: bool = False) -> int:
     ini = ws.initiative(ini_id)
     if as_json:
-        print(json.dumps({"id": ini.id, "title": ini.title, "file": str(ws.relative(ws.source_path(ini.id))),
-                          "hypotheses": [{"id": h, "title": ws.hypothesis(h).title} for h in ini.hypotheses]},
-                         indent=2))
+        print(
+            json.dumps(
+                {
+                    "id": ini.id,
+                    "title": ini.title,
+                    "file": str(ws.relative(ws.source_path(ini.id))),
+                    "hypotheses": [{"id": h, "title": ws.hypothesis(h).title} for h in ini.hypotheses],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"{ini.id}: {ini.title}")
     print(f"  file: {ws.relative(ws.source_path(ini.id))}")

@@ -1,6 +1,6 @@
 import pytest
 
-from investigate.ptycho import params
+from ptycho import params
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 import numpy as np
 
-from investigate.ptycho import grouping, infer, params, sim
-from investigate.ptycho.config import InferenceConfig, ModelConfig, TrainingConfig, update_legacy_dict
+from ptycho import grouping, infer, params, sim
+from ptycho.config import InferenceConfig, ModelConfig, TrainingConfig, update_legacy_dict
 
 
 def test_bridge_flattens_renames_and_skips_none():

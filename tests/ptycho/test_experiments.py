@@ -4,8 +4,8 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from investigate.context import RunContext  # noqa: E402
-from investigate.ptycho import experiments, params  # noqa: E402
+from investigate.context import RunContext
+from ptycho import experiments, params
 
 
 def _run(fn, p, tmp_path, seed=0, name="run"):
@@ -15,10 +15,25 @@ def _run(fn, p, tmp_path, seed=0, name="run"):
     return fn(p, RunContext(run_dir=d, seed=seed)), d
 
 
-KEYS = {"amp_pred_mean", "amp_true_mean", "pearson_r", "least_squares_scalar", "mae", "rmse",
-        "has_nan", "first_nan_epoch", "trains_clean", "fits_canvas", "required_canvas",
-        "padded_size", "signal_lost_fraction", "learned_intensity_scale", "train_seconds",
-        "epochs_run", "n_params"}
+KEYS = {
+    "amp_pred_mean",
+    "amp_true_mean",
+    "pearson_r",
+    "least_squares_scalar",
+    "mae",
+    "rmse",
+    "has_nan",
+    "first_nan_epoch",
+    "trains_clean",
+    "fits_canvas",
+    "required_canvas",
+    "padded_size",
+    "signal_lost_fraction",
+    "learned_intensity_scale",
+    "train_seconds",
+    "epochs_run",
+    "n_params",
+}
 
 
 def test_sim_lines_quick_end_to_end_and_deterministic(tmp_path):
@@ -34,14 +49,18 @@ def test_sim_lines_quick_end_to_end_and_deterministic(tmp_path):
 
 
 def test_stale_config_is_reported_as_a_shape_failure(tmp_path):
-    r, _ = _run(experiments.sim_lines_scenario,
-                {"profile": "quick", "scenario": "gs1_ideal", "sync_legacy_config": False}, tmp_path)
+    r, _ = _run(
+        experiments.sim_lines_scenario,
+        {"profile": "quick", "scenario": "gs1_ideal", "sync_legacy_config": False},
+        tmp_path,
+    )
     assert r["trains_clean"] is False and "Dimensions must be equal" in r["failure"]
 
 
 def test_cheap_canvas_mode_and_legacy_overflow(tmp_path):
-    r, _ = _run(experiments.sim_lines_scenario,
-                {"profile": "quick", "train": False, "canvas_padding": "legacy"}, tmp_path)
+    r, _ = _run(
+        experiments.sim_lines_scenario, {"profile": "quick", "train": False, "canvas_padding": "legacy"}, tmp_path
+    )
     assert r["fits_canvas"] is False and r["required_canvas"] > r["padded_size"]
 
 
@@ -60,22 +79,28 @@ def test_unknown_param_names_a_suggestion(tmp_path):
 def test_jitter_fix_reaches_the_canvas_only_through_the_inference_bridge(tmp_path):
     base = {"profile": "quick", "train": False, "canvas_padding": "jitter"}
     synced, _ = _run(experiments.sim_lines_scenario, base, tmp_path, name="a")
-    train_only, _ = _run(experiments.sim_lines_scenario, {**base, "sync_legacy_config": "train"},
-                         tmp_path, name="b")
+    train_only, _ = _run(experiments.sim_lines_scenario, {**base, "sync_legacy_config": "train"}, tmp_path, name="b")
     assert synced["fits_canvas"] is True and train_only["fits_canvas"] is False
 
 
 def test_data_gauge_legacy_normalisation_erases_the_object_scale(tmp_path):
     legacy, _ = _run(experiments.data_gauge, {"profile": "quick", "object_norm": "patch_max"}, tmp_path, name="a")
-    raw, _ = _run(experiments.data_gauge, {"profile": "quick", "object_norm": "none", "gain": 3.0},
-                  tmp_path, name="b")
+    raw, _ = _run(experiments.data_gauge, {"profile": "quick", "object_norm": "none", "gain": 3.0}, tmp_path, name="b")
     assert legacy["diffraction_gain_ratio"] == pytest.approx(1.0, abs=1e-6) and not legacy["scale_visible"]
     assert raw["diffraction_gain_ratio"] == pytest.approx(3.0, rel=1e-3) and raw["scale_visible"]
 
 
 def test_refinement_reports_network_and_refined_numbers(tmp_path):
-    p = {"profile": "quick", "scenario": "gs1_ideal", "object_norm": "none", "amp_activation": "softplus",
-         "scale_trainable": False, "refine_iterations": 10, "depth": 2, "save_artifacts": False}
+    p = {
+        "profile": "quick",
+        "scenario": "gs1_ideal",
+        "object_norm": "none",
+        "amp_activation": "softplus",
+        "scale_trainable": False,
+        "refine_iterations": 10,
+        "depth": 2,
+        "save_artifacts": False,
+    }
     out, _ = _run(experiments.sim_lines_scenario, p, tmp_path)
     assert out["trains_clean"] and out["scale_drift"] == pytest.approx(0, abs=1e-6)
     assert out["fourier_error_refined"] < out["fourier_error_network"]

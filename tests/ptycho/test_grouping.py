@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from investigate.ptycho import grouping
+from ptycho import grouping
 
 
 def test_gs1_is_direct():

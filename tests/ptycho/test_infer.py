@@ -1,6 +1,6 @@
 import numpy as np
 
-from investigate.ptycho import infer, params, sim
+from ptycho import infer, params, sim
 
 
 def test_canvas_formulas():
@@ -31,7 +31,7 @@ def test_stitching_truth_recovers_object_exactly():
 
 
 def test_legacy_canvas_loses_signal_and_epsilon_mode():
-    obj, coords, patches = _truth_patches()
+    _obj, coords, patches = _truth_patches()
     small = infer.reassemble(patches, coords, 96, 8, 16 + 10)
     assert small["signal_lost_fraction"] > 0.9
     eps = infer.reassemble(patches, coords, 96, 8, infer.required_canvas(coords, 16), "epsilon")
@@ -59,6 +59,6 @@ def test_probe_weighted_stitching_recovers_truth_and_weights_by_illumination():
 
 
 def test_probe_weighting_needs_the_probe():
-    obj, coords, patches = _truth_patches()
+    _obj, coords, patches = _truth_patches()
     with np.testing.assert_raises(ValueError):
         infer.reassemble(patches, coords, 96, 8, 200, "probe")

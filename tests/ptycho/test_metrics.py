@@ -1,6 +1,6 @@
 import numpy as np
 
-from investigate.ptycho import metrics
+from ptycho import metrics
 
 
 def test_scale_free_and_scale_sensitive_metrics():

@@ -3,12 +3,13 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from investigate.ptycho import model, params, sim  # noqa: E402
+from ptycho import model, params, sim  # noqa: E402
 
 
 def _setup(gridsize=2, N=16, trainable=True):
-    params.cfg.update({"N": N, "gridsize": gridsize, "filters": 4, "intensity_scale": 100.0,
-                       "intensity_scale.trainable": trainable})
+    params.cfg.update(
+        {"N": N, "gridsize": gridsize, "filters": 4, "intensity_scale": 100.0, "intensity_scale.trainable": trainable}
+    )
     return sim.make_probe(N, "ideal", 10, True)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from investigate.ptycho import metrics, refine, sim
+from ptycho import metrics, refine, sim
 
 
 def _data(kind="custom"):

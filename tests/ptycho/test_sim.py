@@ -1,6 +1,6 @@
 import numpy as np
 
-from investigate.ptycho import sim
+from ptycho import sim
 
 
 def test_probe_normalisation():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 import keras
+import numpy as np
 
 
 class NaNWatch(keras.callbacks.Callback):
@@ -43,9 +43,16 @@ def train(model, inputs: list, target: np.ndarray, cfg) -> dict:
     """Fit `model` (from model.build_model) with TrainingConfig `cfg`; returns a history dict."""
     watch = NaNWatch()
     t0 = time.perf_counter()
-    hist = model.fit(inputs, target, batch_size=cfg.batch_size, epochs=cfg.nepochs,
-                     validation_split=cfg.validation_split, shuffle=True, verbose=0,
-                     callbacks=callbacks(watch))
+    hist = model.fit(
+        inputs,
+        target,
+        batch_size=cfg.batch_size,
+        epochs=cfg.nepochs,
+        validation_split=cfg.validation_split,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks(watch),
+    )
     seconds = time.perf_counter() - t0
     metrics = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     nan_metrics = {}

@@ -20,20 +20,38 @@ from .config import InferenceConfig, ModelConfig, TrainingConfig, update_legacy_
 
 def _configs(opts: dict, n_images: int):
     probe = pipelines.probe_settings(opts)
-    model = ModelConfig(N=opts["N"], gridsize=opts["gridsize"], probe_kind=opts["probe"],
-                        amp_activation=opts["amp_activation"],
-                        scale_trainable=bool(opts["scale_trainable"]), filters=opts["filters"],
-                        depth=int(opts["depth"]), **probe)
-    tcfg = TrainingConfig(model=model, n_images=n_images, n_groups=opts["n_groups"], K=opts["K"],
-                          nphotons=float(opts["nphotons"]), offset=opts["offset"],
-                          max_position_jitter=opts["max_position_jitter"],
-                          batch_size=opts["batch_size"], nepochs=opts["epochs"],
-                          learning_rate=opts["learning_rate"], nll_weight=opts["nll_weight"],
-                          mae_weight=opts["mae_weight"],
-                          intensity_scale_mode=opts["intensity_scale_mode"])
-    icfg = InferenceConfig(model=model, M=opts["M"], offset=opts["offset"],
-                           max_position_jitter=opts["max_position_jitter"],
-                           overlap_norm=opts["overlap_norm"])
+    model = ModelConfig(
+        N=opts["N"],
+        gridsize=opts["gridsize"],
+        probe_kind=opts["probe"],
+        amp_activation=opts["amp_activation"],
+        scale_trainable=bool(opts["scale_trainable"]),
+        filters=opts["filters"],
+        depth=int(opts["depth"]),
+        **probe,
+    )
+    tcfg = TrainingConfig(
+        model=model,
+        n_images=n_images,
+        n_groups=opts["n_groups"],
+        K=opts["K"],
+        nphotons=float(opts["nphotons"]),
+        offset=opts["offset"],
+        max_position_jitter=opts["max_position_jitter"],
+        batch_size=opts["batch_size"],
+        nepochs=opts["epochs"],
+        learning_rate=opts["learning_rate"],
+        nll_weight=opts["nll_weight"],
+        mae_weight=opts["mae_weight"],
+        intensity_scale_mode=opts["intensity_scale_mode"],
+    )
+    icfg = InferenceConfig(
+        model=model,
+        M=opts["M"],
+        offset=opts["offset"],
+        max_position_jitter=opts["max_position_jitter"],
+        overlap_norm=opts["overlap_norm"],
+    )
     return tcfg, icfg
 
 
@@ -47,8 +65,8 @@ def _describe(exc: Exception) -> str:
 
 
 def _set_tf_seed(seed: int) -> None:
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     # few threads: these runs share small machines, and fewer threads are also more repeatable
     try:
@@ -61,8 +79,7 @@ def _set_tf_seed(seed: int) -> None:
 
 def _sync_points(value) -> tuple[bool, bool]:
     """sync_legacy_config -> (bridge before training, bridge before inference)."""
-    modes = {True: (True, True), False: (False, False), "train": (True, False),
-             "inference": (False, True)}
+    modes = {True: (True, True), False: (False, False), "train": (True, False), "inference": (False, True)}
     if isinstance(value, str) and value.lower() in ("true", "false"):
         value = value.lower() == "true"
     if value not in modes:
@@ -92,8 +109,15 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     truth_fn(test_groups) -> list of (object, positions) pairs to stitch and compare.
     """
     sync_train, sync_infer = _sync_points(opts["sync_legacy_config"])
-    out: dict = {"grouping_ok": True, "failure": None, "trains_clean": False, "has_nan": None,
-                 "first_nan_epoch": None, "first_nan_step": None, "epochs_run": 0}
+    out: dict = {
+        "grouping_ok": True,
+        "failure": None,
+        "trains_clean": False,
+        "has_nan": None,
+        "first_nan_epoch": None,
+        "first_nan_step": None,
+        "epochs_run": 0,
+    }
     if opts["intensity_scale_mode"] == "true":
         tcfg.intensity_scale = float(data["scale"])
     if sync_train:
@@ -120,8 +144,7 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     except (ValueError, tf.errors.InvalidArgumentError) as exc:
         # a stale-config handoff surfaces here as a shape error: an observation, not a crash
         return {**out, "failure": _describe(exc)}
-    out.update({k: history[k] for k in ("has_nan", "first_nan_epoch", "first_nan_step",
-                                         "epochs_run", "train_seconds")})
+    out.update({k: history[k] for k in ("has_nan", "first_nan_epoch", "first_nan_step", "epochs_run", "train_seconds")})
     finite = all(np.isfinite(v).all() for v in history["metrics"].values())
     out["trains_clean"] = (not history["has_nan"]) and finite
     out["intensity_scale_used"] = scale
@@ -140,14 +163,14 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     preds, truths, coarse, lost, network, misfit = [], [], [], [], [], []
     measured = np.moveaxis(te["X"], -1, 1).reshape(-1, opts["N"], opts["N"])  # patch order
     for obj, sel in truth_fn(te):
-        stitched = infer.reassemble(patches[sel], positions[sel], obj.shape[0], icfg.M,
-                                    out["padded_size"], icfg.overlap_norm, model_probe)
+        stitched = infer.reassemble(
+            patches[sel], positions[sel], obj.shape[0], icfg.M, out["padded_size"], icfg.overlap_norm, model_probe
+        )
         region = infer.eval_region(positions[sel], icfg.M, obj.shape[0])
         image = stitched["image"]
         if opts["refine_iterations"]:
             network.append(image[region])
-            refined = refine.refine(image, measured[sel], positions[sel], model_probe,
-                                    int(opts["refine_iterations"]))
+            refined = refine.refine(image, measured[sel], positions[sel], model_probe, int(opts["refine_iterations"]))
             # same pixels as the network's stitch, so the two are compared like for like
             image = np.where(np.isfinite(image), refined["image"], np.nan + 0j)
             misfit.append((refined["fourier_error_before"], refined["fourier_error_after"]))
@@ -159,8 +182,7 @@ def _train_and_eval(ctx, opts, tcfg, icfg, probe, data, train_sets, test_sets, t
     flat_p = np.concatenate([p.ravel() for p in preds])
     flat_t = np.concatenate([t.ravel() for t in truths])
     out.update(metrics.amplitude_stats(np.abs(flat_p), np.abs(flat_t)))
-    out["pearson_r_lowpass"] = metrics.pearson_r(
-        np.abs(flat_p), np.concatenate([t.ravel() for t in coarse]))
+    out["pearson_r_lowpass"] = metrics.pearson_r(np.abs(flat_p), np.concatenate([t.ravel() for t in coarse]))
     if network:  # the refined image is the reconstruction; keep the network's own numbers
         net = np.abs(np.concatenate([p.ravel() for p in network]))
         out["network_pearson_r"] = metrics.pearson_r(net, np.abs(flat_t))
@@ -186,14 +208,27 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
     m = tcfg.model
     probe = sim.make_probe(N, m.probe_kind, m.probe_scale, m.probe_mask)
     obj_seed = seed if opts["object_seed"] is None else int(opts["object_seed"])
-    data = sim.simulate_lines(opts["object_size"], N, n_images, probe, tcfg.nphotons,
-                              opts["buffer"], obj_seed, diffraction=bool(opts["train"]),
-                              object_norm=opts["object_norm"])
+    data = sim.simulate_lines(
+        opts["object_size"],
+        N,
+        n_images,
+        probe,
+        tcfg.nphotons,
+        opts["buffer"],
+        obj_seed,
+        diffraction=bool(opts["train"]),
+        object_norm=opts["object_norm"],
+    )
     train_idx, test_idx = sim.y_split(data["coords"])
     rng = np.random.default_rng(seed + 1)
-    out = {"scenario": opts["scenario"], "profile": opts["profile"], "gridsize": g,
-           "probe": opts["probe"], "true_intensity_scale": data.get("scale"),
-           "object_norm_factor": data["object_norm"]}
+    out = {
+        "scenario": opts["scenario"],
+        "profile": opts["profile"],
+        "gridsize": g,
+        "probe": opts["probe"],
+        "true_intensity_scale": data.get("scale"),
+        "object_norm_factor": data["object_norm"],
+    }
     if data.get("scale") is None:  # cheap mode: canvas from the scan alone
         out.update(_canvas(opts, icfg, data["coords"][test_idx], _sync_points(opts["sync_legacy_config"])[1]))
 
@@ -233,16 +268,28 @@ def data_gauge(params_in: dict, ctx) -> dict:
     n = int(opts["n_images"])
 
     def mean_amplitude(object_gain: float) -> float:
-        data = sim.simulate_lines(opts["object_size"], N, n, probe, float(opts["nphotons"]),
-                                  opts["buffer"], seed, object_norm=opts["object_norm"],
-                                  object_gain=object_gain)
+        data = sim.simulate_lines(
+            opts["object_size"],
+            N,
+            n,
+            probe,
+            float(opts["nphotons"]),
+            opts["buffer"],
+            seed,
+            object_norm=opts["object_norm"],
+            object_gain=object_gain,
+        )
         return float(np.mean(data["X"], dtype=np.float64))
 
     base, scaled = mean_amplitude(1.0), mean_amplitude(gain)
     ratio = scaled / base
-    return {"scenario": opts["scenario"], "object_norm": opts["object_norm"], "gain": gain,
-            "diffraction_gain_ratio": ratio,
-            "scale_visible": bool(abs(ratio - 1.0) > 1e-3)}
+    return {
+        "scenario": opts["scenario"],
+        "object_norm": opts["object_norm"],
+        "gain": gain,
+        "diffraction_gain_ratio": ratio,
+        "scale_visible": bool(abs(ratio - 1.0) > 1e-3),
+    }
 
 
 def _grid_groups(size: int, N: int, outer: int, offset: int, margin: int) -> np.ndarray:
@@ -268,8 +315,13 @@ def dose_scenario(params_in: dict, ctx) -> dict:
     # The legacy simulation writes its own N and gridsize into params.cfg, which is why this
     # pipeline was CONFIG-001-safe without an explicit bridge.
     params.cfg.update({"N": N, "gridsize": g, "offset": opts["offset"], "nphotons": tcfg.nphotons})
-    out = {"scenario": opts["scenario"], "profile": opts["profile"], "nphotons": tcfg.nphotons,
-           "nimgs": nimgs, "nimgs_as": opts["nimgs_as"]}
+    out = {
+        "scenario": opts["scenario"],
+        "profile": opts["profile"],
+        "nphotons": tcfg.nphotons,
+        "nimgs": nimgs,
+        "nimgs_as": opts["nimgs_as"],
+    }
 
     if opts["nimgs_as"] == "points":
         # the misreading: nimgs scan points on one object, grouped by the nongrid KD-tree path
@@ -302,10 +354,15 @@ def dose_scenario(params_in: dict, ctx) -> dict:
             scales.append(s)
         pos = np.concatenate(pos)
         offsets = pos.mean(axis=1)
-        return {"objects": objs, "X": np.moveaxis(np.concatenate(X), 1, -1),
-                "Y": np.moveaxis(np.concatenate(Y), 1, -1), "positions": pos,
-                "rel": (-(pos - offsets[:, None, :])).astype(np.float32),
-                "owner": np.concatenate(owner), "scale": float(np.mean(scales))}
+        return {
+            "objects": objs,
+            "X": np.moveaxis(np.concatenate(X), 1, -1),
+            "Y": np.moveaxis(np.concatenate(Y), 1, -1),
+            "positions": pos,
+            "rel": (-(pos - offsets[:, None, :])).astype(np.float32),
+            "owner": np.concatenate(owner),
+            "scale": float(np.mean(scales)),
+        }
 
     train_split = make_split(int(opts["outer_offset_train"]))
     test_split = make_split(int(opts["outer_offset_test"]))
@@ -314,16 +371,20 @@ def dose_scenario(params_in: dict, ctx) -> dict:
         # this pipeline's canvas fits with or without the bridge (part of its implicit safety).
         need = infer.required_canvas(test_split["positions"].reshape(-1, 2), N)
         params.cfg["max_position_jitter"] = infer.jitter_for(
-            need, N, g, opts["offset"], params.cfg["max_position_jitter"])
-    out["n_train_groups"] = int(len(train_split["X"]))
+            need, N, g, opts["offset"], params.cfg["max_position_jitter"]
+        )
+    out["n_train_groups"] = len(train_split["X"])
 
     def truth(te):
         c = te["X"].shape[-1]
         member_owner = np.repeat(te["owner"], c)  # patches are flattened group-major
         return [(obj, member_owner == k) for k, obj in enumerate(te["objects"])]
 
-    out.update(_train_and_eval(ctx, {**opts, "gridsize": g}, tcfg, icfg, probe, train_split,
-                               lambda: train_split, lambda: test_split, truth))
+    out.update(
+        _train_and_eval(
+            ctx, {**opts, "gridsize": g}, tcfg, icfg, probe, train_split, lambda: train_split, lambda: test_split, truth
+        )
+    )
     out["wall_seconds"] = time.perf_counter() - t0
     if ctx is not None and opts["save_artifacts"]:
         ctx.save_json("stats.json", {"params": opts, "metrics": out})

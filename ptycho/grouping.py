@@ -17,8 +17,7 @@ class GroupingError(ValueError):
     """The scan cannot be grouped as asked (e.g. fewer points than neighbours requested)."""
 
 
-def group_indices(coords: np.ndarray, gridsize: int, K: int, n_groups: int,
-                  rng: np.random.Generator) -> np.ndarray:
+def group_indices(coords: np.ndarray, gridsize: int, K: int, n_groups: int, rng: np.random.Generator) -> np.ndarray:
     """(n_groups, g*g) indices into coords."""
     n = len(coords)
     if gridsize == 1:
@@ -28,8 +27,9 @@ def group_indices(coords: np.ndarray, gridsize: int, K: int, n_groups: int,
         raise GroupingError(f"K={K} neighbours cannot supply gridsize**2={c} group members")
     if n < K + 1:
         # cKDTree.query would quietly pad with index n and distance inf; say what is wrong
-        raise GroupingError(f"only {n} scan points but {K + 1} coordinates requested "
-                            f"(K={K} neighbours plus the point itself)")
+        raise GroupingError(
+            f"only {n} scan points but {K + 1} coordinates requested (K={K} neighbours plus the point itself)"
+        )
     _, nn = cKDTree(coords).query(coords, k=K + 1)
     seeds = rng.choice(n, size=min(n_groups, n), replace=False)
     members = np.empty((len(seeds), c), np.int64)
@@ -57,8 +57,7 @@ def load_grouped(data: dict, indices: np.ndarray, n_groups: int, rng: np.random.
     members = group_indices(coords, gridsize, K, n_groups, rng)
     offsets, rel = relative_coords(coords, members)
     take = indices[members]  # back to indices into the full data
-    out = {"members": take, "offsets": offsets, "rel": rel.astype(np.float32),
-           "positions": data["coords"][take]}
+    out = {"members": take, "offsets": offsets, "rel": rel.astype(np.float32), "positions": data["coords"][take]}
     for key in ("X", "Y"):
         if key in data:
             out[key] = np.moveaxis(data[key][take], 1, -1)  # (G, c, N, N) -> (G, N, N, c)

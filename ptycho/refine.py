@@ -33,8 +33,7 @@ def fourier_error(obj: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: 
     return float(np.sum((model - measured) ** 2) / np.sum(measured**2))
 
 
-def refine(initial: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: np.ndarray,
-           iterations: int) -> dict:
+def refine(initial: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: np.ndarray, iterations: int) -> dict:
     """Refine `initial` (obj_size^2 complex, NaN where unknown) against X (n, N, N) measured at
     integer patch centres `positions` (n, 2) with `probe` (N, N). Returns the refined image (NaN
     where no light fell), the Fourier error before and after, and the weight map."""
@@ -64,5 +63,9 @@ def refine(initial: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: np.
         np.add.at(update, (rr, cc), conj_probe * (corrected - wave))
         obj[lit] += update[lit] / weight[lit]
     image = np.where(lit, obj, np.nan + 0j)
-    return {"image": image, "weight": weight, "fourier_error_before": before,
-            "fourier_error_after": fourier_error(obj, X, positions, probe)}
+    return {
+        "image": image,
+        "weight": weight,
+        "fourier_error_before": before,
+        "fourier_error_after": fourier_error(obj, X, positions, probe),
+    }

@@ -24,41 +24,76 @@ PROBES = {
 
 # Switches shared by both pipelines; defaults = the original's behaviour after the CONFIG fix.
 SWITCHES = {
-    "sync_legacy_config": True,       # CONFIG-001 bridge: true (both handoffs) | false | train | inference
-    "canvas_padding": "jitter",       # legacy | jitter (padding raised to the required canvas)
+    "sync_legacy_config": True,  # CONFIG-001 bridge: true (both handoffs) | false | train | inference
+    "canvas_padding": "jitter",  # legacy | jitter (padding raised to the required canvas)
     "intensity_scale_mode": "fallback",  # fallback | data | true (exact simulation scale)
     "nll_weight": 1.0,
     "mae_weight": 0.0,
-    "overlap_norm": "count",          # count | epsilon (divide by count + 0.001)
-    "amp_activation": "sigmoid",      # sigmoid | softplus | exp
-    "scale_trainable": True,          # log_scale trainable (the gauge with amplitude stays open)
-    "train": True,                    # False: simulate / group / measure the canvas only, no TF
+    "overlap_norm": "count",  # count | epsilon (divide by count + 0.001)
+    "amp_activation": "sigmoid",  # sigmoid | softplus | exp
+    "scale_trainable": True,  # log_scale trainable (the gauge with amplitude stays open)
+    "train": True,  # False: simulate / group / measure the canvas only, no TF
     "nphotons": 1e9,
     "K": 4,
     "learning_rate": 1e-3,
-    "depth": 3,                       # encoder pooling levels (latent grid N / 2**depth)
-    "model_probe_gain": 1.0,          # the model's probe = gain x the simulator's (1: calibrated)
-    "refine_iterations": 0,           # >0: overlap-constrained refinement of the stitched object
-    "object_seed": None,              # None: the run seed makes the object too
+    "depth": 3,  # encoder pooling levels (latent grid N / 2**depth)
+    "model_probe_gain": 1.0,  # the model's probe = gain x the simulator's (1: calibrated)
+    "refine_iterations": 0,  # >0: overlap-constrained refinement of the stitched object
+    "object_seed": None,  # None: the run seed makes the object too
     "save_artifacts": True,
 }
 
 SIM_LINES_PROFILES = {
     # N, object size, scan buffer, crop M, images per gridsize**2, groups, epochs, batch, width
-    "quick": {"N": 32, "object_size": 96, "buffer": 5, "M": 10, "n_images": 96, "n_groups": 48,
-              "epochs": 1, "batch_size": 16, "filters": 8},
-    "standard": {"N": 32, "object_size": 160, "buffer": 5, "M": 10, "n_images": 1024,
-                 "n_groups": 512, "epochs": 5, "batch_size": 16, "filters": 16},
-    "paper": {"N": 64, "object_size": 392, "buffer": 10, "M": 20, "n_images": 2000,
-              "n_groups": 1000, "epochs": 5, "batch_size": 16, "filters": 16, "object_seed": 42},
+    "quick": {
+        "N": 32,
+        "object_size": 96,
+        "buffer": 5,
+        "M": 10,
+        "n_images": 96,
+        "n_groups": 48,
+        "epochs": 1,
+        "batch_size": 16,
+        "filters": 8,
+    },
+    "standard": {
+        "N": 32,
+        "object_size": 160,
+        "buffer": 5,
+        "M": 10,
+        "n_images": 1024,
+        "n_groups": 512,
+        "epochs": 5,
+        "batch_size": 16,
+        "filters": 16,
+    },
+    "paper": {
+        "N": 64,
+        "object_size": 392,
+        "buffer": 10,
+        "M": 20,
+        "n_images": 2000,
+        "n_groups": 1000,
+        "epochs": 5,
+        "batch_size": 16,
+        "filters": 16,
+        "object_seed": 42,
+    },
 }
 
 DOSE_PROFILES = {
     "quick": {"N": 32, "object_size": 64, "M": 10, "epochs": 1, "batch_size": 16, "filters": 8},
     # lr 3e-4: at 1e-3 the sigmoid head of this small, regular-grid data set tends to jump into
     # saturation (amplitude 1 everywhere) in the first epoch and never leaves (r ~ 0, seed 0)
-    "standard": {"N": 32, "object_size": 160, "M": 10, "epochs": 8, "batch_size": 16, "filters": 16,
-                 "learning_rate": 3e-4},
+    "standard": {
+        "N": 32,
+        "object_size": 160,
+        "M": 10,
+        "epochs": 8,
+        "batch_size": 16,
+        "filters": 16,
+        "learning_rate": 3e-4,
+    },
     "paper": {"N": 64, "object_size": 196, "M": 20, "epochs": 60, "batch_size": 16, "filters": 16},
 }
 
@@ -68,22 +103,22 @@ DOSE_DEFAULTS = {
     "offset": 4,
     "outer_offset_train": 8,
     "outer_offset_test": 20,
-    "nimgs": 2,                       # whole objects per split, as the original meant it
-    "nimgs_as": "objects",            # objects | points (the misreading: nimgs scan points)
+    "nimgs": 2,  # whole objects per split, as the original meant it
+    "nimgs_as": "objects",  # objects | points (the misreading: nimgs scan points)
     "probe": "ideal",
-    "probe_scale": None,              # None: the probe kind's convention
+    "probe_scale": None,  # None: the probe kind's convention
     "max_position_jitter": 10,
 }
 
 SIM_LINES_DEFAULTS = {
     "scenario": "gs1_ideal",
-    "gridsize": None,                 # None: from the scenario
+    "gridsize": None,  # None: from the scenario
     "probe": None,
     "probe_scale": None,
     "offset": 4,
     "max_position_jitter": 10,
-    "object_norm": "patch_max",       # patch_max (legacy simulator) | none (diffract the raw object)
-    "compare_to": "raw",              # raw (the original's comparison) | normalised (what was diffracted)
+    "object_norm": "patch_max",  # patch_max (legacy simulator) | none (diffract the raw object)
+    "compare_to": "raw",  # raw (the original's comparison) | normalised (what was diffracted)
 }
 
 

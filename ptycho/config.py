@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 
 @dataclass
 class ModelConfig:
-    N: int = 64                      # patch / probe size in pixels
-    gridsize: int = 1                # g: g*g neighbouring patches form one training sample
-    probe_kind: str = "ideal"        # ideal | custom
-    probe_scale: float = 10.0        # probe normalised to mean |P| = 1/probe_scale in a disk
+    N: int = 64  # patch / probe size in pixels
+    gridsize: int = 1  # g: g*g neighbouring patches form one training sample
+    probe_kind: str = "ideal"  # ideal | custom
+    probe_scale: float = 10.0  # probe normalised to mean |P| = 1/probe_scale in a disk
     probe_mask: bool = True
     probe_big: bool = False
     probe_trainable: bool = False
     amp_activation: str = "sigmoid"  # sigmoid caps amplitude at 1; softplus / exp do not
-    scale_trainable: bool = True     # is log_scale a trainable Keras weight?
-    filters: int = 16                # width of the first conv block (doubles per level)
-    depth: int = 3                   # pooling levels: the latent grid is N / 2**depth wide
+    scale_trainable: bool = True  # is log_scale a trainable Keras weight?
+    filters: int = 16  # width of the first conv block (doubles per level)
+    depth: int = 3  # pooling levels: the latent grid is N / 2**depth wide
 
 
 @dataclass
@@ -36,7 +36,7 @@ class TrainingConfig:
     nll_weight: float = 1.0
     mae_weight: float = 0.0
     intensity_scale_mode: str = "fallback"  # fallback | data | true
-    intensity_scale: float | None = None    # set explicitly only for mode "true"
+    intensity_scale: float | None = None  # set explicitly only for mode "true"
     validation_split: float = 0.05
 
 
@@ -44,10 +44,10 @@ class TrainingConfig:
 class InferenceConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     batch_size: int = 64
-    M: int = 20                      # central crop of each patch used in reassembly
+    M: int = 20  # central crop of each patch used in reassembly
     offset: int = 4
     max_position_jitter: int = 10
-    overlap_norm: str = "count"      # count (safe divide) | epsilon (divide by count + 0.001)
+    overlap_norm: str = "count"  # count (safe divide) | epsilon (divide by count + 0.001)
     intensity_scale: float | None = None
 
 

@@ -31,7 +31,7 @@ def lines_object(size: int, rng: np.random.Generator, n_lines: int | None = None
         canvas[rr, cc] = 1.0
     amp = gaussian_filter(canvas, 1) + 2 * gaussian_filter(canvas, 5) + 5 * gaussian_filter(canvas, 10)
     lo = (big - size) // 2
-    return amp[lo:lo + size, lo:lo + size].astype(np.complex64)  # phase 0: a real object
+    return amp[lo : lo + size, lo : lo + size].astype(np.complex64)  # phase 0: a real object
 
 
 def _radius(N: int) -> np.ndarray:
@@ -42,7 +42,7 @@ def _radius(N: int) -> np.ndarray:
 def ideal_probe(N: int) -> np.ndarray:
     """Gaussian window thresholded at half maximum (a disk of radius N/4), edge blurred by 1 px."""
     sigma = (N / 4) / np.sqrt(2 * np.log(2))  # half maximum falls at r = N/4
-    disk = (np.exp(-_radius(N) ** 2 / (2 * sigma**2)) >= 0.5).astype(np.float64)
+    disk = (np.exp(-(_radius(N) ** 2) / (2 * sigma**2)) >= 0.5).astype(np.float64)
     return gaussian_filter(disk, 1).astype(np.complex64)
 
 
@@ -108,15 +108,15 @@ def diffract(patches: np.ndarray, probe: np.ndarray, nphotons: float, rng: np.ra
     s = exact_scale(patches, probe, nphotons)
     X = np.empty(patches.shape, np.float32)
     for i in range(0, len(patches), 256):  # chunks keep peak memory flat for big runs
-        field = np.fft.fftshift(np.fft.fft2(s * patches[i:i + 256] * probe), axes=(1, 2))
-        X[i:i + 256] = np.sqrt(rng.poisson(np.abs(field) ** 2 / N**2)) / s
+        field = np.fft.fftshift(np.fft.fft2(s * patches[i : i + 256] * probe), axes=(1, 2))
+        X[i : i + 256] = np.sqrt(rng.poisson(np.abs(field) ** 2 / N**2)) / s
     return X, s
 
 
 def y_split(coords: np.ndarray, fraction: float = 0.5):
     """Indices (train, test): sorted by row (y), the lower `fraction` trains, the rest tests."""
     order = np.argsort(coords[:, 0], kind="stable")
-    cut = int(round(len(order) * fraction))
+    cut = round(len(order) * fraction)
     return order[:cut], order[cut:]
 
 
@@ -125,9 +125,18 @@ def patch_max_norm(obj: np.ndarray, coords: np.ndarray, N: int) -> float:
     return float(np.mean(np.abs(extract_patches(obj, coords, N)).max(axis=(1, 2))))
 
 
-def simulate_lines(size: int, N: int, n_images: int, probe: np.ndarray, nphotons: float,
-                   buffer: int, seed: int, diffraction: bool = True,
-                   object_norm: str = "patch_max", object_gain: float = 1.0) -> dict:
+def simulate_lines(
+    size: int,
+    N: int,
+    n_images: int,
+    probe: np.ndarray,
+    nphotons: float,
+    buffer: int,
+    seed: int,
+    diffraction: bool = True,
+    object_norm: str = "patch_max",
+    object_gain: float = 1.0,
+) -> dict:
     """The sim_lines_4x simulation step. Writes its own gridsize into params.cfg, as the
     original did: simulation is per scan point, i.e. gridsize 1.
 
@@ -149,8 +158,7 @@ def simulate_lines(size: int, N: int, n_images: int, probe: np.ndarray, nphotons
         norm = 1.0
     else:
         raise ValueError(f"unknown object_norm {object_norm!r} (patch_max | none)")
-    out = {"object": obj, "object_sim": obj / norm, "object_norm": norm, "coords": coords,
-           "probe": probe}
+    out = {"object": obj, "object_sim": obj / norm, "object_norm": norm, "coords": coords, "probe": probe}
     if diffraction:
         patches = extract_patches(out["object_sim"], coords, N)
         out["X"], out["scale"] = diffract(patches, probe, nphotons, rng)

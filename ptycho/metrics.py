@@ -59,8 +59,7 @@ def phase_stats(pred_phase, true_phase) -> dict:
         return {"phase_mean": None, "phase_std": None, "phase_rmse": None}
     d = np.angle(np.exp(1j * (p - t)))  # wrapped difference
     d = d - np.angle(np.mean(np.exp(1j * d)))  # a global phase offset is not observable
-    return {"phase_mean": float(p.mean()), "phase_std": float(p.std()),
-            "phase_rmse": float(np.sqrt(np.mean(d**2)))}
+    return {"phase_mean": float(p.mean()), "phase_std": float(p.std()), "phase_rmse": float(np.sqrt(np.mean(d**2)))}
 
 
 def save_images(ctx, pred: np.ndarray, truth: np.ndarray, history: dict | None) -> None:
@@ -71,9 +70,11 @@ def save_images(ctx, pred: np.ndarray, truth: np.ndarray, history: dict | None) 
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(8, 8))
-    for ax, img, title in zip(axes.ravel(),
-                              [np.abs(pred), np.abs(truth), np.angle(pred), np.angle(truth)],
-                              ["amplitude (pred)", "amplitude (truth)", "phase (pred)", "phase (truth)"]):
+    for ax, img, title in zip(
+        axes.ravel(),
+        [np.abs(pred), np.abs(truth), np.angle(pred), np.angle(truth)],
+        ["amplitude (pred)", "amplitude (truth)", "phase (pred)", "phase (truth)"], strict=False,
+    ):
         im = ax.imshow(img, cmap="gray")
         ax.set_title(title)
         ax.axis("off")

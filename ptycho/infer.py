@@ -39,9 +39,15 @@ def predict(infer_model, X: np.ndarray, rel: np.ndarray, batch_size: int):
     return amp, phase
 
 
-def reassemble(patches: np.ndarray, positions: np.ndarray, obj_size: int, M: int,
-               padded_size: int, overlap_norm: str = "count",
-               probe: np.ndarray | None = None) -> dict:
+def reassemble(
+    patches: np.ndarray,
+    positions: np.ndarray,
+    obj_size: int,
+    M: int,
+    padded_size: int,
+    overlap_norm: str = "count",
+    probe: np.ndarray | None = None,
+) -> dict:
     """Stitch the central M x M crop of each patch at its position.
 
     patches (n, N, N) complex, positions (n, 2) centres. Returns the object-frame image
@@ -61,14 +67,13 @@ def reassemble(patches: np.ndarray, positions: np.ndarray, obj_size: int, M: int
     else:
         raise ValueError(f"unknown overlap_norm {overlap_norm!r} (count | epsilon | probe)")
     lo = N // 2 - M // 2
-    crops = patches[:, lo:lo + M, lo:lo + M]
-    weight = weight[lo:lo + M, lo:lo + M]
-    r = positions[:, 0].astype(int)[:, None] - M // 2 + np.arange(M)[None, :]   # (n, M) rows
+    crops = patches[:, lo : lo + M, lo : lo + M]
+    weight = weight[lo : lo + M, lo : lo + M]
+    r = positions[:, 0].astype(int)[:, None] - M // 2 + np.arange(M)[None, :]  # (n, M) rows
     c = positions[:, 1].astype(int)[:, None] - M // 2 + np.arange(M)[None, :]
     rr, cc = np.broadcast_to(r[:, :, None], (n, M, M)), np.broadcast_to(c[:, None, :], (n, M, M))
     centre = padded_size // 2
-    on_canvas = ((rr + centre >= 0) & (rr + centre < padded_size)
-                 & (cc + centre >= 0) & (cc + centre < padded_size))
+    on_canvas = (rr + centre >= 0) & (rr + centre < padded_size) & (cc + centre >= 0) & (cc + centre < padded_size)
     in_object = (rr >= 0) & (rr < obj_size) & (cc >= 0) & (cc < obj_size)
     keep = on_canvas & in_object
     w = np.broadcast_to(weight, (n, M, M))[keep]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from keras import layers
 
 from . import params
@@ -49,8 +49,11 @@ class IntensityScale(layers.Layer):
 
     def build(self, input_shape):
         self.log_scale = self.add_weight(
-            name="log_scale", shape=(), trainable=self.scale_trainable,
-            initializer=keras.initializers.Constant(math.log(self.initial)))
+            name="log_scale",
+            shape=(),
+            trainable=self.scale_trainable,
+            initializer=keras.initializers.Constant(math.log(self.initial)),
+        )
 
     def call(self, x, inverse=False):
         s = keras.ops.exp(self.log_scale)
@@ -62,8 +65,13 @@ def translate(images, shift):
     zeros, ones = tf.zeros_like(shift[:, 0]), tf.ones_like(shift[:, 0])
     transforms = tf.stack([ones, zeros, -shift[:, 1], zeros, ones, -shift[:, 0], zeros, zeros], axis=1)
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
 
 
 def make_consistent(re_im, rel):
@@ -75,16 +83,16 @@ def make_consistent(re_im, rel):
     keeps the shifts integer for integer scan positions, so no interpolation blur.
     """
     B, N, c = tf.shape(re_im)[0], re_im.shape[1], re_im.shape[3]
-    src = tf.transpose(re_im, [0, 3, 1, 2, 4])                        # (B, c_i, N, N, 2)
-    src = tf.concat([src, tf.ones_like(src[..., :1])], axis=-1)       # + coverage
-    src = tf.repeat(src[:, None], c, axis=1)                          # (B, c_j, c_i, N, N, 3)
-    shift = rel[:, :, None, :] - rel[:, None, :, :]                   # (B, c_j, c_i, 2)
+    src = tf.transpose(re_im, [0, 3, 1, 2, 4])  # (B, c_i, N, N, 2)
+    src = tf.concat([src, tf.ones_like(src[..., :1])], axis=-1)  # + coverage
+    src = tf.repeat(src[:, None], c, axis=1)  # (B, c_j, c_i, N, N, 3)
+    shift = rel[:, :, None, :] - rel[:, None, :, :]  # (B, c_j, c_i, 2)
     moved = translate(tf.reshape(src, [-1, N, N, 3]), tf.reshape(shift, [-1, 2]))
     total = tf.reduce_sum(tf.reshape(moved, [B, c, c, N, N, 3]), axis=2)  # over members i only
     tf.debugging.assert_equal(tf.shape(total)[0], B, message="stitching mixed samples of a batch")
     count = total[..., 2:]
     mean = tf.where(count > 1e-3, total[..., :2] / tf.maximum(count, 1e-3), 0.0)
-    return tf.transpose(mean, [0, 2, 3, 1, 4])                        # (B, N, N, c, 2)
+    return tf.transpose(mean, [0, 2, 3, 1, 4])  # (B, N, N, c, 2)
 
 
 class ProbeDiffraction(layers.Layer):
@@ -105,8 +113,11 @@ class ProbeDiffraction(layers.Layer):
         return tf.transpose(tf.abs(far), [0, 2, 3, 1]) / n
 
 
-ACTIVATIONS = {"sigmoid": keras.activations.sigmoid, "softplus": keras.activations.softplus,
-               "exp": keras.activations.exponential}
+ACTIVATIONS = {
+    "sigmoid": keras.activations.sigmoid,
+    "softplus": keras.activations.softplus,
+    "exp": keras.activations.exponential,
+}
 
 
 def poisson_nll(y_true, y_pred):
@@ -126,8 +137,9 @@ def build_model(probe: np.ndarray, X_for_scale: np.ndarray):
     act = ACTIVATIONS[cfg["amp_activation"]]
     x_in = keras.Input((N, N, c), name="diffraction")
     rel_in = keras.Input((c, 2), name="rel")
-    scale = IntensityScale(legacy_intensity_scale(X_for_scale), cfg["intensity_scale.trainable"],
-                           name="intensity_scale")
+    scale = IntensityScale(
+        legacy_intensity_scale(X_for_scale), cfg["intensity_scale.trainable"], name="intensity_scale"
+    )
     h = scale(x_in, inverse=True)
     widths = [f * 2**k for k in range(depth)]
     for w in widths:  # encoder: N -> N / 2**depth
