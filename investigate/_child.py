@@ -14,7 +14,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from investigate.context import RunContext, _jsonable, write_atomic
+from investigate.atomic import write_atomic
+from investigate.context import RunContext, _jsonable
 
 RESULT = "_result.json"
 

@@ -1,6 +1,6 @@
 """Command-line entry point: global options, one sub-command module each, one error handler.
 
-Each module in ``investigate.commands`` exposes ``register(subparsers) -> None`` (adds its parser
+Each module in the ``COMMANDS`` table exposes ``register(subparsers) -> None`` (adds its parser
 and ``set_defaults(func=run)``) and ``run(args, ws) -> int``. The workspace is loaded here, once,
 after argument parsing, so ``--help`` works anywhere and errors share one handler.
 """
@@ -8,16 +8,19 @@ after argument parsing, so ``--help`` works anywhere and errors share one handle
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from investigate import __version__
-from investigate.errors import InvestigateError
+from investigate.commands import list as list_command
+from investigate.commands import run, show, status, summary, tree, validate
+from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
 
-CORE_COMMANDS = ("validate", "list", "show", "run", "status")
-OPTIONAL_COMMANDS = ("tree", "summary")  # present once their modules exist
-EXIT_BUG, EXIT_INTERRUPTED = 3, 130
+# The command table, in the order `--help` lists them. Each module is small and imports its heavy
+# dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
+COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, status, tree, summary)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,24 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     parser.add_argument("--version", action="version", version=f"investigate {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in CORE_COMMANDS:
-        importlib.import_module(f"investigate.commands.{name}").register(subparsers)
-    for name in OPTIONAL_COMMANDS:
-        module_name = f"investigate.commands.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise  # the module exists but is broken: that is a bug to show, not to hide
-            continue
-        module.register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    code, failed = _main(argv)
+    # `git bisect run` reads 1-127 (but 125) as "this commit is bad". A usage error, a user error
+    # or a bug of this tool says nothing about the commit, so under --bisect it aborts the bisection.
+    if failed and "--bisect" in argv:
+        return max(code, BISECT_ABORT)
+    return code
+
+
+def _main(argv: list[str]) -> tuple[int, bool]:
+    """The exit code, and whether it comes from an error rather than the command's own answer."""
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on usage errors
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help and --version exit 0, usage errors 2
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return code, code != EXIT_OK
     args.argv = argv
     try:
         from investigate.workspace import load_workspace
@@ -57,23 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
         ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False))
-        return int(args.func(args, ws))
+        return int(args.func(args, ws)), False
     except InvestigateError as exc:
         if args.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exc.exit_code, True
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, True
     except BrokenPipeError:
         # `investigate list | head`: the reader left; silence the flush at exit as well.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK, False
     except Exception as exc:
         if args.debug:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)", file=sys.stderr)
-        return EXIT_BUG
+        return EXIT_BUG, True

@@ -236,7 +236,7 @@ def _package_fingerprint(root: Path, top: str) -> str:
 
 
 def _python_files(base: Path, root: Path, skip: Path | None = None) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = sorted(
             d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and Path(dirpath, d) != skip

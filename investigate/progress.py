@@ -41,10 +41,10 @@ class Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
 
+        columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         self._live = RichProgress(
-            TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-            console=Console(file=self.stream), transient=True,
-        )  # fmt: skip
+            *columns, TextColumn("{task.description}"), console=Console(file=self.stream), transient=True
+        )
         self._task = self._live.add_task("", total=self.total)
         self._live.start()
 

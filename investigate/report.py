@@ -16,10 +16,11 @@ from typing import Any
 import jinja2
 
 from investigate.errors import InvestigateError
+from investigate.explain import describe_run
 from investigate.schema import Initiative, Outcome, RunRecord
 from investigate.store import latest_records
 from investigate.tree import render_mermaid, render_text, walk
-from investigate.verdict import Verdict, _matches, evaluate_workspace, fmt
+from investigate.verdict import Verdict, evaluate_workspace, fmt, matches_where
 
 DEFAULT_TEMPLATE = "final_summary.md.j2"
 RESULT_LABELS = {
@@ -43,7 +44,7 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
     env = jinja2.Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=False,  # noqa: S701 - the output is markdown; HTML escaping would corrupt it
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -87,13 +88,6 @@ class _Linker:
         return Path(os.path.relpath(full, self.base)).as_posix()
 
 
-def _describe(rec: RunRecord) -> str:
-    point = ", ".join(f"{k}={fmt(v)}" for k, v in sorted(rec.point.items()))
-    first = (rec.error or "").strip().splitlines()
-    why = f": {first[-1]}" if first else ""
-    return f"run {rec.run_id} ({rec.hypothesis}, {rec.arm}, {point or 'no matrix'}, seed {rec.seed}) ended {rec.status}{why}"
-
-
 def _verification(
     ws: Any, initiative: Initiative, verdicts: dict[str, Verdict], link: _Linker, gaps: list[str]
 ) -> dict[str, Any] | None:
@@ -104,7 +98,8 @@ def _verification(
     records = verdict.records if verdict else []
     rows = []
     for row_value in spec.rows:
-        for arm in spec.arms or [spec.arm]:
+        arms: list[str | None] = list(spec.arms) if spec.arms else [spec.arm]
+        for arm in arms:
             rows.append(_verification_row(spec, records, row_value, arm, link, gaps))
     return {
         "hypothesis": spec.hypothesis,
@@ -119,7 +114,7 @@ def _verification(
 def _verification_row(
     spec: Any, records: list[RunRecord], row_value: Any, arm: str | None, link: _Linker, gaps: list[str]
 ) -> dict[str, Any]:
-    runs = [r for r in records if (arm is None or r.arm == arm) and _matches(r, {spec.row: row_value})]
+    runs = [r for r in records if (arm is None or r.arm == arm) and matches_where(r, {spec.row: row_value})]
     ok = [r for r in runs if r.status == "ok"]
     cells = (
         [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics]
@@ -153,61 +148,14 @@ def build_context(
     narrative = initiative.summary
     gaps: list[str] = []
     warnings: list[str] = []
-
-    hypotheses = []
-    for hid in initiative.hypotheses:
-        hyp, verdict = ws.hypotheses.get(hid), verdicts.get(hid)
-        outcome = verdict.outcome if verdict else Outcome.untested
-        claimed = narrative.claims.get(hid) if narrative else None
-        warning = None
-        # A fixed cause is a confirmed cause, so a "confirmed" claim still stands.
-        if claimed is not None and claimed is not outcome and (claimed, outcome) != (Outcome.confirmed, Outcome.fixed):
-            warning = f"⚠ The narrative relies on {hid} being {claimed.value}; the runs say: {outcome.value}."
-            warnings.append(warning)
-        if outcome is Outcome.untested:
-            evidence = f"no decisive runs yet — `investigate run {hid}`"
-            gaps.append(f"{hid} is untested — run `investigate run {hid}`.")
-        else:
-            evidence = "; ".join(verdict.evidence) if verdict else ""
-            if outcome is Outcome.inconclusive:
-                gaps.append(f"{hid} is inconclusive: neither rule holds ({evidence}).")
-        for rec in sorted(verdict.failed if verdict else [], key=lambda r: r.run_id):
-            gaps.append(_describe(rec) + ".")
-        hypotheses.append(
-            {
-                "id": hid,
-                "title": hyp.title if hyp else hid,
-                "outcome": outcome.value,
-                "result": RESULT_LABELS[outcome],
-                "evidence": evidence,
-                "warning": warning,
-                "link": link(ws.source_path(hid)) if hyp else "",
-                "fix": hyp.fix.description if hyp and hyp.fix else None,
-                "fix_verified": verdict.fix_verified if verdict else None,
-            }
-        )
-
+    hypotheses = [
+        _hypothesis_row(ws, hid, verdicts.get(hid), narrative, link, gaps, warnings) for hid in initiative.hypotheses
+    ]
     verification = _verification(ws, initiative, verdicts, link, gaps)
-    tree = None
-    walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
-    if walked is not None:
-        tree = {
-            "path": " → ".join(walked.path),
-            "text": render_text(walked).rstrip("\n"),
-            "mermaid": render_mermaid(walked).rstrip("\n"),
-            "next_node": walked.next_node,
-            "next_command": walked.next_command,
-            "note": walked.note,
-        }
-        if walked.next_node:
-            gaps.append(f"The decision tree stops at {walked.next_node}: `{walked.next_command}`.")
-
+    tree = _tree_context(initiative, verdicts, gaps)
     mine = latest_records(
         r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses
     )
-    date = max((r.started_at[:10] for r in mine), default="no runs recorded")
-    counts = {"total": len(mine), "ok": sum(r.status == "ok" for r in mine)}
-    counts["failed"] = counts["total"] - counts["ok"]
     decided = sum(h["outcome"] not in ("untested", "inconclusive") for h in hypotheses)
     status = (
         narrative.status if narrative and narrative.status else f"{decided} of {len(hypotheses)} hypotheses decided"
@@ -215,7 +163,7 @@ def build_context(
     return {
         "initiative": {"id": initiative.id, "title": initiative.title},
         "status": status,
-        "date": date,
+        "date": max((r.started_at[:10] for r in mine), default="no runs recorded"),
         "narrative": {
             k: getattr(narrative, k) if narrative else None
             for k in ("outcome", "root_cause", "fix", "remaining", "conclusion")
@@ -227,8 +175,63 @@ def build_context(
         "tree": tree,
         "artifacts": [{"label": a.label, "path": link(a.path)} for a in (narrative.artifacts if narrative else [])],
         "gaps": gaps,
-        "runs": counts,
+        "runs": _run_counts(mine),
     }
+
+
+def _hypothesis_row(
+    ws: Any, hid: str, verdict: Verdict | None, narrative: Any, link: _Linker, gaps: list[str], warnings: list[str]
+) -> dict[str, Any]:
+    """One row of the hypotheses table; adds what it finds missing to ``gaps`` and ``warnings``."""
+    hyp = ws.hypotheses.get(hid)
+    outcome = verdict.outcome if verdict else Outcome.untested
+    claimed = narrative.claims.get(hid) if narrative else None
+    warning = None
+    # A fixed cause is a confirmed cause, so a "confirmed" claim still stands.
+    if claimed is not None and claimed is not outcome and (claimed, outcome) != (Outcome.confirmed, Outcome.fixed):
+        warning = f"⚠ The narrative relies on {hid} being {claimed.value}; the runs say: {outcome.value}."
+        warnings.append(warning)
+    if outcome is Outcome.untested:
+        evidence = f"no decisive runs yet — `investigate run {hid}`"
+        gaps.append(f"{hid} is untested — run `investigate run {hid}`.")
+    else:
+        evidence = "; ".join(verdict.evidence) if verdict else ""
+        if outcome is Outcome.inconclusive:
+            gaps.append(f"{hid} is inconclusive: neither rule holds ({evidence}).")
+    for rec in sorted(verdict.failed if verdict else [], key=lambda r: r.run_id):
+        gaps.append(describe_run(rec) + ".")
+    return {
+        "id": hid,
+        "title": hyp.title if hyp else hid,
+        "outcome": outcome.value,
+        "result": RESULT_LABELS[outcome],
+        "evidence": evidence,
+        "warning": warning,
+        "link": link(ws.source_path(hid)) if hyp else "",
+        "fix": hyp.fix.description if hyp and hyp.fix else None,
+        "fix_verified": verdict.fix_verified if verdict else None,
+    }
+
+
+def _tree_context(initiative: Initiative, verdicts: dict[str, Verdict], gaps: list[str]) -> dict[str, Any] | None:
+    walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
+    if walked is None:
+        return None
+    if walked.next_node:
+        gaps.append(f"The decision tree stops at {walked.next_node}: `{walked.next_command}`.")
+    return {
+        "path": " → ".join(walked.path),
+        "text": render_text(walked).rstrip("\n"),
+        "mermaid": render_mermaid(walked).rstrip("\n"),
+        "next_node": walked.next_node,
+        "next_command": walked.next_command,
+        "note": walked.note,
+    }
+
+
+def _run_counts(records: list[RunRecord]) -> dict[str, int]:
+    ok = sum(r.status == "ok" for r in records)
+    return {"total": len(records), "ok": ok, "failed": len(records) - ok}
 
 
 def _all(verdicts: dict[str, Verdict]) -> list[RunRecord]:
@@ -250,18 +253,3 @@ def render_summary(
         raise InvestigateError(f"template {name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise InvestigateError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from None
-
-
-def verdict_lines(verdict: Verdict) -> list[str]:
-    """The verdict as ``show`` prints it: outcome, then each rule with the values that decided it."""
-    marks = {True: "holds", False: "fails", None: "untested"}
-    lines = [
-        f"verdict: {verdict.outcome.value}" + (f" (by the {verdict.decided_by} rule)" if verdict.decided_by else "")
-    ]
-    for name, rule in verdict.rules.items():
-        lines.append(f"  {name}: {marks[rule.value]}")
-        lines.extend(f"    - {c.evidence}" for c in rule.conditions)
-    for rec in verdict.failed:
-        lines.append(f"  ! {_describe(rec)}")
-    lines.append(f"  rests on {len(verdict.run_ids)} run(s)")
-    return lines

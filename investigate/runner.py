@@ -23,7 +23,7 @@ from investigate._child import RESULT, check_metrics
 from investigate.errors import InvestigateError
 from investigate.plan import PlannedRun, format_command
 from investigate.progress import Progress
-from investigate.schema import RunRecord
+from investigate.schema import RunRecord, Status
 from investigate.store import cache_index, new_stamp_dir, provenance, read_records, utc_now, write_record
 from investigate.workspace import Workspace
 
@@ -49,6 +49,11 @@ class Runner:
         self.ws, self.jobs, self.force = ws, jobs, force
         self.provenance = provenance(ws, argv)
         self.stop = threading.Event()
+        self.stamp_dir: Path | None = None
+
+    def _stamp(self) -> Path:
+        assert self.stamp_dir is not None, "run_all creates the stamp directory first"
+        return self.stamp_dir
 
     def run_all(self, runs: list[PlannedRun]) -> RunSummary:
         # SIGTERM (kill, a batch scheduler, a background job that ignores SIGINT) stops the
@@ -133,10 +138,10 @@ class Runner:
                 self.progress.started(run.label)
                 results.put(self.execute(run))
             except Exception as exc:  # noqa: BLE001 - a broken run must not hang the main loop
-                results.put(self._record(run, self.stamp_dir / run.rel_dir(), utc_now(), 0.0, "error", error=repr(exc)))
+                results.put(self._record(run, self._stamp() / run.rel_dir(), utc_now(), 0.0, "error", error=repr(exc)))
 
     def execute(self, run: PlannedRun) -> RunRecord:
-        run_dir = self.stamp_dir / run.rel_dir()
+        run_dir = self._stamp() / run.rel_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         started_at, t0 = utc_now(), time.monotonic()
         try:
@@ -178,7 +183,7 @@ class Runner:
         (run_dir / "_spec.json").write_text(json.dumps(spec, allow_nan=True))
         return [sys.executable, "-m", "investigate._child", str(run_dir / "_spec.json")]
 
-    def _wait(self, proc: subprocess.Popen[bytes], timeout_s: float, t0: float) -> str:
+    def _wait(self, proc: subprocess.Popen[bytes], timeout_s: float, t0: float) -> Status:
         while True:
             try:
                 proc.wait(timeout=POLL_S)
@@ -195,7 +200,7 @@ class Runner:
                 return {}, f"command exited with code {code}\n{_tail(run_dir / 'log.txt')}"
             path = run_dir / "metrics.json"
             if not path.is_file():
-                return {}, "command exited 0 but wrote no metrics.json into {run_dir}"
+                return {}, f"command exited 0 but wrote no metrics.json into {run_dir}"
             try:
                 return check_metrics(json.loads(path.read_text())), None
             except (ValueError, TypeError) as exc:
@@ -212,7 +217,7 @@ class Runner:
         run_dir: Path,
         started_at: str,
         duration: float,
-        status: str,
+        status: Status,
         metrics: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> RunRecord:
@@ -234,7 +239,7 @@ class Runner:
 
     def _reuse(self, run: PlannedRun, original: RunRecord) -> RunRecord:
         """A cache hit: a record of its own in this invocation's directory, pointing at the original."""
-        run_dir = self.stamp_dir / run.rel_dir()
+        run_dir = self._stamp() / run.rel_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         record = RunRecord(
             run_id=self.ws.relative(run_dir).removeprefix(self.ws.relative(self.ws.reports_dir) + "/"),
@@ -256,7 +261,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _terminate_as_interrupt(signum, frame) -> None:
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 

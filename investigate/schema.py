@@ -1,7 +1,7 @@
 """pydantic models of the user-facing files (hypotheses, initiatives) and of run records.
 
 Every model forbids unknown keys so a typo is an error with a key path, not a silent default.
-The YAML formats are described in DESIGN.md §3–§4; line numbers are added by ``workspace``.
+Line numbers for errors are added by ``workspace``; README.md shows each format by example.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class DecisionNode(Strict):
     def edge(self, outcome: Outcome) -> str | None:
         if outcome is Outcome.untested:
             return None
-        target = getattr(self, outcome.value)
+        target: str | None = getattr(self, outcome.value)
         if target is None and outcome is Outcome.fixed:
             return self.confirmed  # a fixed cause is a confirmed cause with a verified fix
         return target
@@ -254,6 +254,7 @@ class RunRecord(BaseModel):
     duration_s: float
     cache_key: str
     reused_from: str | None = None
+    original_duration_s: float | None = None  # a cache hit: what the reused run took
     provenance: dict[str, Any] = Field(default_factory=dict)
     run_dir: str = ""  # relative to the workspace root; filled in when read from disk
 

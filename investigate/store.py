@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from investigate.context import write_atomic
+from investigate.atomic import write_atomic
 from investigate.schema import RunRecord
 
 if TYPE_CHECKING:

@@ -126,9 +126,9 @@ def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | Non
             if state.edges.get(state.outcome.value) == target
             else ("confirmed" if target is not None and _leads("confirmed", state.outcome) else None)
         )
-        for outcome, dest in state.edges.items():
-            if outcome != taken_outcome:
-                result.pruned.append(Edge(current, outcome, dest))
+        for edge_name, dest in state.edges.items():
+            if edge_name != taken_outcome:
+                result.pruned.append(Edge(current, edge_name, dest))
         if target is None:
             result.note = f"{current} answered {state.outcome.value}; no branch follows"
             break

@@ -5,7 +5,7 @@ could decide it do not exist (or errored), so missing evidence never reads as a 
 Combinators follow Kleene's rules: ``all`` is False if any part is False, ``any`` is True if any
 part is True, and ``not`` keeps None as None.
 
-Choices worth knowing (DESIGN.md §3 leaves them open):
+Choices worth knowing (the rule grammar leaves them open):
 - A run that errored, timed out or was interrupted is an *unknown* observation: it never satisfies
   a condition, and it can stop ``all`` / ``fraction`` / ``mean`` / ``median`` from holding (that
   run might have gone either way), so a condition resting on one is None unless the ok runs
@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from investigate.errors import InvestigateError
+from investigate.errors import BISECT_BAD, BISECT_GOOD, BISECT_SKIP, InvestigateError, located
 from investigate.schema import Fraction, Hypothesis, Outcome, Rule, RunRecord
 from investigate.store import by_hypothesis, latest_records, read_records
 
@@ -113,16 +113,17 @@ def compare(value: Any, op: str, target: Any) -> bool:
         return False
     if op == "equals":
         if isinstance(value, bool) or isinstance(target, bool):
-            return isinstance(value, bool) and isinstance(target, bool) and value == target
-        return value == target
+            return isinstance(value, bool) and isinstance(target, bool) and value is target
+        return bool(value == target)
     if not _is_number(value):
         return False
     if op == "between":
-        return target[0] <= value <= target[1]
-    return {"lt": value < target, "le": value <= target, "gt": value > target, "ge": value >= target}[op]
+        return bool(target[0] <= value <= target[1])
+    return bool({"lt": value < target, "le": value <= target, "gt": value > target, "ge": value >= target}[op])
 
 
-def _matches(rec: RunRecord, where: dict[str, Any] | None) -> bool:
+def matches_where(rec: RunRecord, where: dict[str, Any] | None) -> bool:
+    """Whether a run's matrix point (or, failing that, its params) has every value of ``where``."""
     # The matrix point names the scenario; params cover keys a user filters on that are not in it.
     for key, want in (where or {}).items():
         have = rec.point[key] if key in rec.point else rec.params.get(key, _MISSING)
@@ -158,7 +159,7 @@ class Evaluator:
 
     def condition(self, rule: Rule, path: tuple[Any, ...]) -> ConditionResult:
         assert rule.metric is not None
-        matching = [r for r in self.records if (rule.arm is None or r.arm == rule.arm) and _matches(r, rule.where)]
+        matching = [r for r in self.records if (rule.arm is None or r.arm == rule.arm) and matches_where(r, rule.where)]
         ok = [r for r in matching if r.status == "ok"]
         failed = [r for r in matching if r.status != "ok"]
         op, target = rule.comparison
@@ -166,13 +167,14 @@ class Evaluator:
         scope = ", ".join(f"{k}={fmt(v)}" for k, v in (rule.where or {}).items())
         scope = f" ({scope})" if scope else ""
         ids = [r.run_id for r in matching]
-        base = dict(path=path, run_ids=ids, n_ok=len(ok), n_failed=len(failed))
+
+        def result(value: Tri, evidence: str) -> ConditionResult:
+            return ConditionResult(path, value, evidence, ids, len(ok), len(failed))
+
         failed_note = f"; {len(failed)} run(s) failed" if failed else ""
         if not ok:
             why = f"{len(failed)} run(s) failed, none ok" if failed else "no runs"
-            return ConditionResult(
-                value=None, evidence=f"{label} {_cmp_text(op, target)}{scope}: untested ({why})", **base
-            )
+            return result(None, f"{label} {_cmp_text(op, target)}{scope}: untested ({why})")
         self._check_metric(rule, ok, path)
         values = [r.metrics.get(rule.metric) for r in ok]
         if op != "equals" and any(isinstance(v, (bool, str)) for v in values):
@@ -185,7 +187,7 @@ class Evaluator:
             value: Tri = None if failed else holds
             verb = _cmp_text(op, target) if holds else f"not {_cmp_text(op, target)}"
             text = f"{over}({label}) = {fmt(stat)} {verb} over {len(ok)} runs{scope}{failed_note}"
-            return ConditionResult(value=value, evidence=text + _undecided(value, failed), **base)
+            return result(value, text + _undecided(value, failed))
         hits = sum(compare(v, op, target) for v in values)
         n_all = len(matching)
         if over == "all":
@@ -200,7 +202,7 @@ class Evaluator:
             value = True if hits >= need_n else (None if hits + len(failed) >= need_n else False)
             need = f"≥ {over.fraction:g}"
         text = f"{label} {_cmp_text(op, target)} in {hits}/{n_all} runs{scope} (need {need}){failed_note}"
-        return ConditionResult(value=value, evidence=text + _undecided(value, failed), **base)
+        return result(value, text + _undecided(value, failed))
 
     def _check_metric(self, rule: Rule, ok: list[RunRecord], path: tuple[Any, ...]) -> None:
         if any(rule.metric in r.metrics for r in ok):
@@ -215,17 +217,9 @@ class Evaluator:
         raise self._error(path, f"metric {rule.metric!r} is in none of the {len(ok)} matching runs{hint}")
 
     def _error(self, path: tuple[Any, ...], reason: str) -> InvestigateError:
-        where = f"{self.hyp.id}.yaml"
-        line = None
         if self.ws is not None:
-            try:
-                source = self.ws.source_path(self.hyp.id)
-                where = self.ws.relative(source) if hasattr(self.ws, "relative") else str(source)
-                line = self.ws.line_of(self.hyp.id, *path)
-            except Exception:  # a stand-in workspace without positions still gets a file name
-                pass
-        key = ".".join(str(p) for p in path)
-        return InvestigateError(f"{where}:{line}: {key}: {reason}" if line else f"{where}: {key}: {reason}")
+            return self.ws.error_at(self.hyp.id, path, reason)  # type: ignore[no-any-return]
+        return located(f"{self.hyp.id}.yaml", None, path, reason)
 
 
 def _cmp_text(op: str, target: Any) -> str:
@@ -274,9 +268,6 @@ def evaluate_workspace(ws: Any, records: list[RunRecord] | None = None) -> dict[
     """Verdicts of every hypothesis in the workspace, from the store unless ``records`` is given."""
     by_hyp = by_hypothesis(read_records(ws) if records is None else records)
     return {hid: evaluate(h, by_hyp.get(hid, []), ws) for hid, h in sorted(ws.hypotheses.items())}
-
-
-BISECT_GOOD, BISECT_BAD, BISECT_SKIP = 0, 1, 125
 
 
 def bisect_exit(verdict: Verdict) -> int:

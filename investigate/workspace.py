@@ -7,26 +7,24 @@ A workspace is the directory holding ``pyproject.toml`` with ``[tool.investigate
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydantic
-import tomllib
 
-from investigate.errors import InvestigateError, UnknownIdError, ValidationError
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from investigate.checks import cross_checks
+from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
 from investigate.schema import Hypothesis, Initiative
-from investigate.yamlio import KeyPath, line_map, load_yaml, nearest_line, to_validation_error
+from investigate.yamlio import line_map, load_yaml, nearest_line, to_validation_error
 
 DEFAULT_PATHS = {"hypotheses": "hypotheses", "plans": "plans", "reports": "reports"}
-
-
-class WorkspaceErrors(InvestigateError):
-    """Every problem found by ``validate``, one per line."""
-
-    def __init__(self, errors: list[InvestigateError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 @dataclass
@@ -62,6 +60,10 @@ class Workspace:
         if path not in self._lines:
             self._lines[path] = line_map(path)
         return nearest_line(self._lines[path], tuple(key_path))
+
+    def error_at(self, id: str, key_path: KeyPath, reason: str) -> ValidationError:  # noqa: A002
+        """``reason`` located at ``key_path`` in the file of hypothesis or initiative ``id``."""
+        return located(self.relative(self.source_path(id)), self.line_of(id, *key_path), key_path, reason)
 
     def relative(self, path: Path) -> str:
         try:
@@ -114,9 +116,7 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
         attempt(_load_hypothesis, ws, path)
     for path in _initiative_files(ws.plans_dir):
         attempt(_load_initiative, ws, path)
-    from investigate.checks import cross_checks  # after loading: the checks need every file
-
-    for check in cross_checks(ws):
+    for check in cross_checks(ws.hypotheses, ws.initiatives, ws.error_at):
         attempt(check)
     if errors:
         raise WorkspaceErrors(errors)
@@ -177,6 +177,4 @@ def _load_initiative(ws: Workspace, path: Path) -> None:
 
 
 def _error(ws: Workspace, path: Path, key_path: KeyPath, reason: str) -> ValidationError:
-    from investigate.yamlio import dotted
-
-    return ValidationError(ws.relative(path), nearest_line(line_map(path), key_path), dotted(key_path), reason)
+    return located(ws.relative(path), nearest_line(line_map(path), key_path), key_path, reason)

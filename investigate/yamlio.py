@@ -14,11 +14,9 @@ from typing import Any
 import pydantic
 import yaml
 
-from investigate.errors import ValidationError
+from investigate.errors import KeyPath, ValidationError, located
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-KeyPath = tuple[Any, ...]
 
 
 def load_yaml(path: Path, shown: str) -> Any:
@@ -95,11 +93,7 @@ def to_validation_error(
         line = nearest_line(line_map(path), line_path)
     except yaml.YAMLError:
         line = None
-    return ValidationError(shown, line, dotted(key_path), reason)
-
-
-def dotted(key_path: KeyPath) -> str:
-    return ".".join(f"[{k}]" if isinstance(k, int) else str(k) for k in key_path).replace(".[", "[")
+    return located(shown, line, key_path, reason)
 
 
 def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> tuple[KeyPath, Any]:

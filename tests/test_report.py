@@ -109,7 +109,7 @@ def test_summary_command_stdout_and_file(ws, tmp_path, capsys):
 
 
 def test_verdict_lines(ws):
-    from investigate.report import verdict_lines
+    from investigate.explain import verdict_lines
     from investigate.verdict import evaluate_workspace
 
     lines = verdict_lines(evaluate_workspace(ws)["H-PROBE"])
@@ -152,7 +152,9 @@ def test_end_to_end_on_the_numpy_workspace(numpy_ws, capsys):
 
     # the runs are cached now, so bisect only re-judges them: the fix holds → good
     assert main([*ws_args, "run", "H-STEP-SIZE", "--bisect"]) == 0
-    assert main([*ws_args, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 1
+    assert (
+        main([*ws_args, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 128
+    )  # one hypothesis only: a usage error aborts
 
 
 def test_verification_with_several_arms_puts_them_side_by_side(tmp_path):

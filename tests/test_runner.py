@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -132,8 +131,26 @@ def test_dry_run_filters_and_profile(ws_root: Path, capsys) -> None:
 
 def test_jobs_run_concurrently_and_record_everything(ws_root: Path) -> None:
     assert main(["--workspace", str(ws_root), "run", "H-GROW", "H-CMD", "--jobs", "3"]) == 0
-    assert len(records(ws_root)) == 6
-    assert json.loads(json.dumps([r.run_id for r in records(ws_root)]))  # ids are plain strings
+    recs = records(ws_root)
+    assert len(recs) == 6 and len({r.run_id for r in recs}) == 6
+    assert all((ws_root / r.run_dir / "run.json").is_file() and r.status == "ok" for r in recs)
+
+
+def test_jobs_overlap_in_time(make_ws) -> None:
+    # Three half-second naps with --jobs 3: each run's interval must overlap another's.
+    from datetime import datetime
+
+    nap = hypothesis("H-NAPS", "run: exps.core:nap\nparams: {sleep: 0.5}\nseeds: [0, 1, 2]\n")
+    root = make_ws({"exps/__init__.py": "", "exps/core.py": EXPERIMENTS, "hypotheses/H-NAPS.yaml": nap})
+    assert main(["--workspace", str(root), "run", "H-NAPS", "--jobs", "3"]) == 0
+    spans = sorted(
+        (
+            datetime.fromisoformat(r.started_at).timestamp(),
+            datetime.fromisoformat(r.started_at).timestamp() + r.duration_s,
+        )
+        for r in records(root)
+    )
+    assert len(spans) == 3 and spans[1][0] < spans[0][1] and spans[2][0] < spans[1][1]
 
 
 def test_bisect_exit_codes(numpy_ws: Path, capsys) -> None:
@@ -141,7 +158,7 @@ def test_bisect_exit_codes(numpy_ws: Path, capsys) -> None:
     # the clipped arm fixes every divergence: the fix holds at this commit, so it is "good"
     assert main([*ws, "run", "H-STEP-SIZE", "--seeds", "0", "--bisect"]) == 0
     assert "bisect: H-STEP-SIZE fixed -> good" in capsys.readouterr().err
-    assert main([*ws, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 1
+    assert main([*ws, "run", "H-STEP-SIZE", "H-INIT-SCALE", "--bisect"]) == 128  # a usage error aborts
 
 
 def test_identical_runs_in_one_invocation_execute_once(ws_root: Path, capsys) -> None:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from investigate.errors import InvestigateError
+from investigate.errors import InvestigateError, located
 from investigate.schema import Hypothesis, Outcome, Rule, RunRecord
 from investigate.store import latest_records as latest
 from investigate.verdict import Evaluator, compare, evaluate, evaluate_workspace
@@ -136,7 +136,7 @@ def test_three_valued_combinators():
 
 
 def test_unknown_metric_names_file_line_and_suggests():
-    ws = SimpleNamespace(source_path=lambda h: f"hypotheses/{h}.yaml", line_of=lambda h, *k: 17)
+    ws = SimpleNamespace(error_at=lambda h, key_path, reason: located(f"hypotheses/{h}.yaml", 17, key_path, reason))
     hyp = Hypothesis.model_validate(
         {
             "id": "H-X",

@@ -10,8 +10,8 @@ STATUSES = ("ok", "error", "timeout", "interrupted")
 
 
 def status_counts(records: list[RunRecord]) -> dict[str, int]:
-    counts = Counter(r.status for r in records)
-    return {s: counts.get(s, 0) for s in STATUSES}
+    counts = Counter[str](r.status for r in records)
+    return {s: counts[s] for s in STATUSES}
 
 
 def counts_text(counts: dict[str, int]) -> str:

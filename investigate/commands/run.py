@@ -6,11 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from investigate.errors import InvestigateError, RunsFailedError
+from investigate.errors import EXIT_INTERRUPTED, InvestigateError, RunsFailedError
 from investigate.plan import Filters, PlannedRun, expand, parse_where
 from investigate.workspace import Workspace
-
-EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: Any) -> None:

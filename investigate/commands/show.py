@@ -8,6 +8,7 @@ from typing import Any
 
 from investigate.commands._common import counts_text, status_counts
 from investigate.errors import UnknownIdError
+from investigate.explain import verdict_lines
 from investigate.store import latest_records, point_slug, read_records
 from investigate.verdict import evaluate
 from investigate.workspace import Workspace
@@ -54,7 +55,6 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"    params {json.dumps(exp.params)}; matrix {json.dumps(exp.matrix)}")
         print(f"    arms {', '.join(exp.arm_names)}; seeds {exp.seeds}; timeout {exp.timeout_s:g}s")
         print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
-    from investigate.report import verdict_lines  # jinja2 stays out of every command's start-up
 
     lines = verdict_lines(evaluate(hyp, records, ws))  # the outcome, then the values that decided it
     print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
@@ -64,9 +64,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     for record in records:
         metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())
         cached = " (cached)" if record.reused_from else ""
-        print(
-            f"    {point_slug(record.point)} {record.arm} seed{record.seed} {record.status}{cached} {metrics}  [{record.run_dir}]"
-        )
+        run = f"{point_slug(record.point)} {record.arm} seed{record.seed}"
+        print(f"    {run} {record.status}{cached} {metrics}  [{record.run_dir}]")
     return 0
 
 

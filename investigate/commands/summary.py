@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from investigate.context import write_atomic
-from investigate.report import render_summary
+from investigate.atomic import write_atomic
+from investigate.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
@@ -19,7 +19,9 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, ws: Any) -> int:
+def run(args: argparse.Namespace, ws: Workspace) -> int:
+    from investigate.report import render_summary  # jinja2 loads only for this command
+
     text = render_summary(ws, args.initiative, out=args.output, template=args.template)
     if args.output is None:
         sys.stdout.write(text)
