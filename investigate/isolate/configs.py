@@ -16,20 +16,22 @@ from investigate.errors import InvestigateError
 
 
 class _Absent:
-    """The value of a key that one configuration does not have. A singleton, falsy, JSON ``null``-free."""
-
-    _instance: _Absent | None = None
-
-    def __new__(cls) -> _Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    """The value of a key that one configuration does not have; compared by identity (``is ABSENT``)."""
 
     def __repr__(self) -> str:
         return "<absent>"
 
     def __bool__(self) -> bool:
         return False
+
+    def __reduce__(self) -> str:
+        return "ABSENT"  # pickling (e.g. to a worker process) keeps the identity
+
+    def __copy__(self) -> _Absent:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Absent:
+        return self
 
 
 ABSENT: Any = _Absent()

@@ -136,12 +136,7 @@ def minimize(
     core: frozenset[U] = frozenset()
     rest: frozenset[U] = frozenset(universe)  # invariant: core passes, core ∪ rest fails
     while True:
-        fixed = core
-
-        def with_core(configs: list[frozenset[U]]) -> list[Outcome]:
-            return evaluate([fixed | c for c in configs])
-
-        c_pass, c_fail = dd(frozenset(), rest, universe, with_core, jobs)
+        c_pass, c_fail = dd(frozenset(), rest, universe, _with_core(evaluate, core), jobs)
         core = core | (c_fail - c_pass)
         if not c_pass:
             break  # core is exactly the last failing configuration
@@ -155,6 +150,11 @@ def minimize(
     if not verify:
         return core, None
     return _verified(core, universe, evaluate, jobs)
+
+
+def _with_core(evaluate: Evaluate[U], core: frozenset[U]) -> Evaluate[U]:
+    """``evaluate`` with ``core`` added to every configuration: dd then searches the rest only."""
+    return lambda configs: evaluate([core | c for c in configs])
 
 
 def _verified(
