@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from investigate.isolate import IsolationError, Outcome, ReplicatedTest, Tested, compute_deltas, isolate  # noqa: E402
+from investigate.isolate import IsolationError, Outcome, ReplicatedTest, Tested, compute_deltas, isolate
 
 Test = Callable[[frozenset[str]], Outcome | Tested]
 
