@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import pickle
 import random
@@ -62,6 +63,9 @@ def test_flatten_unflatten_round_trip_with_nested_and_one_sided_keys():
     deltas = {d.key: d for d in compute_deltas(good, bad)}
     assert set(deltas) == {"model.opt.name", "model.opt.beta", "model.clip", "seed"}  # True != 1 for a user
     assert deltas["model.clip"].good is ABSENT and deltas["model.opt.beta"].bad is ABSENT
+    result = isolate(list(deltas.values()), lambda keys: F if "model.clip" in keys else P)
+    as_json = json.loads(json.dumps(result.to_json()))
+    assert as_json["culprits"] == [{"key": "model.clip", "good": None, "bad": 1.0, "absent": "good"}]
     assert apply_deltas(good, list(deltas.values()), list(deltas)) == bad
     assert apply_deltas(good, list(deltas.values()), []) == good
     assert apply_deltas(good, list(deltas.values()), ["model.opt.beta"])["model"]["opt"] == {"name": "adam"}
@@ -257,5 +261,7 @@ def test_hypothesis_yaml_loads_and_its_arms_differ_only_in_the_culprits():
     assert {k for k in merged["bad"] if merged["bad"][k] != merged["good"][k]} == {"model.lr", "data.noise"}
     assert hyp.verdict is not None and hyp.verdict.confirmed is not None and hyp.verdict.ruled_out is not None
     assert "trains_clean" in text and result.to_json()["culprits"][0]["key"] == "model.lr"
+    with pytest.raises(InvestigateError, match="does not match"):
+        hypothesis_yaml(result, "pkg.exp:train", good, good, "H-ISOLATED", rule={"metric": "x", "equals": True})
     command = hypothesis_yaml(result, "python t.py --out {run_dir}", good, bad, "H-X", rule={"metric": "r", "ge": 0.5})
     assert Hypothesis.model_validate(yaml.safe_load(command)).experiment.command.startswith("python")

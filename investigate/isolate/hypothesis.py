@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from investigate.errors import InvestigateError
-from investigate.isolate.configs import ABSENT, apply_deltas
+from investigate.isolate.configs import ABSENT, apply_deltas, flatten
 from investigate.isolate.rules import TestRule
 from investigate.isolate.search import IsolationResult
 from investigate.schema import ENTRY_POINT, HYPOTHESIS_ID, Hypothesis
@@ -34,10 +34,10 @@ def hypothesis_yaml(
 ) -> str:
     """The hypothesis file's text; ``entry`` is ``module:function`` or a shell command template.
 
-    ``bad`` is accepted so a caller passes both endpoints; the culprits' bad values come from the
-    result's deltas, which were computed from it.
+    ``good`` and ``bad`` must be the configurations the result's deltas were computed from; a
+    mismatch (e.g. a result loaded for other files) is refused rather than written as evidence.
     """
-    del bad  # the deltas already hold every bad value the arms need
+    _check_endpoints(result, good, bad)
     if not HYPOTHESIS_ID.match(id):
         raise InvestigateError(f"{id!r} is not a hypothesis id like H-CONFIG")
     if not result.culprits:
@@ -70,6 +70,13 @@ def hypothesis_yaml(
     )
     Hypothesis.model_validate(data)  # the file must load; a failure here is a bug in this module
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _check_endpoints(result: IsolationResult, good: Mapping[str, Any], bad: Mapping[str, Any]) -> None:
+    flat_good, flat_bad = flatten(good), flatten(bad)
+    for d in result.culprits:
+        if flat_good.get(d.key, ABSENT) != d.good or flat_bad.get(d.key, ABSENT) != d.bad:
+            raise InvestigateError(f"{d.key}: the isolation result does not match the good/bad configurations given")
 
 
 def _statement(result: IsolationResult) -> str:

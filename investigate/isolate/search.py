@@ -95,9 +95,12 @@ def isolate(
     Give ``test(keys) -> Outcome | Tested`` or ``batch(list_of_keys) -> [Outcome | Tested]``; the
     batch form receives up to ``jobs`` configurations at once (the two endpoints always together).
     """
-    if (test is None) == (batch is None):
+    if test is not None and batch is None:
+        tester = Tester(sequential(test))
+    elif batch is not None and test is None:
+        tester = Tester(batch)
+    else:
         raise ValueError("give exactly one of test or batch")
-    tester = Tester(batch if batch is not None else sequential(test))  # type: ignore[arg-type]
     keys = [d.key for d in deltas]
     if len(set(keys)) != len(keys):
         raise ValueError("delta keys repeat")
