@@ -7,6 +7,7 @@ arms then differ exactly in the culprit keys, and every other setting is the goo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -93,7 +94,8 @@ def _show(value: Any) -> str:
 
 
 def _rule_text(rule: TestRule) -> str:
-    return f"{rule.metric} {rule.op} {rule.target!r}"
+    # JSON spells values as the YAML file does (true, null), where repr would say True / None.
+    return f"{rule.metric} {rule.op} {json.dumps(list(rule.target) if rule.op == 'between' else rule.target)}"
 
 
 def _verdict(rule: TestRule) -> dict[str, Any]:
