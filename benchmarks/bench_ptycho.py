@@ -63,11 +63,11 @@ def bench_scenarios(seed: int) -> dict:
 OVERHEAD = """
 import json, time, numpy as np
 import tensorflow as tf, keras
-from ptycho import experiments, grouping, model, params, pipelines, sim, train
+from ptycho import grouping, model, params, pipelines, sim, stages, train
 from ptycho.config import update_legacy_dict
 opts = pipelines.sim_lines_options({"profile": "standard", "scenario": "gs1_ideal"})
-tcfg, _ = experiments._configs(opts, opts["n_images"])
-experiments._set_tf_seed(0)
+tcfg, _ = stages.configs(opts, opts["n_images"])
+stages.set_tf_seed(0)
 probe = sim.make_probe(opts["N"], "ideal", 10.0, True)
 data = sim.simulate_lines(opts["object_size"], opts["N"], opts["n_images"], probe, 1e9, opts["buffer"], 0)
 update_legacy_dict(params.cfg, tcfg)

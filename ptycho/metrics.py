@@ -73,7 +73,8 @@ def save_images(ctx, pred: np.ndarray, truth: np.ndarray, history: dict | None) 
     for ax, img, title in zip(
         axes.ravel(),
         [np.abs(pred), np.abs(truth), np.angle(pred), np.angle(truth)],
-        ["amplitude (pred)", "amplitude (truth)", "phase (pred)", "phase (truth)"], strict=False,
+        ["amplitude (pred)", "amplitude (truth)", "phase (pred)", "phase (truth)"],
+        strict=False,
     ):
         im = ax.imshow(img, cmap="gray")
         ax.set_title(title)

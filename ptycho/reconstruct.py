@@ -1,0 +1,104 @@
+"""From a trained network to numbers: infer the test patches, stitch them per object,
+optionally refine against the measured data, then score the result against the truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import infer, metrics, params, refine
+from .config import update_legacy_dict
+
+if TYPE_CHECKING:
+    from .stages import Run
+
+
+@dataclass
+class Reconstruction:
+    """Per compared object, the pixels that are scored, in the same order in every list."""
+
+    canvas: dict  # required_canvas, padded_size, fits_canvas
+    preds: list = field(default_factory=list)  # the reconstruction over the evaluation region
+    truths: list = field(default_factory=list)
+    coarse: list = field(default_factory=list)  # low-passed truth, same region
+    lost: list = field(default_factory=list)  # signal_lost_fraction of each stitch
+    network: list = field(default_factory=list)  # with refinement: the network's own stitch
+    misfit: list = field(default_factory=list)  # with refinement: (Fourier error before, after)
+
+
+def canvas(opts: dict, icfg, positions: np.ndarray, sync: bool) -> dict:
+    """Canvas bookkeeping before inference; the jitter fix edits the dataclass, which reaches
+    params.cfg only through the bridge."""
+    N, g = opts["N"], opts["gridsize"]
+    required = infer.required_canvas(positions, N)
+    if opts["canvas_padding"] == "jitter":
+        icfg.max_position_jitter = infer.jitter_for(required, N, g, icfg.offset, icfg.max_position_jitter)
+    elif opts["canvas_padding"] != "legacy":
+        raise ValueError(f"unknown canvas_padding {opts['canvas_padding']!r} (legacy | jitter)")
+    if sync:
+        update_legacy_dict(params.cfg, icfg)
+    padded = infer.legacy_padded_size()
+    return {"required_canvas": required, "padded_size": padded, "fits_canvas": required <= padded}
+
+
+def reconstruct(run: Run, infer_model: Any, te: dict, targets: list, sync: bool) -> Reconstruction:
+    """Predict every test patch, then stitch (and refine) each target object on its own."""
+    N = run.opts["N"]
+    amp, phase = infer.predict(infer_model, te["X"], te["rel"], run.icfg.batch_size)
+    # groups are flattened member-major within each group: patch k of group j is row j*c + k
+    patches = np.moveaxis(amp * np.exp(1j * phase), -1, 1).reshape(-1, N, N)
+    positions = te["positions"].reshape(-1, 2)
+    rec = Reconstruction(canvas=canvas(run.opts, run.icfg, positions, sync))
+    measured = np.moveaxis(te["X"], -1, 1).reshape(-1, N, N)  # patch order
+    for obj, sel in targets:
+        _add_target(run, rec, obj, patches[sel], positions[sel], measured[sel])
+    return rec
+
+
+def _add_target(run: Run, rec: Reconstruction, obj, patches, positions, measured) -> None:
+    icfg = run.icfg
+    stitched = infer.reassemble(
+        patches, positions, obj.shape[0], icfg.M, rec.canvas["padded_size"], icfg.overlap_norm, run.model_probe
+    )
+    region = infer.eval_region(positions, icfg.M, obj.shape[0])
+    image = stitched["image"]
+    if run.opts["refine_iterations"]:
+        rec.network.append(image[region])
+        refined = refine.refine(image, measured, positions, run.model_probe, int(run.opts["refine_iterations"]))
+        # same pixels as the network's stitch, so the two are compared like for like
+        image = np.where(np.isfinite(image), refined["image"], np.nan + 0j)
+        rec.misfit.append((refined["fourier_error_before"], refined["fourier_error_after"]))
+    rec.preds.append(image[region])
+    rec.truths.append(obj[region])
+    rec.coarse.append(metrics.lowpass(np.abs(obj))[region])
+    rec.lost.append(stitched["signal_lost_fraction"])
+
+
+def _flat(images: list) -> np.ndarray:
+    return np.concatenate([im.ravel() for im in images])
+
+
+def score(rec: Reconstruction) -> dict:
+    """The reconstruction against the truth; with refinement, the network's own numbers too."""
+    out = dict(rec.canvas)
+    out["signal_lost_fraction"] = float(np.mean(rec.lost))
+    pred, truth = _flat(rec.preds), _flat(rec.truths)
+    out.update(metrics.amplitude_stats(np.abs(pred), np.abs(truth)))
+    out["pearson_r_lowpass"] = metrics.pearson_r(np.abs(pred), _flat(rec.coarse))
+    if rec.network:  # the refined image is the reconstruction; keep the network's own numbers
+        net = np.abs(_flat(rec.network))
+        out["network_pearson_r"] = metrics.pearson_r(net, np.abs(truth))
+        out["network_least_squares_scalar"] = metrics.least_squares_scalar(net, np.abs(truth))
+        out["fourier_error_network"] = float(np.mean([m[0] for m in rec.misfit]))
+        out["fourier_error_refined"] = float(np.mean([m[1] for m in rec.misfit]))
+    out.update(metrics.phase_stats(np.angle(pred), np.angle(truth)))
+    return out
+
+
+def save(ctx, rec: Reconstruction, history: dict | None) -> None:
+    """The first object's reconstruction as arrays and PNGs."""
+    ctx.save_npy("amplitude.npy", np.abs(rec.preds[0]).astype(np.float32))
+    ctx.save_npy("phase.npy", np.angle(rec.preds[0]).astype(np.float32))
+    metrics.save_images(ctx, rec.preds[0], rec.truths[0], history)
