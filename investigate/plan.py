@@ -5,12 +5,8 @@ merged params = experiment.params ∪ matrix point ∪ arm overrides (later wins
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import importlib.util
 import itertools
 import json
-import os
 import shlex
 import string
 from dataclasses import dataclass, field
@@ -18,11 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from investigate.errors import InvestigateError
+from investigate.fingerprint import (
+    digest,
+    file_hashes,
+    import_closure,
+    imported_files,
+    installed_module_files,
+    python_files,
+    third_party_versions,
+)
 from investigate.schema import Hypothesis
-from investigate.store import package_versions, point_slug
+from investigate.store import point_slug
 from investigate.workspace import Workspace
 
-SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", "build", "dist"}
+__all__ = ["Filters", "PlannedRun", "cache_key", "expand", "format_command", "imported_files", "parse_where"]
 
 
 @dataclass
@@ -37,6 +42,7 @@ class PlannedRun:
     timeout_s: float
     argv: list[str] = field(default_factory=list)  # command template tokens, formatted per run
     cache_key: str = ""
+    key_parts: dict[str, Any] = field(default_factory=dict)  # what the key hashes, for explaining misses
 
     @property
     def label(self) -> str:
@@ -147,107 +153,45 @@ def _text(value: Any) -> str:
 
 
 def cache_key(ws: Workspace, run: PlannedRun) -> str:
-    payload = {
-        "entry": run.entry,
-        "params": run.params,
-        "seed": run.seed,
-        "source": source_fingerprint(ws, run),
-        "versions": package_versions(),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    """The run's key; its parts stay on ``run.key_parts`` so a miss can be explained."""
+    source, versions = dependencies(ws, run)
+    run.key_parts = {"entry": run.entry, "params": run.params, "seed": run.seed, "source": source, "versions": versions}
+    return digest(
+        {"entry": run.entry, "params": run.params, "seed": run.seed, "source": digest(source), "versions": versions}
+    )
 
 
-_fingerprints: dict[tuple[str, str], str] = {}
+_dependencies: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
 
 
-def source_fingerprint(ws: Workspace, run: PlannedRun) -> str:
+def dependencies(ws: Workspace, run: PlannedRun) -> tuple[dict[str, str], dict[str, str]]:
+    """(sha256 per source file the run can execute, versions of the distributions it imports)."""
     if run.kind == "run":
         module = run.entry.split(":", 1)[0]
         memo = (str(ws.root), "mod:" + module)
-        if memo not in _fingerprints:
-            local = imported_files(ws.root, module)
-            _fingerprints[memo] = (
-                _hash_files(local, ws.root) if local else _package_fingerprint(ws.root, module.split(".", 1)[0])
-            )
-        return _fingerprints[memo]
+        if memo not in _dependencies:
+            _dependencies[memo] = _module_dependencies(ws.root, module)
+        return _dependencies[memo]
     named = [ws.root / t for t in run.argv if "{" not in t and (ws.root / t).is_file()]
     memo = (str(ws.root), "cmd:" + " ".join(map(str, named)))
-    if memo not in _fingerprints:
-        _fingerprints[memo] = _hash_files(named + _python_files(ws.root, ws.root, skip=ws.reports_dir), ws.root)
-    return _fingerprints[memo]
+    if memo not in _dependencies:
+        # A command may run anything; its named scripts' imports give the packages, and every
+        # workspace Python file stands in for what the scripts might load dynamically.
+        scripts = [p for p in named if p.suffix == ".py"]
+        closure = import_closure(ws.root, [], scripts)
+        files = sorted(set(named) | set(python_files(ws.root, skip=ws.reports_dir)))
+        _dependencies[memo] = (file_hashes(files, ws.root), third_party_versions(closure.external))
+    return _dependencies[memo]
 
 
-def _module_file(root: Path, name: str) -> Path | None:
-    base = root.joinpath(*name.split("."))
-    for candidate in (base / "__init__.py", base.with_suffix(".py")):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def imported_files(root: Path, module: str) -> list[Path]:
-    """The workspace's own source files that importing `module` can execute, found statically.
-
-    Follows `import` and `from ... import` (absolute and relative, including imports inside
-    functions) from the entry module through every file under `root`, plus the __init__ of each
-    enclosing package. Imports that resolve outside the workspace (numpy, tensorflow) are left
-    to the package versions in the key. So editing the core of this tool does not invalidate
-    the runs of a subject that never imports it. Empty when `module` is not a workspace file.
-    """
-    seen: set[Path] = set()
-    todo = [module]
-    while todo:
-        name = todo.pop()
-        path = _module_file(root, name) if name else None
-        if path is None or path in seen:
-            continue
-        seen.add(path)
-        parts = name.split(".")
-        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # enclosing packages run too
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                todo += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:  # relative: level 1 is this package, each extra level one up
-                    anchor = package.split(".")
-                    anchor = anchor[: max(len(anchor) - node.level + 1, 0)]
-                    target = ".".join(anchor + ([node.module] if node.module else []))
-                else:
-                    target = node.module or ""
-                # `from pkg import name` may name a submodule as well as an attribute
-                todo += [target] + [f"{target}.{alias.name}" for alias in node.names]
-    return sorted(seen)
-
-
-def _package_fingerprint(root: Path, top: str) -> str:
-    # The workspace copy shadows an installed one in the child (it inserts the root on sys.path).
-    if (root / top).is_dir():
-        return _hash_files(_python_files(root / top, root), root)
-    if (root / f"{top}.py").is_file():
-        return _hash_files([root / f"{top}.py"], root)
-    spec = importlib.util.find_spec(top)  # top-level: locates without importing
-    if spec is None:
-        return "missing:" + top
-    if spec.submodule_search_locations:
-        base = Path(next(iter(spec.submodule_search_locations)))
-        return _hash_files(_python_files(base, base), base)
-    return _hash_files([Path(spec.origin)], Path(spec.origin).parent) if spec.origin else "builtin:" + top
-
-
-def _python_files(base: Path, root: Path, skip: Path | None = None) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and Path(dirpath, d) != skip
-        )
-        found.extend(Path(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))
-    return found
-
-
-def _hash_files(paths: list[Path], root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(os.path.relpath(path, root).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def _module_dependencies(root: Path, module: str) -> tuple[dict[str, str], dict[str, str]]:
+    closure = import_closure(root, [module])
+    if closure.files:
+        return file_hashes(closure.files, root), third_party_versions(closure.external)
+    # The entry module is installed, not a workspace file: hash its installed sources.
+    top = module.split(".", 1)[0]
+    located = installed_module_files(top)
+    if located is None:
+        return {f"missing:{top}": ""}, third_party_versions({top})
+    files, base = located
+    return {f"{top}/{k}": v for k, v in file_hashes(files, base).items()}, third_party_versions({top})

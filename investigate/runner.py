@@ -232,7 +232,8 @@ class Runner:
             run_id=self.ws.relative(run_dir).removeprefix(self.ws.relative(self.ws.reports_dir) + "/"),
             hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point, seed=run.seed,
             params=run.params, status=status, metrics=metrics or {}, artifacts=artifacts, error=error,
-            started_at=started_at, duration_s=round(duration, 4), cache_key=run.cache_key, provenance=self.provenance,
+            started_at=started_at, duration_s=round(duration, 4), cache_key=run.cache_key,
+            key_parts=run.key_parts, provenance=self.provenance,
         )  # fmt: skip
         write_record(self.ws, run_dir, record)
         return record
@@ -245,7 +246,8 @@ class Runner:
             run_id=self.ws.relative(run_dir).removeprefix(self.ws.relative(self.ws.reports_dir) + "/"),
             hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point, seed=run.seed,
             params=run.params, status="ok", metrics=original.metrics, artifacts=[], started_at=utc_now(),
-            duration_s=0.0, cache_key=run.cache_key, reused_from=original.reused_from or original.run_dir,
+            duration_s=0.0, cache_key=run.cache_key,
+            key_parts=run.key_parts, reused_from=original.reused_from or original.run_dir,
             provenance=self.provenance, original_duration_s=original.duration_s,
         )  # fmt: skip
         write_record(self.ws, run_dir, record)

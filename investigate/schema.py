@@ -255,6 +255,7 @@ class RunRecord(BaseModel):
     cache_key: str
     reused_from: str | None = None
     original_duration_s: float | None = None  # a cache hit: what the reused run took
+    key_parts: dict[str, Any] | None = None  # what the cache key hashes, for explaining a later miss
     provenance: dict[str, Any] = Field(default_factory=dict)
     run_dir: str = ""  # relative to the workspace root; filled in when read from disk
 

@@ -79,9 +79,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     if args.bisect and len({p.hypothesis for p in runs}) != 1:
         raise InvestigateError("--bisect judges one hypothesis; name exactly one")
     if args.dry_run:
-        for index, planned in enumerate(runs, 1):
-            print(f"[{index}/{len(runs)}] {planned.label}  key={planned.cache_key[:12]}")
-        return 0
+        return _dry_run(ws, runs, args.force)
     from investigate.runner import Runner
 
     summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force).run_all(runs)
@@ -97,6 +95,22 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         raise RunsFailedError(
             f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5])
         )
+    return 0
+
+
+def _dry_run(ws: Workspace, runs: list[PlannedRun], force: bool) -> int:
+    """Each planned run with ``hit`` (and the record it would reuse) or ``miss`` and why."""
+    from investigate.cachediff import CacheExplainer
+    from investigate.store import read_records
+
+    explainer = CacheExplainer(read_records(ws))
+    hits = 0
+    for index, planned in enumerate(runs, 1):
+        state = explainer.status(planned)
+        hits += state.hit and not force
+        verdict = "miss: --force" if force else state.text()
+        print(f"[{index}/{len(runs)}] {planned.label}  key={planned.cache_key[:12]}  {verdict}")
+    print(f"{hits} of {len(runs)} runs are cache hits; {len(runs) - hits} would execute", file=sys.stderr)
     return 0
 
 
