@@ -39,6 +39,7 @@ SWITCHES = {
     "depth": 3,  # encoder pooling levels (latent grid N / 2**depth)
     "model_probe_gain": 1.0,  # the model's probe = gain x the simulator's (1: calibrated)
     "refine_iterations": 0,  # >0: overlap-constrained refinement of the stitched object
+    "refine_init": "network",  # refinement starts from: network (its stitch) | flat (constant object)
     "object_seed": None,  # None: the run seed makes the object too
     "save_artifacts": True,
 }

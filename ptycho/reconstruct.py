@@ -25,7 +25,11 @@ class Reconstruction:
     coarse: list = field(default_factory=list)  # low-passed truth, same region
     lost: list = field(default_factory=list)  # signal_lost_fraction of each stitch
     network: list = field(default_factory=list)  # with refinement: the network's own stitch
-    misfit: list = field(default_factory=list)  # with refinement: (Fourier error before, after)
+    # with refinement: Fourier error of (the network's stitch, the refined object, the start)
+    misfit: list = field(default_factory=list)
+    lit_preds: list = field(default_factory=list)  # every lit pixel (metrics.lit_mask)
+    lit_truths: list = field(default_factory=list)
+    lit_network: list = field(default_factory=list)  # with refinement: the network over lit pixels
 
 
 def canvas(opts: dict, icfg, positions: np.ndarray, sync: bool) -> dict:
@@ -58,22 +62,43 @@ def reconstruct(run: Run, infer_model: Any, te: dict, targets: list, sync: bool)
 
 
 def _add_target(run: Run, rec: Reconstruction, obj, patches, positions, measured) -> None:
-    icfg = run.icfg
+    icfg, size = run.icfg, obj.shape[0]
     stitched = infer.reassemble(
-        patches, positions, obj.shape[0], icfg.M, rec.canvas["padded_size"], icfg.overlap_norm, run.model_probe
+        patches, positions, size, icfg.M, rec.canvas["padded_size"], icfg.overlap_norm, run.model_probe
     )
-    region = infer.eval_region(positions, icfg.M, obj.shape[0])
+    region = infer.eval_region(positions, icfg.M, size)
     image = stitched["image"]
+    lit = metrics.lit_mask(refine.illumination(positions, run.model_probe, obj.shape))
+    # every lit pixel needs a value: the network's whole patches, weighted by the light they saw
+    whole = infer.reassemble(patches, positions, size, icfg.M, rec.canvas["padded_size"], "probe", run.model_probe)
+    lit_image = whole["image"]
     if run.opts["refine_iterations"]:
         rec.network.append(image[region])
-        refined = refine.refine(image, measured, positions, run.model_probe, int(run.opts["refine_iterations"]))
+        rec.lit_network.append(lit_image[lit])
+        refined = _refine(run, rec, image, measured, positions)
         # same pixels as the network's stitch, so the two are compared like for like
-        image = np.where(np.isfinite(image), refined["image"], np.nan + 0j)
-        rec.misfit.append((refined["fourier_error_before"], refined["fourier_error_after"]))
+        image = np.where(np.isfinite(image), refined, np.nan + 0j)
+        lit_image = refined
     rec.preds.append(image[region])
     rec.truths.append(obj[region])
     rec.coarse.append(metrics.lowpass(np.abs(obj))[region])
     rec.lost.append(stitched["signal_lost_fraction"])
+    rec.lit_preds.append(lit_image[lit])
+    rec.lit_truths.append(obj[lit])
+
+
+def _refine(run: Run, rec: Reconstruction, image, measured, positions) -> np.ndarray:
+    """Refine from the network's stitch or from a flat object; record the Fourier misfits."""
+    iterations = int(run.opts["refine_iterations"])
+    if run.opts["refine_init"] == "network":
+        refined = refine.refine(image, measured, positions, run.model_probe, iterations)
+        network_error = refined["fourier_error_before"]
+    else:  # "flat": the control arm, same data, probe and iteration budget, no network
+        start = refine.flat_start(image.shape, measured, run.model_probe)
+        refined = refine.refine(start, measured, positions, run.model_probe, iterations)
+        network_error = refine.refine(image, measured, positions, run.model_probe, 0)["fourier_error_before"]
+    rec.misfit.append((network_error, refined["fourier_error_after"], refined["fourier_error_before"]))
+    return refined["image"]
 
 
 def _flat(images: list) -> np.ndarray:
@@ -87,12 +112,17 @@ def score(rec: Reconstruction) -> dict:
     pred, truth = _flat(rec.preds), _flat(rec.truths)
     out.update(metrics.amplitude_stats(np.abs(pred), np.abs(truth)))
     out["pearson_r_lowpass"] = metrics.pearson_r(np.abs(pred), _flat(rec.coarse))
+    lit_pred, lit_truth = np.abs(_flat(rec.lit_preds)), np.abs(_flat(rec.lit_truths))
+    out["pearson_r_lit"] = metrics.pearson_r(lit_pred, lit_truth)
+    out["n_pixels_lit"] = int(np.sum(np.isfinite(lit_pred)))
     if rec.network:  # the refined image is the reconstruction; keep the network's own numbers
         net = np.abs(_flat(rec.network))
         out["network_pearson_r"] = metrics.pearson_r(net, np.abs(truth))
         out["network_least_squares_scalar"] = metrics.least_squares_scalar(net, np.abs(truth))
         out["fourier_error_network"] = float(np.mean([m[0] for m in rec.misfit]))
         out["fourier_error_refined"] = float(np.mean([m[1] for m in rec.misfit]))
+        out["fourier_error_start"] = float(np.mean([m[2] for m in rec.misfit]))
+        out["network_pearson_r_lit"] = metrics.pearson_r(np.abs(_flat(rec.lit_network)), lit_truth)
     out.update(metrics.phase_stats(np.angle(pred), np.angle(truth)))
     return out
 

@@ -33,6 +33,23 @@ def fourier_error(obj: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: 
     return float(np.sum((model - measured) ** 2) / np.sum(measured**2))
 
 
+def illumination(positions: np.ndarray, probe: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Sum of |P|^2 over the scan, in the object frame (patches must lie inside it)."""
+    rr, cc = _index(positions, probe.shape[0])
+    weight = np.zeros(shape)
+    np.add.at(weight, (rr, cc), np.broadcast_to(np.abs(probe) ** 2, rr.shape))
+    return weight
+
+
+def flat_start(shape: tuple[int, int], X: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """The classical neutral start: a constant, real object whose exit waves carry the measured
+    energy. By Parseval sum X^2 = sum |O P|^2 per pattern, so a constant a satisfies
+    a^2 = sum X^2 / (n sum |P|^2); phase 0 (no prior on the phase)."""
+    X = np.asarray(X, np.float64)
+    energy = float(np.sum(X**2)) / (len(X) * float(np.sum(np.abs(probe) ** 2)))
+    return np.full(shape, np.sqrt(energy), np.complex128)
+
+
 def refine(initial: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: np.ndarray, iterations: int) -> dict:
     """Refine `initial` (obj_size^2 complex, NaN where unknown) against X (n, N, N) measured at
     integer patch centres `positions` (n, 2) with `probe` (N, N). Returns the refined image (NaN
@@ -48,8 +65,7 @@ def refine(initial: np.ndarray, X: np.ndarray, positions: np.ndarray, probe: np.
     obj[~known] = obj[known].mean() if known.any() else 1.0
     measured = np.fft.ifftshift(np.asarray(X, np.float64), axes=(1, 2))  # unshifted, like fft2
     light = np.abs(probe) ** 2
-    weight = np.zeros(obj.shape)
-    np.add.at(weight, (rr, cc), np.broadcast_to(light, rr.shape))
+    weight = illumination(positions, probe, obj.shape)
     lit = weight > 1e-3 * light.max()
     conj_probe = np.conj(probe)
     before = fourier_error(obj, X, positions, probe)

@@ -46,6 +46,8 @@ class Run:
     model_probe: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.opts["refine_init"] not in ("network", "flat"):
+            raise ValueError(f"unknown refine_init {self.opts['refine_init']!r} (network | flat)")
         # the pipeline's idea of the probe; a gain other than 1 is a miscalibrated probe
         self.model_probe = (self.probe * np.complex64(self.opts["model_probe_gain"])).astype(np.complex64)
 

@@ -1,6 +1,7 @@
 import importlib.util
 import math
 
+import numpy as np
 import pytest
 
 from investigate.context import RunContext
@@ -115,3 +116,33 @@ def test_refinement_reports_network_and_refined_numbers(tmp_path):
     assert out["fourier_error_refined"] < out["fourier_error_network"]
     assert out["pearson_r"] > out["network_pearson_r"]
     assert -1 <= out["pearson_r_lowpass"] <= 1
+    # lit pixels include the patch edges the central crops leave out
+    assert out["n_pixels_lit"] > out["n_pixels"] and -1 <= out["network_pearson_r_lit"] <= out["pearson_r_lit"] <= 1
+    assert out["fourier_error_start"] == out["fourier_error_network"]  # the network's stitch is the start
+
+
+@needs_tf
+def test_refinement_from_a_flat_start(tmp_path, monkeypatch):
+    from ptycho import refine
+
+    starts = []
+    real_refine = refine.refine
+
+    def spy(initial, X, positions, probe, iterations):
+        if iterations:
+            starts.append(np.array(initial))
+        return real_refine(initial, X, positions, probe, iterations)
+
+    monkeypatch.setattr(refine, "refine", spy)
+    p = {"profile": "quick", "scenario": "gs1_ideal", "refine_iterations": 5, "refine_init": "flat"}
+    out, _ = _run(experiments.sim_lines_scenario, {**p, "save_artifacts": False}, tmp_path)
+    assert len(starts) == 1 and np.all(starts[0] == starts[0].flat[0]) and np.isfinite(starts[0]).all()
+    assert starts[0].flat[0].imag == 0 and starts[0].flat[0].real > 0
+    for k in ("pearson_r", "pearson_r_lit", "network_pearson_r", "network_pearson_r_lit"):
+        assert -1 <= out[k] <= 1, k
+    assert out["fourier_error_refined"] < out["fourier_error_start"] != out["fourier_error_network"]
+
+
+def test_unknown_refine_init_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="refine_init"):
+        _run(experiments.sim_lines_scenario, {"profile": "quick", "train": False, "refine_init": "zero"}, tmp_path)

@@ -40,3 +40,21 @@ def test_positions_outside_the_frame_are_refused():
     d, probe = _data()
     with pytest.raises(ValueError, match="outside the object frame"):
         refine.refine(d["object"], d["X"][:2], np.array([[3.0, 40.0], [40.0, 40.0]]), probe, 1)
+
+
+def test_flat_start_is_the_constant_object_the_data_imply():
+    probe = sim.make_probe(16, "custom", 4.0, False)
+    obj = np.full((60, 60), 2.5 + 0j)
+    coords = sim.random_scan(60, 16, 40, 2, np.random.default_rng(0))
+    waves = sim.extract_patches(obj, coords, 16) * probe
+    X = np.fft.fftshift(np.abs(np.fft.fft2(waves)), axes=(1, 2)) / 16  # noise-free data
+    start = refine.flat_start(obj.shape, X, probe)
+    assert start.shape == obj.shape and np.allclose(start, 2.5)
+    assert refine.fourier_error(start, X, coords, probe) < 1e-12  # float32 probe round-off
+
+
+def test_illumination_is_the_refinement_weight_map():
+    d, probe = _data()
+    light = refine.illumination(d["coords"], probe, d["object"].shape)
+    out = refine.refine(d["object"], d["X"], d["coords"], probe, 0)
+    assert np.array_equal(light, out["weight"])
