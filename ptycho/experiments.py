@@ -66,6 +66,9 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
     tcfg, icfg = stages.configs(opts, n_images)
     probe = _probe(opts, tcfg)
     obj_seed = seed if opts["object_seed"] is None else int(opts["object_seed"])
+    step = opts["scan_step_px"]
+    if step is not None:  # same pattern count, the object grows to hold the raster
+        opts["object_size"] = sim.grid_scan(n_images, int(opts["N"]), opts["buffer"], float(step))[0]
     data = sim.simulate_lines(
         opts["object_size"],
         int(opts["N"]),
@@ -76,6 +79,8 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
         obj_seed,
         diffraction=bool(opts["train"]),
         object_norm=opts["object_norm"],
+        scan_step=None if step is None else float(step),
+        position_jitter=float(opts["position_jitter_px"]),
     )
     train_idx, test_idx = sim.y_split(data["coords"])
     out = {
@@ -86,14 +91,33 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
         "true_intensity_scale": data.get("scale"),
         "object_norm_factor": data["object_norm"],
     }
+    out.update(_scan_metrics(data, probe))
     if data.get("scale") is None:  # cheap mode: canvas from the scan alone
         sync = stages.sync_points(opts["sync_legacy_config"])[1]
-        out.update(reconstruct.canvas(opts, icfg, data["coords"][test_idx], sync))
+        test_coords = data["coords"][test_idx]
+        out.update(reconstruct.canvas(opts, icfg, test_coords, sync))
+        key = "object" if opts["compare_to"] == "raw" else "object_sim"
+        out["signal_lost_fraction_truth"] = reconstruct.truth_signal_lost(
+            data[key], test_coords, int(opts["N"]), icfg.M, out["padded_size"]
+        )
     rng = np.random.default_rng(seed + 1)
     source = _LinesSource(data, train_idx, test_idx, tcfg.n_groups, rng, opts["compare_to"])
-    out.update(stages.train_and_evaluate(stages.Run(ctx, opts, tcfg, icfg, probe), source))
+    run = stages.Run(ctx, opts, tcfg, icfg, probe)
+    out["probe_error_rel"] = run.probe_error_rel()
+    out.update(stages.train_and_evaluate(run, source))
     out["amp_true_object_mean"] = float(np.abs(data["object"]).mean())
     return _finish(ctx, opts, out, t0)
+
+
+def _scan_metrics(data: dict, probe: np.ndarray) -> dict:
+    """The scan as simulated: overlap of neighbouring positions, and how far the true
+    positions sit from the nominal ones the reconstruction uses."""
+    error = data["true_coords"] - data["coords"]
+    return {
+        "object_size": int(data["object"].shape[0]),
+        "overlap_fraction": sim.overlap_fraction(data["true_coords"], probe),
+        "position_error_rms_px": float(np.sqrt(np.mean(np.sum(error**2, axis=1)))),
+    }
 
 
 def data_gauge(params_in: dict, ctx) -> dict:
@@ -206,10 +230,34 @@ def _group_points(opts: dict, rng: np.random.Generator) -> dict:
     N, g = int(opts["N"]), int(opts["gridsize"])
     coords = sim.random_scan(int(opts["object_size"]), N, int(opts["nimgs"]), 2, rng)
     try:
-        grouping.group_indices(coords, g, int(opts["K"]), 10**9, rng)
+        members = grouping.group_indices(coords, g, int(opts["K"]), 10**9, rng)
     except grouping.GroupingError as exc:
-        return {"grouping_ok": False, "failure": f"{type(exc).__name__}: {exc}"}
-    return {"grouping_ok": True}
+        bound = grouping.span_bound(g, opts["offset"])
+        failure = f"{type(exc).__name__}: {exc}"
+        return {"grouping_ok": False, "failure": failure, "max_group_span_px": None, "group_span_bound_px": bound}
+    return _neighbours(coords[members], g, opts["offset"])
+
+
+def _neighbours(positions: np.ndarray, g: int, step: float) -> dict:
+    """grouping_ok for either reading: groups exist and their members are neighbours."""
+    check = grouping.neighbour_check(positions, g, step)
+    if check["grouping_ok"]:
+        return check
+    if check["max_group_span_px"] is None:
+        return {**check, "failure": "GroupingError: no group could be formed"}
+    span, bound = check["max_group_span_px"], check["group_span_bound_px"]
+    return {**check, "failure": f"GroupingError: a group spans {span:.1f} px > {bound:.1f} px (not neighbours)"}
+
+
+def _grid_check(opts: dict) -> dict:
+    """The objects reading, measured before simulating: every object of both splits must hold
+    at least one grid group, and the groups must be neighbours (bound from the scan step)."""
+    size, N, g = int(opts["object_size"]), int(opts["N"]), int(opts["gridsize"])
+    outers = (int(opts["outer_offset_train"]), int(opts["outer_offset_test"]))
+    splits = [_grid_groups(size, N, outer, opts["offset"], 2) for outer in outers]
+    if int(opts["nimgs"]) < 1 or min(len(s) for s in splits) == 0:
+        return _neighbours(np.empty((0, g * g, 2)), g, opts["offset"])
+    return _neighbours(np.concatenate(splits), g, opts["offset"])
 
 
 def dose_scenario(params_in: dict, ctx) -> dict:
@@ -229,6 +277,10 @@ def dose_scenario(params_in: dict, ctx) -> dict:
         return {**out, **_group_points(opts, rng), "wall_seconds": time.perf_counter() - t0}
     if opts["nimgs_as"] != "objects":
         raise ValueError(f"unknown nimgs_as {opts['nimgs_as']!r} (objects | points)")
+    check = _grid_check(opts)
+    out.update(check)
+    if not check["grouping_ok"]:
+        return {**out, "wall_seconds": time.perf_counter() - t0}
     train = _grid_split(opts, probe, tcfg.nphotons, int(opts["outer_offset_train"]), rng)
     test = _grid_split(opts, probe, tcfg.nphotons, int(opts["outer_offset_test"]), rng)
     if opts["canvas_padding"] == "jitter":
@@ -240,5 +292,7 @@ def dose_scenario(params_in: dict, ctx) -> dict:
         )
     out["n_train_groups"] = len(train["X"])
     run = stages.Run(ctx, {**opts, "gridsize": g}, tcfg, icfg, probe)
+    out["probe_error_rel"] = run.probe_error_rel()
     out.update(stages.train_and_evaluate(run, _GridSource(train, test)))
+    out["grouping_ok"] = check["grouping_ok"]  # measured above, not the untrained default
     return _finish(ctx, opts, out, t0)

@@ -62,3 +62,26 @@ def load_grouped(data: dict, indices: np.ndarray, n_groups: int, rng: np.random.
         if key in data:
             out[key] = np.moveaxis(data[key][take], 1, -1)  # (G, c, N, N) -> (G, N, N, c)
     return out
+
+
+def group_spans(positions: np.ndarray) -> np.ndarray:
+    """(G,) largest distance between two members of each group; positions (G, c, 2)."""
+    positions = np.asarray(positions, np.float64)
+    diff = positions[:, :, None, :] - positions[:, None, :, :]
+    return np.sqrt((diff**2).sum(-1)).max(axis=(1, 2))
+
+
+def span_bound(gridsize: int, step: float) -> float:
+    """Members of a gridsize x gridsize group of genuine neighbours on a scan of pitch `step` lie
+    within the group's diagonal, sqrt(2) (g - 1) step; twice that allows an irregular scan."""
+    return 2.0 * np.sqrt(2.0) * (gridsize - 1) * float(step)
+
+
+def neighbour_check(positions: np.ndarray, gridsize: int, step: float) -> dict:
+    """grouping_ok: there are groups and every one spans at most span_bound (its members are
+    spatial neighbours); with the largest span and the bound, as measured."""
+    bound = span_bound(gridsize, step)
+    if len(positions) == 0:
+        return {"grouping_ok": False, "max_group_span_px": None, "group_span_bound_px": bound}
+    span = float(group_spans(positions).max())
+    return {"grouping_ok": bool(span <= bound), "max_group_span_px": span, "group_span_bound_px": bound}

@@ -3,7 +3,8 @@
 `sim_lines_4x`: one big lines object, random scan, scenarios = probe kind x gridsize.
 `dose_experiments`: the older grid pipeline (small objects, regular grid, gridsize 2, object
 patches normalised by the mean per-patch maximum) that worked; swept over nphotons.
-Profiles size the work: quick (tests), standard (investigations, ~20 s), paper (the seed's).
+Profiles size the work: quick (tests), small (wide sweeps), standard (investigations, ~20 s),
+paper (the seed's).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ SWITCHES = {
     "model_probe_gain": 1.0,  # the model's probe = gain x the simulator's (1: calibrated)
     "refine_iterations": 0,  # >0: overlap-constrained refinement of the stitched object
     "refine_init": "network",  # refinement starts from: network (its stitch) | flat (constant object)
+    "probe_error": 0.0,  # >0: the model and refinement use a perturbed probe (sim.perturbed_probe)
     "object_seed": None,  # None: the run seed makes the object too
     "save_artifacts": True,
 }
@@ -56,6 +58,18 @@ SIM_LINES_PROFILES = {
         "epochs": 1,
         "batch_size": 16,
         "filters": 8,
+    },
+    # a sweep-sized standard: a quarter of the patterns, 3 epochs (one run ~ a third of standard)
+    "small": {
+        "N": 32,
+        "object_size": 96,
+        "buffer": 5,
+        "M": 10,
+        "n_images": 256,
+        "n_groups": 128,
+        "epochs": 3,
+        "batch_size": 16,
+        "filters": 16,
     },
     "standard": {
         "N": 32,
@@ -120,6 +134,8 @@ SIM_LINES_DEFAULTS = {
     "max_position_jitter": 10,
     "object_norm": "patch_max",  # patch_max (legacy simulator) | none (diffract the raw object)
     "compare_to": "raw",  # raw (the original's comparison) | normalised (what was diffracted)
+    "scan_step_px": None,  # None: random scan; a number: raster of n_images points that far apart
+    "position_jitter_px": 0.0,  # >0: data diffracted at positions off the nominal ones by this (px rms per axis)
 }
 
 

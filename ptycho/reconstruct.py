@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import infer, metrics, params, refine
+from . import infer, metrics, params, refine, sim
 from .config import update_legacy_dict
 
 if TYPE_CHECKING:
@@ -30,6 +30,31 @@ class Reconstruction:
     lit_preds: list = field(default_factory=list)  # every lit pixel (metrics.lit_mask)
     lit_truths: list = field(default_factory=list)
     lit_network: list = field(default_factory=list)  # with refinement: the network over lit pixels
+    lost_truth: list = field(default_factory=list)  # signal_lost_fraction_truth of each object
+    # the truth shifted by half the frame (chance_truth): same pixels, cannot match
+    chance: list = field(default_factory=list)
+    lit_chance: list = field(default_factory=list)
+
+
+def chance_truth(obj: np.ndarray) -> np.ndarray:
+    """The truth circularly shifted by half the frame in both axes: an object with the same
+    statistics that no reconstruction of `obj` can match, so r against it is chance level."""
+    return np.roll(obj, (obj.shape[0] // 2, obj.shape[1] // 2), axis=(0, 1))
+
+
+def truth_signal_lost(obj: np.ndarray, positions: np.ndarray, N: int, M: int, padded_size: int) -> float:
+    """Stitch the true patches through the real reassembly onto the configured canvas and
+    measure the energy that did not arrive: 1 - sum |stitched|^2 / sum |stitched on a canvas
+    that fits|^2 (count-normalised, so a stitched pixel is the truth's own value). No network."""
+    patches = sim.extract_patches(obj, positions, N)
+    size = obj.shape[0]
+
+    def energy(canvas_size: int) -> float:
+        image = infer.reassemble(patches, positions, size, M, canvas_size, "count")["image"]
+        return float(np.nansum(np.abs(image) ** 2))
+
+    full = energy(max(infer.required_canvas(positions, N), padded_size))
+    return 0.0 if full == 0 else 1.0 - energy(padded_size) / full
 
 
 def canvas(opts: dict, icfg, positions: np.ndarray, sync: bool) -> dict:
@@ -85,6 +110,10 @@ def _add_target(run: Run, rec: Reconstruction, obj, patches, positions, measured
     rec.lost.append(stitched["signal_lost_fraction"])
     rec.lit_preds.append(lit_image[lit])
     rec.lit_truths.append(obj[lit])
+    shifted = chance_truth(obj)
+    rec.chance.append(shifted[region])
+    rec.lit_chance.append(shifted[lit])
+    rec.lost_truth.append(truth_signal_lost(obj, positions, run.opts["N"], icfg.M, rec.canvas["padded_size"]))
 
 
 def _refine(run: Run, rec: Reconstruction, image, measured, positions) -> np.ndarray:
@@ -115,6 +144,9 @@ def score(rec: Reconstruction) -> dict:
     lit_pred, lit_truth = np.abs(_flat(rec.lit_preds)), np.abs(_flat(rec.lit_truths))
     out["pearson_r_lit"] = metrics.pearson_r(lit_pred, lit_truth)
     out["n_pixels_lit"] = int(np.sum(np.isfinite(lit_pred)))
+    out["pearson_r_chance"] = metrics.pearson_r(np.abs(pred), np.abs(_flat(rec.chance)))
+    out["pearson_r_lit_chance"] = metrics.pearson_r(lit_pred, np.abs(_flat(rec.lit_chance)))
+    out["signal_lost_fraction_truth"] = float(np.mean(rec.lost_truth))
     if rec.network:  # the refined image is the reconstruction; keep the network's own numbers
         net = np.abs(_flat(rec.network))
         out["network_pearson_r"] = metrics.pearson_r(net, np.abs(truth))

@@ -6,6 +6,8 @@ centres in object pixel coordinates (row, col), integers, so extraction and reas
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
@@ -89,7 +91,41 @@ def random_scan(size: int, N: int, n: int, buffer: int, rng: np.random.Generator
     return rng.integers(lo, hi + 1, size=(n, 2)).astype(np.float64)
 
 
+def grid_scan(n: int, N: int, buffer: int, step: float) -> tuple[int, np.ndarray]:
+    """A raster of n points `step` px apart (k x k, k = ceil(sqrt n), row-major, last row
+    partial) and the object size that holds it with `buffer`: the pattern count stays n while
+    the overlap between neighbours falls as the step grows."""
+    k = math.ceil(math.sqrt(n))
+    size = N + 2 * buffer + math.ceil(step * (k - 1)) + 1
+    ticks = N // 2 + buffer + np.round(step * np.arange(k))
+    grid = np.stack(np.meshgrid(ticks, ticks, indexing="ij"), -1).reshape(-1, 2)
+    return size, grid[:n].astype(np.float64)
+
+
+def jittered(coords: np.ndarray, sigma: float, size: int, N: int, rng: np.random.Generator) -> np.ndarray:
+    """True positions: nominal + Gaussian error (sigma px per axis, cut at 3 sigma), kept
+    inside the frame. Sub-pixel: extract_patches interpolates off-grid centres."""
+    error = np.clip(rng.normal(0.0, sigma, coords.shape), -3 * sigma, 3 * sigma)
+    return np.clip(coords + error, N // 2, size - N // 2 - 1)
+
+
+def _interpolated_patches(obj: np.ndarray, centres: np.ndarray, N: int) -> np.ndarray:
+    from scipy.ndimage import map_coordinates
+
+    h = N // 2
+    rows = centres[:, 0][:, None] - h + np.arange(N)[None, :]
+    cols = centres[:, 1][:, None] - h + np.arange(N)[None, :]
+    n = len(centres)
+    where = np.stack([np.broadcast_to(rows[:, :, None], (n, N, N)), np.broadcast_to(cols[:, None, :], (n, N, N))])
+    # cubic spline: exact at integer centres, smooth between them
+    re = map_coordinates(obj.real.astype(np.float64), where, order=3, mode="nearest")
+    im = map_coordinates(obj.imag.astype(np.float64), where, order=3, mode="nearest")
+    return (re + 1j * im).astype(obj.dtype)
+
+
 def extract_patches(obj: np.ndarray, centres: np.ndarray, N: int) -> np.ndarray:
+    if not np.array_equal(centres, np.round(centres)):
+        return _interpolated_patches(obj, centres, N)
     h = N // 2
     rows = centres[:, 0].astype(int)[:, None] - h + np.arange(N)[None, :]
     cols = centres[:, 1].astype(int)[:, None] - h + np.arange(N)[None, :]
@@ -136,6 +172,8 @@ def simulate_lines(
     diffraction: bool = True,
     object_norm: str = "patch_max",
     object_gain: float = 1.0,
+    scan_step: float | None = None,
+    position_jitter: float = 0.0,
 ) -> dict:
     """The sim_lines_4x simulation step. Writes its own gridsize into params.cfg, as the
     original did: simulation is per scan point, i.e. gridsize 1.
@@ -146,10 +184,21 @@ def simulate_lines(
     original compared against; data["object_sim"] is what was actually diffracted.
     object_gain multiplies the raw object (same scan, same noise draws): a probe of whether the
     data can tell objects that differ only in absolute scale.
+    scan_step (px): a raster scan of n_images points that far apart instead of the random scan
+    (`size` must then be grid_scan's). position_jitter (px, per axis): the patterns are
+    diffracted at true positions = coords + error (drawn from its own stream, so the object,
+    scan and noise draws are unchanged); data["coords"] stay the nominal positions and
+    data["true_coords"] are the true ones.
     """
     rng = np.random.default_rng(seed)
     obj = lines_object(size, rng) * np.float32(object_gain)
-    coords = random_scan(size, N, n_images, buffer, rng)
+    if scan_step is None:
+        coords = random_scan(size, N, n_images, buffer, rng)
+    else:
+        coords = grid_scan(n_images, N, buffer, scan_step)[1]
+    true_coords = coords
+    if position_jitter > 0:
+        true_coords = jittered(coords, position_jitter, size, N, np.random.default_rng([seed, 1]))
     params.cfg["gridsize"] = 1
     params.cfg["nphotons"] = nphotons
     if object_norm == "patch_max":
@@ -159,8 +208,56 @@ def simulate_lines(
     else:
         raise ValueError(f"unknown object_norm {object_norm!r} (patch_max | none)")
     out = {"object": obj, "object_sim": obj / norm, "object_norm": norm, "coords": coords, "probe": probe}
+    out["true_coords"] = true_coords
     if diffraction:
-        patches = extract_patches(out["object_sim"], coords, N)
+        patches = extract_patches(out["object_sim"], true_coords, N)
         out["X"], out["scale"] = diffract(patches, probe, nphotons, rng)
         out["Y"] = patches
     return out
+
+
+def perturbed_probe(probe: np.ndarray, error: float, seed: int) -> np.ndarray:
+    """The probe as a reconstruction believes it: amplitude x (1 + error a), phase + error pi b,
+    with a, b smooth random fields (white noise blurred at N/8, unit RMS where the probe is lit)
+    drawn from the seed; rescaled to the true probe's energy so the error is one of shape, not
+    of gain (model_probe_gain is that axis). error 0 returns the probe unchanged."""
+    if error == 0:
+        return probe
+    N = probe.shape[0]
+    rng = np.random.default_rng([seed, 2])
+    light = np.abs(probe) ** 2
+    lit = light > 0.01 * light.max()
+
+    def field() -> np.ndarray:
+        f = gaussian_filter(rng.normal(size=(N, N)), N / 8, mode="wrap")
+        return f / np.sqrt(np.mean(f[lit] ** 2))
+
+    amp = np.abs(probe) * np.clip(1 + error * field(), 0, None)
+    out = amp * np.exp(1j * (np.angle(probe) + error * np.pi * field()))
+    out *= np.sqrt(light.sum() / np.sum(np.abs(out) ** 2))
+    return out.astype(np.complex64)
+
+
+def overlap_fraction(coords: np.ndarray, probe: np.ndarray) -> float:
+    """Mean over scan positions of the share of the probe's energy that its nearest neighbour's
+    probe also delivers: sum min(I(r), I(r - d)) / sum I, I = |P|^2, d = the displacement to
+    the nearest other position (rounded to pixels). 1: same spot; 0: no shared light."""
+    from scipy.spatial import cKDTree
+
+    coords = np.asarray(coords, np.float64)
+    if len(coords) < 2:
+        return 0.0
+    _, nn = cKDTree(coords).query(coords, k=2)
+    d = np.round(coords[nn[:, 1]] - coords).astype(int)
+    light = np.abs(np.asarray(probe, np.complex128)) ** 2
+    N, total, shared = light.shape[0], light.sum(), {}
+    for dr, dc in {(int(a), int(b)) for a, b in d}:
+        if abs(dr) >= N or abs(dc) >= N:
+            shared[dr, dc] = 0.0
+            continue
+        moved = np.zeros_like(light)
+        moved[max(dr, 0) : N + min(dr, 0), max(dc, 0) : N + min(dc, 0)] = light[
+            max(-dr, 0) : N + min(-dr, 0), max(-dc, 0) : N + min(-dc, 0)
+        ]
+        shared[dr, dc] = float(np.minimum(light, moved).sum() / total)
+    return float(np.mean([shared[int(a), int(b)] for a, b in d]))

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import grouping, params, pipelines, reconstruct
+from . import grouping, params, pipelines, reconstruct, sim
 from .config import InferenceConfig, ModelConfig, TrainingConfig, update_legacy_dict
 
 HISTORY_KEYS = ("has_nan", "first_nan_epoch", "first_nan_step", "epochs_run", "train_seconds")
@@ -48,8 +48,15 @@ class Run:
     def __post_init__(self) -> None:
         if self.opts["refine_init"] not in ("network", "flat"):
             raise ValueError(f"unknown refine_init {self.opts['refine_init']!r} (network | flat)")
-        # the pipeline's idea of the probe; a gain other than 1 is a miscalibrated probe
-        self.model_probe = (self.probe * np.complex64(self.opts["model_probe_gain"])).astype(np.complex64)
+        # the pipeline's idea of the probe: probe_error perturbs its shape (the simulator keeps
+        # the true one), a gain other than 1 miscalibrates its scale
+        error = float(self.opts["probe_error"])
+        believed = sim.perturbed_probe(self.probe, error, int(self.ctx.seed)) if error else self.probe
+        self.model_probe = (believed * np.complex64(self.opts["model_probe_gain"])).astype(np.complex64)
+
+    def probe_error_rel(self) -> float:
+        """|P_model - P_true| / |P_true|: how wrong the reconstruction's probe is (gain included)."""
+        return float(np.linalg.norm(self.model_probe - self.probe) / np.linalg.norm(self.probe))
 
     @property
     def saving(self) -> bool:
