@@ -146,3 +146,79 @@ def test_refinement_from_a_flat_start(tmp_path, monkeypatch):
 def test_unknown_refine_init_is_refused(tmp_path):
     with pytest.raises(ValueError, match="refine_init"):
         _run(experiments.sim_lines_scenario, {"profile": "quick", "train": False, "refine_init": "zero"}, tmp_path)
+
+
+def test_dose_grouping_ok_is_measured_for_the_objects_reading(tmp_path):
+    base = {"profile": "quick", "train": False, "nimgs_as": "objects"}
+    ok, _ = _run(experiments.dose_scenario, base, tmp_path, name="ok")
+    assert ok["grouping_ok"] is True and ok["max_group_span_px"] <= ok["group_span_bound_px"]
+    # an object too small to hold one 2x2 grid group: too few points, grouping fails
+    small, _ = _run(experiments.dose_scenario, {**base, "object_size": 40}, tmp_path, name="small")
+    none, _ = _run(experiments.dose_scenario, {**base, "nimgs": 0}, tmp_path, name="none")
+    for r in (small, none):
+        assert r["grouping_ok"] is False and "no group" in r["failure"] and r["max_group_span_px"] is None
+
+
+def test_dose_points_reading_needs_neighbours_not_just_enough_points(tmp_path):
+    base = {"profile": "quick", "train": False, "nimgs_as": "points"}
+    dense, _ = _run(experiments.dose_scenario, {**base, "nimgs": 400}, tmp_path, name="dense")
+    sparse, _ = _run(experiments.dose_scenario, {**base, "nimgs": 6}, tmp_path, name="sparse")
+    assert dense["grouping_ok"] is True
+    # the KD-tree finds 5 points, but they are scattered over the object: not neighbours
+    assert sparse["grouping_ok"] is False and sparse["max_group_span_px"] > sparse["group_span_bound_px"]
+
+
+def test_truth_stitched_through_the_legacy_canvas_loses_its_signal(tmp_path):
+    base = {"profile": "quick", "train": False}
+    legacy, _ = _run(experiments.sim_lines_scenario, {**base, "canvas_padding": "legacy"}, tmp_path, name="a")
+    fixed, _ = _run(experiments.sim_lines_scenario, {**base, "canvas_padding": "jitter"}, tmp_path, name="b")
+    assert legacy["signal_lost_fraction_truth"] > 0.9
+    assert fixed["signal_lost_fraction_truth"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_truth_signal_lost_is_partial_on_a_partial_canvas():
+    from ptycho import reconstruct, sim
+
+    obj = sim.lines_object(96, np.random.default_rng(0))
+    positions = np.array([[20.0, 20.0], [70.0, 70.0]])
+    # canvas centred on the origin: 2 * 30 px covers the first patch, not the second
+    lost = reconstruct.truth_signal_lost(obj, positions, 32, 10, 60)
+    assert 0.2 < lost < 0.8
+
+
+def test_scan_step_lowers_the_measured_overlap_and_probe_knowledge_is_reported(tmp_path):
+    base = {"profile": "quick", "train": False}
+    dense, _ = _run(experiments.sim_lines_scenario, base, tmp_path, name="a")
+    p = {**base, "scan_step_px": 20, "probe_error": 0.1, "position_jitter_px": 1.0}
+    sparse, _ = _run(experiments.sim_lines_scenario, p, tmp_path, name="b")
+    assert dense["overlap_fraction"] > 0.5 and sparse["overlap_fraction"] < 0.01
+    assert sparse["object_size"] > dense["object_size"]
+    assert dense["probe_error_rel"] == 0 and dense["position_error_rms_px"] == 0
+    assert sparse["probe_error_rel"] > 0.05 and 0.5 < sparse["position_error_rms_px"] < 3
+
+
+@needs_tf
+def test_network_value_axes_train_and_score_with_a_chance_baseline(tmp_path):
+    p = {
+        "profile": "quick",
+        "scenario": "gs1_ideal",
+        "refine_iterations": 5,
+        "scan_step_px": 12,
+        "probe_error": 0.1,
+        "position_jitter_px": 1.0,
+        "nphotons": 1e2,
+        "save_artifacts": False,
+    }
+    out, _ = _run(experiments.sim_lines_scenario, p, tmp_path)
+    assert out["trains_clean"] and out["failure"] is None
+    for k in ("pearson_r", "pearson_r_lit", "network_pearson_r_lit", "pearson_r_chance", "pearson_r_lit_chance"):
+        assert -1 <= out[k] <= 1, k
+    assert out["signal_lost_fraction_truth"] == pytest.approx(0.0, abs=1e-12)
+
+
+@needs_tf
+def test_chance_baseline_sits_far_below_a_good_reconstruction(tmp_path):
+    p = {"profile": "quick", "scenario": "gs1_ideal", "refine_iterations": 20, "save_artifacts": False}
+    out, _ = _run(experiments.sim_lines_scenario, p, tmp_path)
+    assert out["pearson_r"] > 0.9 and abs(out["pearson_r_chance"]) < 0.3
+    assert abs(out["pearson_r_lit_chance"]) < 0.3
