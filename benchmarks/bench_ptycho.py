@@ -1,6 +1,6 @@
 """Speed (and, at the reference workload, quality) of the ptycho subject. Prints JSON.
 
-  python benchmarks/bench_ptycho.py [--only scenarios,overhead,reference,refine] [--seed 0]
+  python benchmarks/bench_ptycho.py [--only scenarios,overhead,reference,refine,profiles] [--seed 0]
 
 scenarios: standard-profile wall time per sim_lines scenario, each in a fresh process (TF
            import included, as an investigation run pays it).
@@ -8,6 +8,8 @@ overhead:  median per-epoch time of our training loop (model.fit + callbacks + N
            bare model.fit and a bare tf.function loop over the same model and data.
 reference: the original's measured workload (N=64, 512 training patterns, 5 epochs, gs1):
            our wall time and held-out amplitude pearson_r vs the original's 142 s and 0.757.
+profiles:  per-run wall time (fresh process) of gs1_ideal with refine_iterations 20 at the
+           quick, small and standard profiles: what a wide sweep costs per run.
 refine:    overlap-constrained refinement (numpy, no TF) on the standard test scan: seconds
            per iteration and the Fourier misfit / pearson_r from a 4-px-blurred start.
 """
@@ -114,6 +116,15 @@ print("RESULT" + json.dumps(res))
 """
 
 
+def bench_profiles(seed: int) -> dict:
+    out = {}
+    for profile in ("quick", "small", "standard"):
+        p = {"profile": profile, "scenario": "gs1_ideal", "refine_iterations": 20, "save_artifacts": False}
+        r = run_subprocess(p, seed)
+        out[profile] = {k: r.get(k) for k in ("process_wall_seconds", "wall_seconds", "train_seconds", "pearson_r")}
+    return out
+
+
 def bench_overhead() -> dict:
     proc = subprocess.run([sys.executable, "-c", OVERHEAD], cwd=ROOT, capture_output=True, text=True, check=True)
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
@@ -188,7 +199,7 @@ def bench_refine(seed: int, iterations: int = 20) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="scenarios,overhead,reference,refine")
+    ap.add_argument("--only", default="scenarios,overhead,reference,refine,profiles")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     parts = set(args.only.split(","))
@@ -201,6 +212,8 @@ def main(argv=None) -> int:
         out["reference_workload"] = bench_reference(args.seed)
     if "refine" in parts:
         out["refine"] = bench_refine(args.seed)
+    if "profiles" in parts:
+        out["profiles"] = bench_profiles(args.seed)
     print(json.dumps(out, indent=2))
     return 0
 
