@@ -1,5 +1,8 @@
+"""``python -m investigate ...`` runs the command line, as the ``investigate`` script does."""
+
 import sys
 
 from investigate.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
