@@ -152,9 +152,16 @@ def test_unknown_metric_names_file_line_and_suggests():
     assert msg.startswith("hypotheses/H-X.yaml:17: verdict.confirmed: ") and "did you mean has_nan" in msg
 
 
-def test_boolean_needs_equals():
-    with pytest.raises(InvestigateError, match="not numeric"):
-        cond([rec(has_nan=False)], metric="has_nan", lt=1)
+def test_non_numbers_under_a_numeric_rule_fail_with_a_note():
+    # a boolean, the string "nan" and an int beyond float range: each comparison fails, nothing raises
+    runs = [rec(seed=0, m=False), rec(seed=1, m="nan"), rec(seed=2, m=10**400), rec(seed=3, m=0.5)]
+    res = cond(runs, metric="m", lt=1, over="all")
+    assert res.value is False and res.hits == 1
+    assert "3 value(s) not a number" in res.evidence and "'nan'" in res.evidence
+    assert cond(runs, metric="m", lt=1, over="any").value is True
+    mean = cond(runs, metric="m", ge=0, over="mean")
+    assert mean.value is False and math.isnan(mean.statistic)
+    assert compare(10**400, "gt", 0) is False and compare(10**400, "equals", 10**400) is True
 
 
 def hypothesis(fix=True):
