@@ -3,8 +3,8 @@
 Static findings need only the files (``validate`` prints them as warnings):
 - ``rules_overlap``: ``confirmed`` and ``ruled_out`` can both hold on the same runs (see ``overlap``
   for what is and is not detected).
-- ``no_contrast``: a causal hypothesis whose rules read one arm and one scope only: nothing in
-  them is compared with a control, another arm or another matrix point.
+- ``no_contrast``: a causal hypothesis whose rules read one arm and one scope only, and declare
+  no control: nothing in them is compared with a control, another arm or another matrix point.
 - ``single_seed``: a causal experiment with one seed cannot tell an effect from noise.
 
 Evidence findings need the runs:
@@ -88,6 +88,9 @@ def _contrast(hyp: Hypothesis) -> str | None:
     if not leaves or any(leaf.vs for leaf in leaves):
         return None
     arms = {leaf.arm for leaf in leaves if leaf.arm is not None}
+    control = hyp.experiment.control if hyp.experiment else None
+    if control is not None and arms - {control}:
+        return None  # each condition on another arm reports its effect against the declared control
     scopes: dict[str, set[str]] = {}
     for leaf in leaves:
         scopes.setdefault(str(leaf.metric), set()).add(repr((leaf.arm, sorted((leaf.where or {}).items()))))
@@ -119,7 +122,11 @@ def evidence_findings(hyp: Hypothesis, verdict: Verdict) -> list[Finding]:
     declared = len(hyp.experiment.seeds) if hyp.experiment else 1
     if hyp.kind == "causal" and len(seeds) == 1 and declared > 1:
         out.append(
-            Finding(hyp.id, "single_seed", f"decided from runs of seed {seeds.pop()} only; the experiment declares {declared}")
+            Finding(
+                hyp.id,
+                "single_seed",
+                f"decided from runs of seed {seeds.pop()} only; the experiment declares {declared}",
+            )
         )
     out.extend(Finding(hyp.id, "non_numeric", note) for note in verdict.notes)
     return out
@@ -137,7 +144,7 @@ def _deterministic(verdict: Verdict, deciding: list[ConditionResult]) -> str:
             return ""
         per_arm: dict[str, set[str]] = {}
         for r in scoped:
-            per_arm.setdefault(r.arm, set()).add(fmt(r.metrics.get(rule.metric)))
+            per_arm.setdefault(r.arm, set()).add(fmt(r.metrics.get(str(rule.metric))))
         if not per_arm or any(len(v) != 1 for v in per_arm.values()):
             return ""
         sizes = {arm: sum(r.arm == arm for r in scoped) for arm in per_arm}
@@ -156,7 +163,11 @@ def claim_findings(ini: Initiative, hypotheses: dict[str, Hypothesis], verdicts:
         outcome = verdict.outcome
         if outcome is not claimed and (claimed, outcome) != (Outcome.confirmed, Outcome.fixed):
             why = f" (flagged {', '.join(f.kind for f in verdict.flags)})" if verdict.flags else ""
-            out.append(Finding(hid, "claim_contradicted", f"{ini.id} claims {claimed.value}; the runs say {outcome.value}{why}"))
+            out.append(
+                Finding(
+                    hid, "claim_contradicted", f"{ini.id} claims {claimed.value}; the runs say {outcome.value}{why}"
+                )
+            )
         if hyp.kind != "causal" or claimed not in (Outcome.confirmed, Outcome.fixed, Outcome.ruled_out):
             continue
         unsupported = _unsupported(verdict.with_effects(), claimed)

@@ -224,7 +224,9 @@ class Evaluator:
             observations = _contrast(rule, mine, [r for r in scoped if r.arm == rule.vs])
             checked = [r for r in scoped if r.status == "ok" and r.arm in (rule.arm, rule.vs)]
         else:
-            observations = [Observation([r.run_id], r.point, r.seed, r.status, r.metrics.get(rule.metric)) for r in mine]
+            observations = [
+                Observation([r.run_id], r.point, r.seed, r.status, r.metrics.get(rule.metric)) for r in mine
+            ]
             checked = [r for r in mine if r.status == "ok"]
         result = ConditionResult(path, rule, None, observations)
         if not result.n_ok:
@@ -265,12 +267,11 @@ def _contrast(rule: Rule, mine: list[RunRecord], theirs: list[RunRecord]) -> lis
         if any(r.status != "ok" for r in a + b):
             out.append(Observation(ids, point, None, "failed"))
             continue
-        xa = [number(r.metrics.get(rule.metric), bools=True) for r in a]
-        xb = [number(r.metrics.get(rule.metric), bools=True) for r in b]
-        if any(x is None for x in xa + xb):
-            diff: float = math.nan  # a missing or non-numeric value: the difference is unknown, and fails
-        else:
-            diff = statistics.fmean(x for x in xa if x is not None) - statistics.fmean(x for x in xb if x is not None)
+        metric = str(rule.metric)
+        xa = [x for r in a if (x := number(r.metrics.get(metric), bools=True)) is not None]
+        xb = [x for r in b if (x := number(r.metrics.get(metric), bools=True)) is not None]
+        # a missing or non-numeric value leaves the difference unknown (NaN), and NaN fails every comparison
+        diff = statistics.fmean(xa) - statistics.fmean(xb) if len(xa) == len(a) and len(xb) == len(b) else math.nan
         out.append(Observation(ids, point, None, "ok", diff))
     return out
 
@@ -288,12 +289,11 @@ def _decide(result: ConditionResult) -> None:
             result.notes.append(f"{len(odd)} value(s) not a number ({shown}) fail the comparison")
     over = rule.over
     if isinstance(over, str) and over in ("mean", "median"):
-        numbers = [number(v) for v in ok]
-        stat = (
-            math.nan
-            if any(x is None or math.isnan(x) for x in numbers)  # a NaN (or missing) sample poisons it on purpose
-            else (statistics.fmean(numbers) if over == "mean" else float(statistics.median(numbers)))  # type: ignore[arg-type]
-        )
+        numbers = [x for v in ok if (x := number(v)) is not None and not math.isnan(x)]
+        if len(numbers) < len(ok):
+            stat = math.nan  # a NaN (or missing, or non-numeric) sample poisons the statistic on purpose
+        else:
+            stat = statistics.fmean(numbers) if over == "mean" else float(statistics.median(numbers))
         result.statistic = stat
         # An unknown run could move the statistic either way, so only ok-only samples decide it.
         result.value = None if failed else compare(stat, op, target)

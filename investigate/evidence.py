@@ -153,9 +153,7 @@ def effect(
     )  # fmt: skip
 
 
-def effects(
-    metric: str, arm: str, against: str, declared: bool, scoped: list[RunRecord]
-) -> list[Effect]:
+def effects(metric: str, arm: str, against: str, declared: bool, scoped: list[RunRecord]) -> list[Effect]:
     """Per matrix point (in first-seen order), then pooled over every point when there are several."""
     ok = [r for r in scoped if r.status == "ok"]
     mine = [r for r in ok if r.arm == arm]

@@ -61,7 +61,9 @@ def comparison_lines(effects: list[Effect]) -> list[str]:
             line += f"; Δmedian {signed(pooled.median_diff)} {interval_text(pooled.median_ci)}"
         points = [e for e in mine if e.point is not None and e.mean_diff is not None]
         if len(points) > 1:
-            by_point = ", ".join(f"{point_text(e.point or {})} {signed(e.mean_diff or 0.0)} {interval_text(e.mean_ci)}" for e in points)
+            by_point = ", ".join(
+                f"{point_text(e.point or {})} {signed(e.mean_diff or 0.0)} {interval_text(e.mean_ci)}" for e in points
+            )
             line += f"; by point: {by_point}"
         lines.append(line)
     return lines

@@ -237,7 +237,11 @@ def _effect_cell(verdict: Verdict) -> str:
     if not seen:
         return "— (no second arm compared)"
     texts = list(seen.values())
-    more = f"; {len(texts) - MAX_EFFECTS} more in `investigate show {verdict.hypothesis}`" if len(texts) > MAX_EFFECTS else ""
+    more = (
+        f"; {len(texts) - MAX_EFFECTS} more in `investigate show {verdict.hypothesis}`"
+        if len(texts) > MAX_EFFECTS
+        else ""
+    )
     return "; ".join(texts[:MAX_EFFECTS]) + more
 
 

@@ -111,7 +111,9 @@ class Rule(Strict):
         """Every condition of this rule, in file order."""
         if self.is_condition:
             return [self]
-        return [leaf for part in (self.all_ or self.any_ or ([self.not_] if self.not_ else [])) for leaf in part.leaves()]
+        return [
+            leaf for part in (self.all_ or self.any_ or ([self.not_] if self.not_ else [])) for leaf in part.leaves()
+        ]
 
 
 def _is_plain_number(value: Any) -> bool:

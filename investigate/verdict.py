@@ -30,10 +30,10 @@ from investigate.evidence import (
     Effect,
     constant_value,
     discriminates,
-    material_margin,
     effect,
     effects,
     leaf_discriminates,
+    material_margin,
 )
 from investigate.schema import Hypothesis, Outcome, RunRecord
 from investigate.store import by_hypothesis, latest_records, read_records
@@ -217,9 +217,7 @@ def _comparisons(hyp: Hypothesis, cond: ConditionResult, arms: list[str]) -> lis
     return [(other, False) for other in arms if other != arm]
 
 
-def _check_evidence(
-    hyp: Hypothesis, ev: Evaluator, name: str, decided: RuleResult, arms: list[str]
-) -> list[Flag]:
+def _check_evidence(hyp: Hypothesis, ev: Evaluator, name: str, decided: RuleResult, arms: list[str]) -> list[Flag]:
     """Re-evaluate the deciding rule's conditions on the other arms; flag what cannot discriminate."""
     for cond in decided.conditions:
         rule = cond.rule
@@ -249,7 +247,8 @@ def _check_evidence(
 
 def _also_holds(cond: ConditionResult) -> str:
     verb = "holds" if cond.value else "fails"
-    return f"{cond.label} {cmp_text(*cond.rule.comparison)}{cond.scope} also {verb} on {', '.join(sorted(cond.other_arms))}"
+    others = ", ".join(sorted(cond.other_arms))
+    return f"{cond.label} {cmp_text(*cond.rule.comparison)}{cond.scope} also {verb} on {others}"
 
 
 def _blind(ev: Evaluator, cond: ConditionResult) -> str | None:
