@@ -15,6 +15,8 @@ Evidence findings need the runs:
   by construction (a ratio that is an identity, a flag nothing can set). The records cannot tell
   that from a deterministic real effect, so this asks a human to look; ``kind: derivation``
   states the former.
+- ``effect_unresolved``: a confirmed (or fixed) causal verdict compared with a declared control,
+  where no deciding condition's effect against it has a 95 % interval that excludes zero.
 - ``single_seed``: the deciding runs all share one seed, though the experiment declares more.
 - ``non_numeric``: a value that is not a number under a numeric comparison (it failed).
 - ``claim_contradicted``: an initiative's narrative claims an outcome the runs do not give.
@@ -40,6 +42,7 @@ KINDS = (
     "not_discriminating",
     "decided_by_construction?",
     "deterministic",
+    "effect_unresolved",
     "non_numeric",
     "claim_contradicted",
     "claim_unsupported",
@@ -118,6 +121,10 @@ def evidence_findings(hyp: Hypothesis, verdict: Verdict) -> list[Finding]:
                     "declare kind: derivation",
                 )
             )
+        if any(declared for c in deciding for _, declared in c.comparisons):
+            verdict.with_effects()
+            if not any(e.resolved for c in deciding for e in c.effects if e.declared):
+                out.append(Finding(hyp.id, "effect_unresolved", _UNRESOLVED))
     seeds = {o.seed for c in deciding for o in c.observations if o.status == "ok" and o.seed is not None}
     declared = len(hyp.experiment.seeds) if hyp.experiment else 1
     if hyp.kind == "causal" and len(seeds) == 1 and declared > 1:
@@ -176,13 +183,16 @@ def claim_findings(ini: Initiative, hypotheses: dict[str, Hypothesis], verdicts:
     return out
 
 
+_UNRESOLVED = "no effect against the control has a 95 % interval that excludes 0"
+
+
 def _unsupported(verdict: Verdict, claimed: Outcome) -> str:
     deciding = verdict.deciding_conditions()
     declared = [e for c in deciding for e in c.effects if e.declared]
     if not any(declared_arm for c in deciding for _, declared_arm in c.comparisons):
         return "no deciding condition is compared with a declared control (experiment.control, or vs: on a condition)"
     if claimed in (Outcome.confirmed, Outcome.fixed) and not any(e.resolved for e in declared):
-        return "no effect against the control has a 95 % interval that excludes 0"
+        return _UNRESOLVED
     return ""
 
 

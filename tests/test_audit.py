@@ -139,9 +139,14 @@ def test_a_control_that_does_not_differ_does_not_support_a_confirmed_claim(make_
     assert json.loads("\n".join(lines)) == [
         {
             "hypothesis": "H-X",
+            "kind": "effect_unresolved",
+            "detail": "no effect against the control has a 95 % interval that excludes 0",
+        },
+        {
+            "hypothesis": "H-X",
             "kind": "claim_unsupported",
             "detail": "INI-1 claims confirmed, but no effect against the control has a 95 % interval that excludes 0",
-        }
+        },
     ]
 
 
@@ -156,6 +161,7 @@ def test_flags_contradicted_claims_and_non_numbers(make_ws, capsys):
     assert [line.split(": ")[1] for line in lines] == [
         "rules_overlap",  # r and q are different metrics: both rules can hold
         "not_discriminating",
+        "effect_unresolved",
         "non_numeric",
         "claim_contradicted",
         "claim_unsupported",
