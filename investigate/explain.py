@@ -69,6 +69,12 @@ def comparison_lines(effects: list[Effect]) -> list[str]:
     return lines
 
 
+def _which(node: RuleResult) -> str:
+    """For an ``any``, the parts that decided it (1-based, as a reader counts the YAML list)."""
+    deciding = [i + 1 for i, child in enumerate(node.children) if child.decisive] if node.decisive else []
+    return f", decided by part {', '.join(map(str, deciding))}" if node.op == "any" and deciding else ""
+
+
 def _tree_lines(node: RuleResult, indent: str, shown: set[str] | None) -> list[str]:
     if node.condition is not None:
         c = node.condition
@@ -79,9 +85,7 @@ def _tree_lines(node: RuleResult, indent: str, shown: set[str] | None) -> list[s
                 shown.add(key)
                 lines.extend(f"{indent}    {line}" for line in comparison_lines(c.effects))
         return lines
-    deciding = [i for i, child in enumerate(node.children) if child.decisive] if node.decisive else []
-    which = f", decided by part {', '.join(str(i + 1) for i in deciding)}" if node.op == "any" and deciding else ""
-    lines = [f"{indent}- {node.op} ({MARKS[node.value]}{which}):"]
+    lines = [f"{indent}- {node.op} ({MARKS[node.value]}{_which(node)}):"]
     for child in node.children:
         lines.extend(_tree_lines(child, indent + "  ", shown))
     return lines
@@ -99,7 +103,8 @@ def verdict_lines(verdict: Verdict, effects: bool = False) -> list[str]:
     lines.extend(f"  ⚑ {flag.text()}" for flag in verdict.flags)
     shown: set[str] | None = set() if effects else None  # each comparison's effect is printed once
     for name, rule in verdict.rules.items():
-        lines.append(f"  {name}: {MARKS[rule.value]}")
+        combo = f" ({rule.op}{_which(rule)})" if rule.condition is None else ""
+        lines.append(f"  {name}: {MARKS[rule.value]}{combo}")
         if rule.condition is not None:
             lines.extend(_tree_lines(rule, "    ", shown))
         else:  # the top combination is the rule itself: list its parts directly, as before

@@ -187,7 +187,10 @@ def test_the_branch_that_decided_an_any_is_kept(make_ws, capsys):
     assert [(c["result"], c["decisive"]) for c in tree["children"]] == [("fail", False), ("pass", True)]
     assert tree["children"][1]["values"][0]["value"] == 0.9 and tree["children"][1]["statistic"] == pytest.approx(0.91)
     assert main(["--workspace", str(root), "show", "H-X"]) == 0
-    assert "    confirmed: holds\n      - mean(treated.r) = 0.91 not ≥ 2" in capsys.readouterr().out
+    assert (
+        "    confirmed: holds (any, decided by part 2)\n      - mean(treated.r) = 0.91 not ≥ 2"
+        in capsys.readouterr().out
+    )
 
 
 RULED = """verdict:
