@@ -14,13 +14,13 @@ from pathlib import Path
 from types import ModuleType
 
 from investigate import __version__
+from investigate.commands import audit, run, show, status, summary, tree, validate
 from investigate.commands import list as list_command
-from investigate.commands import run, show, status, summary, tree, validate
 from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
 
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
-COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, status, tree, summary)
+COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, status, tree, summary, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,3 +83,7 @@ def _main(argv: list[str]) -> tuple[int, bool]:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)", file=sys.stderr)
         return EXIT_BUG, True
+
+
+if __name__ == "__main__":  # `python -m investigate.cli ...` works as well as `python -m investigate`
+    sys.exit(main())

@@ -15,8 +15,9 @@ from typing import Any
 
 import jinja2
 
+from investigate.audit import claim_findings, evidence_findings, static_findings
 from investigate.errors import InvestigateError
-from investigate.explain import describe_run
+from investigate.explain import describe_run, effect_text
 from investigate.schema import Initiative, Outcome, RunRecord
 from investigate.store import latest_records
 from investigate.tree import render_mermaid, render_text, walk
@@ -153,6 +154,7 @@ def build_context(
     ]
     verification = _verification(ws, initiative, verdicts, link, gaps)
     tree = _tree_context(initiative, verdicts, gaps)
+    gaps.extend(_audit_gaps(ws, initiative, verdicts))
     mine = latest_records(
         r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses
     )
@@ -191,12 +193,18 @@ def _hypothesis_row(
     if claimed is not None and claimed is not outcome and (claimed, outcome) != (Outcome.confirmed, Outcome.fixed):
         warning = f"⚠ The narrative relies on {hid} being {claimed.value}; the runs say: {outcome.value}."
         warnings.append(warning)
+        gaps.append(f"The narrative's claim that {hid} is {claimed.value} does not hold: the runs say {outcome.value}.")
+    flags = verdict.flags if verdict else []
     if outcome is Outcome.untested:
         evidence = f"no decisive runs yet — `investigate run {hid}`"
         gaps.append(f"{hid} is untested — run `investigate run {hid}`.")
     else:
         evidence = "; ".join(verdict.evidence) if verdict else ""
-        if outcome is Outcome.inconclusive:
+        if flags and verdict is not None and verdict.raw_outcome is not None:
+            said = f"the {verdict.decided_by} rule alone says {verdict.raw_outcome.value}"
+            for flag in flags:
+                gaps.append(f"{hid} is flagged {flag.kind} ({said}, so it counts as inconclusive): {flag.detail}.")
+        elif outcome is Outcome.inconclusive:
             gaps.append(f"{hid} is inconclusive: neither rule holds ({evidence}).")
     for rec in sorted(verdict.failed if verdict else [], key=lambda r: r.run_id):
         gaps.append(describe_run(rec) + ".")
@@ -204,13 +212,58 @@ def _hypothesis_row(
         "id": hid,
         "title": hyp.title if hyp else hid,
         "outcome": outcome.value,
-        "result": RESULT_LABELS[outcome],
+        "result": RESULT_LABELS[outcome] + (" ⚑" if flags else ""),
+        "flags": [f.kind for f in flags],
         "evidence": evidence,
+        "effect": _effect_cell(verdict) if verdict and outcome is not Outcome.untested else "—",
         "warning": warning,
         "link": link(ws.source_path(hid)) if hyp else "",
         "fix": hyp.fix.description if hyp and hyp.fix else None,
         "fix_verified": verdict.fix_verified if verdict else None,
     }
+
+
+MAX_EFFECTS = 3
+
+
+def _effect_cell(verdict: Verdict) -> str:
+    """The deciding conditions' effects against their controls, pooled over points, each once."""
+    seen: dict[tuple[Any, ...], str] = {}
+    for cond in verdict.with_effects().deciding_conditions():
+        for e in cond.effects:
+            key = (e.metric, frozenset((e.arm, e.against)), repr(cond.rule.where))
+            if e.point is None or all(x.point is not None for x in cond.effects if x.against == e.against):
+                seen.setdefault(key, effect_text(e))
+    if not seen:
+        return "— (no second arm compared)"
+    texts = list(seen.values())
+    more = (
+        f"; {len(texts) - MAX_EFFECTS} more in `investigate show {verdict.hypothesis}`"
+        if len(texts) > MAX_EFFECTS
+        else ""
+    )
+    return "; ".join(texts[:MAX_EFFECTS]) + more
+
+
+def _audit_gaps(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict]) -> list[str]:
+    """What ``investigate audit`` finds beyond the flags (already listed with their hypotheses)."""
+    lines: list[str] = []
+    unsupported: list[str] = []
+    for hid in initiative.hypotheses:
+        hyp, verdict = ws.hypotheses.get(hid), verdicts.get(hid)
+        if hyp is None or verdict is None:
+            continue
+        found = static_findings(hyp) + evidence_findings(hyp, verdict)
+        lines.extend(f"Audit: {f.line()}." for f in found if f.kind not in {fl.kind for fl in verdict.flags})
+    for finding in claim_findings(initiative, ws.hypotheses, verdicts):
+        if finding.kind == "claim_unsupported":
+            unsupported.append(finding.hypothesis)
+    if unsupported:
+        lines.append(
+            f"No declared control supports the narrative's claims about {', '.join(unsupported)} "
+            f"(`investigate audit {initiative.id}` says why for each)."
+        )
+    return lines
 
 
 def _tree_context(initiative: Initiative, verdicts: dict[str, Verdict], gaps: list[str]) -> dict[str, Any] | None:

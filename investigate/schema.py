@@ -2,6 +2,20 @@
 
 Every model forbids unknown keys so a typo is an error with a key path, not a silent default.
 Line numbers for errors are added by ``workspace``; README.md shows each format by example.
+
+Controls and the kind of claim (the evidence standards of ``evidence`` and ``audit``):
+
+- ``experiment.control: <arm>`` names the control arm. Every condition on another arm reports its
+  effect against it: the difference of means and of medians (arm − control) per matrix point,
+  with a 95 % interval over seeds. The control is a property of the experiment's design, so it
+  lives beside the arms rather than in ``verdict``.
+- A condition's ``vs: <arm>`` makes it a contrast: the value compared is the difference of means
+  (arm − vs) at each matrix point, instead of the metric itself. It also names the arm the
+  condition's effect is reported against (overriding ``experiment.control``).
+- ``kind: causal`` (the default) claims that the arms cause a difference, so a deciding condition
+  that holds on every arm, or a measured number that never varies, makes the verdict
+  inconclusive. ``kind: derivation`` says the hypothesis checks something that follows from the
+  code by construction (a shape, an identity): its verdict is decided by the rules alone.
 """
 
 from __future__ import annotations
@@ -45,6 +59,7 @@ class Rule(Strict):
     not_: Rule | None = Field(default=None, alias="not")
 
     arm: str | None = None
+    vs: str | None = None  # the arm this condition is contrasted with: compares arm − vs
     where: dict[str, Scalar] | None = None
     metric: str | None = None
     equals: Scalar | None = None
@@ -58,7 +73,7 @@ class Rule(Strict):
     @model_validator(mode="after")
     def _one_form(self) -> Rule:
         combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
-        condition_keys = [k for k in ("arm", "where", "metric", *COMPARISONS) if k in self.model_fields_set]
+        condition_keys = [k for k in ("arm", "vs", "where", "metric", *COMPARISONS) if k in self.model_fields_set]
         if len(combos) > 1:
             raise ValueError(f"use one of all/any/not per rule, got {', '.join(combos)}")
         if combos:
@@ -70,6 +85,10 @@ class Rule(Strict):
         comparisons = [k for k in COMPARISONS if k in self.model_fields_set]
         if len(comparisons) != 1:
             raise ValueError(f"a condition needs exactly one of {', '.join(COMPARISONS)}; got {comparisons or 'none'}")
+        if self.vs is not None and (self.arm is None or self.vs == self.arm):
+            raise ValueError("'vs' contrasts two arms: it needs 'arm', and a different one")
+        if self.vs is not None and "equals" in comparisons and not _is_plain_number(self.equals):
+            raise ValueError("with 'vs' the condition compares a difference; 'equals' must be numeric")
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError("between: [low, high] needs low <= high")
         if isinstance(self.over, str) and self.over in ("mean", "median") and "equals" in comparisons:
@@ -87,6 +106,18 @@ class Rule(Strict):
     @property
     def is_condition(self) -> bool:
         return self.metric is not None
+
+    def leaves(self) -> list[Rule]:
+        """Every condition of this rule, in file order."""
+        if self.is_condition:
+            return [self]
+        return [
+            leaf for part in (self.all_ or self.any_ or ([self.not_] if self.not_ else [])) for leaf in part.leaves()
+        ]
+
+
+def _is_plain_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class VerdictRules(Strict):
@@ -107,6 +138,7 @@ class Experiment(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     matrix: dict[str, list[Scalar]] = Field(default_factory=dict)
     arms: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    control: str | None = None  # the control arm: effects are reported against it
     seeds: list[int] = Field(default_factory=lambda: [0])
     timeout_s: float = Field(default=900, gt=0)
 
@@ -126,6 +158,8 @@ class Experiment(Strict):
                 raise ValueError(f"arm name {arm!r} must be letters, digits, '_', '-', '.'")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds repeat a value")
+        if self.control is not None and self.control not in self.arm_names:
+            raise ValueError(f"control: {self.control!r} is not one of the arms ({', '.join(self.arm_names)})")
         return self
 
     @property
@@ -140,6 +174,7 @@ class Hypothesis(Strict):
     statement: str
     prediction: str
     experiment: Experiment | None = None
+    kind: Literal["causal", "derivation"] = "causal"
     verdict: VerdictRules | None = None
     fix: Fix | None = None
     notes: str | None = None
@@ -150,6 +185,19 @@ class Hypothesis(Strict):
         if not HYPOTHESIS_ID.match(value):
             raise ValueError(f"{value!r} is not a hypothesis id like H-CONFIG (^H-[A-Z0-9-]+$)")
         return value
+
+    @model_validator(mode="after")
+    def _vs_names_an_arm(self) -> Hypothesis:
+        # An unknown 'arm' only leaves a condition untested, but an unknown 'vs' would silently
+        # drop the contrast the verdict rests on, so it is refused here.
+        if self.experiment is None or not self.experiment.arms or self.verdict is None:
+            return self
+        arms = self.experiment.arm_names
+        for rule in (self.verdict.confirmed, self.verdict.ruled_out):
+            for leaf in rule.leaves() if rule else []:
+                if leaf.vs is not None and leaf.vs not in arms:
+                    raise ValueError(f"vs: {leaf.vs!r} is not one of the arms ({', '.join(arms)})")
+        return self
 
 
 class DecisionNode(Strict):

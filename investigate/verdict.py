@@ -1,58 +1,67 @@
 """Turn a hypothesis' ``verdict:`` rules and its runs into a Verdict that cites its evidence.
 
-Logic is three-valued: a condition is True, False or None (*untested*). None means the runs that
-could decide it do not exist (or errored), so missing evidence never reads as a refutation.
-Combinators follow Kleene's rules: ``all`` is False if any part is False, ``any`` is True if any
-part is True, and ``not`` keeps None as None.
-
-Choices worth knowing (the rule grammar leaves them open):
-- A run that errored, timed out or was interrupted is an *unknown* observation: it never satisfies
-  a condition, and it can stop ``all`` / ``fraction`` / ``mean`` / ``median`` from holding (that
-  run might have gone either way), so a condition resting on one is None unless the ok runs
-  already decide it. The verdict lists those runs.
-- NaN (and a metric an ok run reported as null/missing) fails every comparison, ``equals``
-  included, and turns a mean/median into NaN. Test for NaN through a boolean metric such as
-  ``has_nan``.
-- Booleans compare with ``equals`` only, and only against booleans (``true`` never equals 1).
+The rules are evaluated by ``conditions`` (three-valued, failed runs unknown). Then a causal
+hypothesis must show that its deciding rule tells the arms apart (``evidence``): a rule that would
+hold on every arm, or rests on a number that never varies, flags the verdict and makes it
+``inconclusive``; ``raw_outcome`` keeps what the rules alone said. A ``kind: derivation``
+hypothesis is decided by its rules alone.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from investigate.errors import BISECT_BAD, BISECT_GOOD, BISECT_SKIP, InvestigateError, located
-from investigate.schema import Fraction, Hypothesis, Outcome, Rule, RunRecord
+from investigate.conditions import (
+    RESULT,
+    ConditionResult,
+    Evaluator,
+    RuleResult,
+    cmp_text,
+    compare,
+    fmt,
+    matches_where,
+)
+from investigate.errors import BISECT_BAD, BISECT_GOOD, BISECT_SKIP, key_text
+from investigate.evidence import (
+    BY_CONSTRUCTION,
+    NOT_DISCRIMINATING,
+    Effect,
+    constant_value,
+    discriminates,
+    effect,
+    effects,
+    leaf_discriminates,
+    material_margin,
+)
+from investigate.schema import Hypothesis, Outcome, RunRecord
 from investigate.store import by_hypothesis, latest_records, read_records
 
-Tri = bool | None
-SYMBOLS = {"equals": "=", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": "in"}
+__all__ = [
+    "ConditionResult",
+    "Evaluator",
+    "Flag",
+    "RuleResult",
+    "Verdict",
+    "bisect_exit",
+    "compare",
+    "evaluate",
+    "evaluate_workspace",
+    "fmt",
+    "matches_where",
+]
 
 
-@dataclass
-class ConditionResult:
-    """One leaf condition: its value, a sentence a human can check, and the runs it read."""
+@dataclass(frozen=True)
+class Flag:
+    """A weakness of the evidence that makes a causal verdict inconclusive."""
 
-    path: tuple[Any, ...]  # key path inside the hypothesis file, for error messages
-    value: Tri
-    evidence: str
-    run_ids: list[str] = field(default_factory=list)
-    n_ok: int = 0
-    n_failed: int = 0
+    kind: str  # NOT_DISCRIMINATING or BY_CONSTRUCTION
+    detail: str
 
-
-@dataclass
-class RuleResult:
-    value: Tri
-    conditions: list[ConditionResult]
-
-    @property
-    def tested(self) -> bool:
-        return any(c.n_ok for c in self.conditions)
+    def text(self) -> str:
+        return f"{self.kind}: {self.detail}"
 
 
 @dataclass
@@ -64,27 +73,82 @@ class Verdict:
     run_ids: list[str]
     failed: list[RunRecord]
     records: list[RunRecord]  # the latest runs of this hypothesis, ok or not
+    raw_outcome: Outcome | None = None  # what the rules alone said, before the evidence checks
+    kind: str = "causal"
+    flags: list[Flag] = field(default_factory=list)
+    control: str | None = None
+    _effects_done: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.raw_outcome is None:
+            self.raw_outcome = self.outcome
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+    @property
+    def notes(self) -> list[str]:
+        """Notes the conditions left (non-numeric values), each once."""
+        seen: dict[str, None] = {}
+        for rule in self.rules.values():
+            for c in rule.conditions:
+                for note in c.notes:
+                    seen.setdefault(f"{key_path(c.path)}: {note}", None)
+        return list(seen)
 
     @property
     def evidence(self) -> list[str]:
         """The sentences that decided the outcome (every rule's, when none held)."""
         names = [self.decided_by] if self.decided_by else ["confirmed", "ruled_out"]
-        if self.outcome is Outcome.fixed:
+        if self.raw_outcome is Outcome.fixed:
             names.append("fix")
         return [c.evidence for n in names if n in self.rules for c in self.rules[n].conditions]
 
     @property
-    def fix_verified(self) -> Tri:
+    def fix_verified(self) -> bool | None:
         return self.rules["fix"].value if "fix" in self.rules else None
 
+    def deciding_conditions(self) -> list[ConditionResult]:
+        """The leaves that set the deciding rule (the confirmed rule's when none held)."""
+        name = self.decided_by or ("confirmed" if "confirmed" in self.rules else None)
+        if name is None or name not in self.rules:
+            return []
+        return [c for c in self.rules[name].conditions if c.decisive]
+
+    def with_effects(self) -> Verdict:
+        """Fill every condition's effects against its control (bootstraps, so only on demand)."""
+        if self._effects_done:
+            return self
+        cache: dict[tuple[Any, ...], list[Effect]] = {}
+        for rule in self.rules.values():
+            for cond in rule.conditions:
+                r = cond.rule
+                cond.effects = []
+                for against, declared in cond.comparisons:
+                    key = (r.metric, r.arm, against, declared, repr(sorted((r.where or {}).items())))
+                    if key not in cache:
+                        scoped = [x for x in self.records if matches_where(x, r.where)]
+                        cache[key] = effects(str(r.metric), str(r.arm), against, declared, scoped)
+                    cond.effects.extend(cache[key])
+        self._effects_done = True
+        return self
+
     def to_dict(self) -> dict[str, Any]:
+        self.with_effects()
+        assert self.raw_outcome is not None
         return {
             "hypothesis": self.hypothesis,
+            "kind": self.kind,
             "outcome": self.outcome.value,
+            "raw_outcome": self.raw_outcome.value,
             "decided_by": self.decided_by,
+            "flags": [{"kind": f.kind, "detail": f.detail} for f in self.flags],
+            "control": self.control,
             "evidence": self.evidence,
+            "notes": self.notes,
             "rules": {
-                name: {"value": r.value, "conditions": [c.evidence for c in r.conditions]}
+                name: {"value": r.value, "conditions": [c.evidence for c in r.conditions], "tree": tree_dict(r)}
                 for name, r in self.rules.items()
             },
             "run_ids": self.run_ids,
@@ -92,151 +156,116 @@ class Verdict:
         }
 
 
-def fmt(value: Any) -> str:
-    """Values as a YAML reader writes them: false, null, 0.81."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.3g}"
-    return str(value)
+def key_path(path: tuple[Any, ...]) -> str:
+    return key_text(path)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def tree_dict(node: RuleResult) -> dict[str, Any]:
+    """The rule's shape with its results: which branch of an ``any`` decided stays visible."""
+    base: dict[str, Any] = {
+        "op": node.op,
+        "path": key_path(node.path),
+        "result": RESULT[node.value],
+        "decisive": node.decisive,
+    }
+    if node.condition is None:
+        return {**base, "children": [tree_dict(c) for c in node.children]}
+    c = node.condition
+    op, target = c.rule.comparison
+    over = c.rule.over
+    return {
+        **base,
+        "arm": c.rule.arm,
+        "vs": c.rule.vs,
+        "where": c.rule.where,
+        "metric": c.rule.metric,
+        "comparison": {"op": op, "value": list(target) if op == "between" else target},
+        "quantifier": over if isinstance(over, str) else {"fraction": over.fraction},
+        "statistic": c.statistic,
+        "hits": c.hits,
+        "n_ok": c.n_ok,
+        "n_failed": c.n_failed,
+        "values": [
+            {"run_ids": o.run_ids, "point": o.point, "seed": o.seed, "status": o.status, "value": o.value}
+            for o in c.observations
+        ],
+        "evidence": c.evidence,
+        "notes": c.notes,
+        "other_arms": {arm: RESULT[v] for arm, v in c.other_arms.items()},
+        "constant": c.constant,
+        "discriminates": leaf_discriminates(c) if c.other_arms or c.constant else None,
+        "effects": [e.to_dict() for e in c.effects],
+    }
 
 
-def compare(value: Any, op: str, target: Any) -> bool:
-    """One measured value against the rule's value; NaN and null fail everything."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    if op == "equals":
-        if isinstance(value, bool) or isinstance(target, bool):
-            return isinstance(value, bool) and isinstance(target, bool) and value is target
-        return bool(value == target)
-    if not _is_number(value):
-        return False
-    if op == "between":
-        return bool(target[0] <= value <= target[1])
-    return bool({"lt": value < target, "le": value <= target, "gt": value > target, "ge": value >= target}[op])
+def _arms(hyp: Hypothesis, records: list[RunRecord]) -> list[str]:
+    if hyp.experiment is not None and hyp.experiment.arms:
+        return hyp.experiment.arm_names
+    return sorted({r.arm for r in records})
 
 
-def matches_where(rec: RunRecord, where: dict[str, Any] | None) -> bool:
-    """Whether a run's matrix point (or, failing that, its params) has every value of ``where``."""
-    # The matrix point names the scenario; params cover keys a user filters on that are not in it.
-    for key, want in (where or {}).items():
-        have = rec.point[key] if key in rec.point else rec.params.get(key, _MISSING)
-        if have is _MISSING or not compare(have, "equals", want):
-            return False
-    return True
+def _comparisons(hyp: Hypothesis, cond: ConditionResult, arms: list[str]) -> list[tuple[str, bool]]:
+    """The arms a condition's effect is reported against, and whether each is a declared control."""
+    arm = cond.rule.arm
+    if arm is None:
+        return []
+    if cond.rule.vs is not None:
+        return [(cond.rule.vs, True)]
+    control = hyp.experiment.control if hyp.experiment else None
+    if control is not None:
+        return [] if control == arm else [(control, True)]
+    return [(other, False) for other in arms if other != arm]
 
 
-_MISSING = object()
+def _check_evidence(hyp: Hypothesis, ev: Evaluator, name: str, decided: RuleResult, arms: list[str]) -> list[Flag]:
+    """Re-evaluate the deciding rule's conditions on the other arms; flag what cannot discriminate."""
+    for cond in decided.conditions:
+        rule = cond.rule
+        if rule.arm is not None and rule.vs is None:
+            for other in arms:
+                if other != rule.arm:
+                    moved = rule.model_copy(update={"arm": other})
+                    cond.other_arms[other] = ev.condition(moved, cond.path, strict=False).value
+        cond.constant = constant_value(str(rule.metric), ev.records)[0]
+    deciding = [c for c in decided.conditions if c.decisive]
+    flags = []
+    if name == "confirmed" and discriminates(decided) is False:
+        same = [_also_holds(c) for c in deciding if c.other_arms and not c.constant and leaf_discriminates(c) is False]
+        flags.append(Flag(NOT_DISCRIMINATING, "; ".join(same) or "no deciding condition tells the arms apart"))
+    if name == "ruled_out":
+        blind = [t for c in deciding if not c.constant and leaf_discriminates(c) is False and (t := _blind(ev, c))]
+        if blind:
+            flags.append(Flag(NOT_DISCRIMINATING, "; ".join(blind)))
+    for cond in deciding:
+        if cond.constant:
+            _, value, n = constant_value(str(cond.rule.metric), ev.records)
+            text = f"{cond.rule.metric} = {fmt(value)} in all {n} runs (every arm, point and seed)"
+            if all(f.detail != text for f in flags):
+                flags.append(Flag(BY_CONSTRUCTION, text))
+    return flags
 
 
-class Evaluator:
-    """Evaluates rules of one hypothesis over its latest runs."""
-
-    def __init__(self, hyp: Hypothesis, records: list[RunRecord], ws: Any = None) -> None:
-        self.hyp, self.records, self.ws = hyp, records, ws
-
-    def rule(self, rule: Rule, path: tuple[Any, ...]) -> RuleResult:
-        if rule.all_ is not None or rule.any_ is not None:
-            combo = "all" if rule.all_ is not None else "any"
-            parts = [self.rule(r, (*path, combo, i)) for i, r in enumerate(rule.all_ or rule.any_ or [])]
-            values = [p.value for p in parts]
-            if combo == "all":
-                value: Tri = False if False in values else (None if None in values else True)
-            else:
-                value = True if True in values else (None if None in values else False)
-            return RuleResult(value, [c for p in parts for c in p.conditions])
-        if rule.not_ is not None:
-            inner = self.rule(rule.not_, (*path, "not"))
-            return RuleResult(None if inner.value is None else not inner.value, inner.conditions)
-        result = self.condition(rule, path)
-        return RuleResult(result.value, [result])
-
-    def condition(self, rule: Rule, path: tuple[Any, ...]) -> ConditionResult:
-        assert rule.metric is not None
-        matching = [r for r in self.records if (rule.arm is None or r.arm == rule.arm) and matches_where(r, rule.where)]
-        ok = [r for r in matching if r.status == "ok"]
-        failed = [r for r in matching if r.status != "ok"]
-        op, target = rule.comparison
-        label = f"{rule.arm}.{rule.metric}" if rule.arm else rule.metric
-        scope = ", ".join(f"{k}={fmt(v)}" for k, v in (rule.where or {}).items())
-        scope = f" ({scope})" if scope else ""
-        ids = [r.run_id for r in matching]
-
-        def result(value: Tri, evidence: str) -> ConditionResult:
-            return ConditionResult(path, value, evidence, ids, len(ok), len(failed))
-
-        failed_note = f"; {len(failed)} run(s) failed" if failed else ""
-        if not ok:
-            why = f"{len(failed)} run(s) failed, none ok" if failed else "no runs"
-            return result(None, f"{label} {_cmp_text(op, target)}{scope}: untested ({why})")
-        self._check_metric(rule, ok, path)
-        values = [r.metrics.get(rule.metric) for r in ok]
-        if op != "equals" and any(isinstance(v, (bool, str)) for v in values):
-            raise self._error(path, f"metric {rule.metric!r} is not numeric; use 'equals' to compare it")
-        over = rule.over
-        if isinstance(over, str) and over in ("mean", "median"):
-            stat = _statistic(over, values)
-            holds = compare(stat, op, target)
-            # An unknown run could move the statistic either way, so only ok-only samples decide it.
-            value: Tri = None if failed else holds
-            verb = _cmp_text(op, target) if holds else f"not {_cmp_text(op, target)}"
-            text = f"{over}({label}) = {fmt(stat)} {verb} over {len(ok)} runs{scope}{failed_note}"
-            return result(value, text + _undecided(value, failed))
-        hits = sum(compare(v, op, target) for v in values)
-        n_all = len(matching)
-        if over == "all":
-            value = False if hits < len(ok) else (None if failed else True)
-            need = "all"
-        elif over == "any":
-            value = True if hits else (None if failed else False)
-            need = "any"
-        else:
-            assert isinstance(over, Fraction)
-            need_n = math.ceil(over.fraction * n_all - 1e-9)
-            value = True if hits >= need_n else (None if hits + len(failed) >= need_n else False)
-            need = f"≥ {over.fraction:g}"
-        text = f"{label} {_cmp_text(op, target)} in {hits}/{n_all} runs{scope} (need {need}){failed_note}"
-        return result(value, text + _undecided(value, failed))
-
-    def _check_metric(self, rule: Rule, ok: list[RunRecord], path: tuple[Any, ...]) -> None:
-        if any(rule.metric in r.metrics for r in ok):
-            return
-        present = sorted({m for r in ok for m in r.metrics})
-        close = difflib.get_close_matches(rule.metric or "", present, n=3, cutoff=0.5)
-        hint = (
-            f"; did you mean {', '.join(close)}?"
-            if close
-            else f"; the runs report: {', '.join(present) or 'no metrics'}"
-        )
-        raise self._error(path, f"metric {rule.metric!r} is in none of the {len(ok)} matching runs{hint}")
-
-    def _error(self, path: tuple[Any, ...], reason: str) -> InvestigateError:
-        if self.ws is not None:
-            return self.ws.error_at(self.hyp.id, path, reason)  # type: ignore[no-any-return]
-        return located(f"{self.hyp.id}.yaml", None, path, reason)
+def _also_holds(cond: ConditionResult) -> str:
+    verb = "holds" if cond.value else "fails"
+    others = ", ".join(sorted(cond.other_arms))
+    return f"{cond.label} {cmp_text(*cond.rule.comparison)}{cond.scope} also {verb} on {others}"
 
 
-def _cmp_text(op: str, target: Any) -> str:
-    if op == "between":
-        return f"in [{fmt(target[0])}, {fmt(target[1])}]"
-    return f"{SYMBOLS[op]} {fmt(target)}"
-
-
-def _undecided(value: Tri, failed: list[RunRecord]) -> str:
-    return " → undecided until the failed runs succeed" if value is None and failed else ""
-
-
-def _statistic(over: str, values: list[Any]) -> float:
-    numbers = [float(v) if _is_number(v) else math.nan for v in values]
-    if any(math.isnan(v) for v in numbers):
-        return math.nan  # a NaN (or missing) sample poisons the statistic on purpose
-    return statistics.fmean(numbers) if over == "mean" else float(statistics.median(numbers))
+def _blind(ev: Evaluator, cond: ConditionResult) -> str | None:
+    """The material differences a condition that holds on every arm does not see, if any."""
+    rule = cond.rule
+    margin = material_margin(rule)
+    scoped = [r for r in ev.records if r.status == "ok" and matches_where(r, rule.where)]
+    seen = []
+    for other in sorted(cond.other_arms):
+        mine = [r for r in scoped if r.arm == rule.arm]
+        theirs = [r for r in scoped if r.arm == other]
+        e = effect(str(rule.metric), str(rule.arm), other, False, None, mine, theirs, medians=False)
+        if e.mean_diff is not None and e.mean_ci is not None and (e.mean_ci[0] > margin or e.mean_ci[1] < -margin):
+            seen.append(f"{rule.arm} − {other} = {e.mean_diff:+.3g} [{e.mean_ci[0]:+.3g}, {e.mean_ci[1]:+.3g}]")
+    if not seen:
+        return None
+    return f"{_also_holds(cond)}, although {rule.metric} differs by more than {margin:.3g}: {', '.join(seen)}"
 
 
 def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None) -> Verdict:
@@ -250,6 +279,8 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None) -> V
             rules[name] = ev.rule(rule, ("verdict", name))
     if hyp.fix is not None and hyp.fix.verified_by is not None:
         rules["fix"] = ev.rule(hyp.fix.verified_by, ("fix", "verified_by"))
+    for result in rules.values():
+        result.mark_decisive()
     decided_by = next((n for n in ("confirmed", "ruled_out") if n in rules and rules[n].value is True), None)
     if decided_by == "confirmed":
         outcome = Outcome.fixed if "fix" in rules and rules["fix"].value is True else Outcome.confirmed
@@ -259,9 +290,26 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None) -> V
         outcome = Outcome.inconclusive
     else:
         outcome = Outcome.untested
+    arms = _arms(hyp, mine)
+    for result in rules.values():
+        for cond in result.conditions:
+            cond.comparisons = _comparisons(hyp, cond, arms)
+    flags = _check_evidence(hyp, ev, decided_by, rules[decided_by], arms) if decided_by and hyp.kind == "causal" else []
     cited = sorted({i for r in rules.values() for c in r.conditions for i in c.run_ids})
     failed = [r for r in mine if r.status != "ok"]
-    return Verdict(hyp.id, outcome, decided_by, rules, cited, failed, mine)
+    return Verdict(
+        hyp.id,
+        Outcome.inconclusive if flags else outcome,
+        decided_by,
+        rules,
+        cited,
+        failed,
+        mine,
+        raw_outcome=outcome,
+        kind=hyp.kind,
+        flags=flags,
+        control=hyp.experiment.control if hyp.experiment else None,
+    )
 
 
 def evaluate_workspace(ws: Any, records: list[RunRecord] | None = None) -> dict[str, Verdict]:
@@ -276,7 +324,8 @@ def bisect_exit(verdict: Verdict) -> int:
     "Good" is the state the hypothesis says a healthy tree is in. With a ``fix.verified_by`` rule
     that is the rule holding (the fix works at this commit); without one, it is the cause being
     ruled out (the failure is absent), and a confirmed cause is bad. A commit whose runs failed,
-    or whose verdict is untested or inconclusive, cannot be judged either way, so it is skipped.
+    or whose verdict is untested or inconclusive (flagged ones included), cannot be judged either
+    way, so it is skipped.
     """
     if verdict.failed:
         return BISECT_SKIP

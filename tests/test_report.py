@@ -176,3 +176,36 @@ def test_verification_refuses_arm_and_arms_together(tmp_path):
     plan.write_text(plan.read_text().replace("    arm: synced\n", "    arm: synced\n    arms: [stale]\n"))
     with pytest.raises(InvestigateError, match="either 'arm' or 'arms'"):
         load_workspace(tmp_path / "ws", all_errors=True)
+
+
+def test_effect_column_against_a_declared_control(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
+    path = tmp_path / "ws" / "hypotheses" / "H-CONFIG.yaml"
+    path.write_text(path.read_text().replace("  seeds: [0, 1]\n", "  control: stale\n  seeds: [0, 1]\n"))
+    ws = load_workspace(tmp_path / "ws")
+    row = {h["id"]: h for h in build_context(ws, "DEMO-001")["hypotheses"]}["H-CONFIG"]
+    assert row["effect"] == "Δhas_nan synced − stale = -1 [-1, -1] (4 pairs)"
+    assert "| Effect vs control (95 % CI) |" in render_summary(ws, "DEMO-001")
+
+
+def test_flagged_verdict_shows_the_flag_and_is_a_gap(tmp_path):
+    # the fix rule reads fits_canvas, true in both arms; make it the confirming rule instead
+    shutil.copytree(FIXTURE, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
+    path = tmp_path / "ws" / "hypotheses" / "H-CONFIG.yaml"
+    text = path.read_text()
+    start, end = text.index("verdict:"), text.index("fix:")
+    rule = "verdict:\n  confirmed: {arm: synced, metric: fits_canvas, equals: true, over: all}\n"
+    path.write_text(text[:start] + rule + text[end:])
+    ws = load_workspace(tmp_path / "ws")
+    ctx = build_context(ws, "DEMO-001")
+    row = {h["id"]: h for h in ctx["hypotheses"]}["H-CONFIG"]
+    assert (row["outcome"], row["result"], row["flags"]) == ("inconclusive", "INCONCLUSIVE ⚑", ["not_discriminating"])
+    flagged = [g for g in ctx["gaps"] if g.startswith("H-CONFIG is flagged not_discriminating")]
+    assert flagged == [
+        "H-CONFIG is flagged not_discriminating (the confirmed rule alone says fixed, so it counts as inconclusive): "
+        "synced.fits_canvas = true also holds on stale."
+    ]
+    assert any("claim that H-CONFIG is confirmed does not hold" in g for g in ctx["gaps"])
+    text = render_summary(ws, "DEMO-001")
+    assert "**INCONCLUSIVE ⚑** not_discriminating" in text
+    assert "> ⚠ The narrative relies on H-CONFIG being confirmed; the runs say: inconclusive." in text

@@ -152,9 +152,16 @@ def test_unknown_metric_names_file_line_and_suggests():
     assert msg.startswith("hypotheses/H-X.yaml:17: verdict.confirmed: ") and "did you mean has_nan" in msg
 
 
-def test_boolean_needs_equals():
-    with pytest.raises(InvestigateError, match="not numeric"):
-        cond([rec(has_nan=False)], metric="has_nan", lt=1)
+def test_non_numbers_under_a_numeric_rule_fail_with_a_note():
+    # a boolean, the string "nan" and an int beyond float range: each comparison fails, nothing raises
+    runs = [rec(seed=0, m=False), rec(seed=1, m="nan"), rec(seed=2, m=10**400), rec(seed=3, m=0.5)]
+    res = cond(runs, metric="m", lt=1, over="all")
+    assert res.value is False and res.hits == 1
+    assert "3 value(s) not a number" in res.evidence and "'nan'" in res.evidence
+    assert cond(runs, metric="m", lt=1, over="any").value is True
+    mean = cond(runs, metric="m", ge=0, over="mean")
+    assert mean.value is False and math.isnan(mean.statistic)
+    assert compare(10**400, "gt", 0) is False and compare(10**400, "equals", 10**400) is True
 
 
 def hypothesis(fix=True):
@@ -253,3 +260,51 @@ def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
         evaluate_workspace(ws)
     assert str(err.value).startswith(f"hypotheses/H-PROBE.yaml:{line}: verdict.confirmed: metric 'has_nans'")
     assert "did you mean has_nan" in str(err.value)
+
+
+def test_a_non_number_fails_one_hypothesis_with_a_note_and_spares_the_rest(make_ws, capsys):
+    import json
+
+    from investigate.cli import main
+    from tests.conftest import hypothesis as hyp_text
+    from tests.records import write_run
+
+    rules = "verdict:\n  confirmed: {metric: r, ge: 0.5, over: all}\n  ruled_out: {metric: r, lt: 0.5, over: all}\n"
+    root = make_ws({f"hypotheses/{h}.yaml": hyp_text(h, "run: m:f\nseeds: [0, 1]\n", rules) for h in ("H-A", "H-B")})
+    write_run(root, "H-A", "default", 0, {"r": 0.9})
+    write_run(root, "H-A", "default", 1, {"r": "nan"})
+    write_run(root, "H-B", "default", 0, {"r": 10**400})
+    write_run(root, "H-B", "default", 1, {"r": 0.8})
+    write_run(root, "H-B", "default", 0, {"r": 0.9}, stamp="2026-02-02T120000Z")  # supersedes the huge int
+    assert main(["--workspace", str(root), "list", "--json"]) == 0
+    assert {r["id"]: r["verdict"] for r in json.loads(capsys.readouterr().out)} == {
+        "H-A": "inconclusive",
+        "H-B": "confirmed",
+    }
+    assert main(["--workspace", str(root), "show", "H-A", "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)["verdict"]
+    assert verdict["notes"] == [
+        "verdict.confirmed: 1 value(s) not a number ('nan') fail the comparison",
+        "verdict.ruled_out: 1 value(s) not a number ('nan') fail the comparison",
+    ]
+    gt0 = Hypothesis.model_validate({**_base(), "verdict": {"confirmed": {"metric": "r", "gt": 0}}})
+    huge = evaluate(gt0, [rec(r=10**400)])
+    assert huge.outcome is Outcome.inconclusive and "1 value(s) not a number (100000…(401 digits))" in huge.evidence[0]
+
+
+def _base():
+    return {"id": "H-X", "title": "t", "statement": "s", "prediction": "p"}
+
+
+def test_to_dict_keeps_the_rule_tree():
+    v = evaluate(hypothesis(), [rec(arm="synced", has_nan=False, r=0.9), rec(arm="stale", has_nan=True, r=0.0)])
+    d = v.to_dict()
+    assert d["outcome"] == "fixed" and d["raw_outcome"] == "fixed" and d["flags"] == []
+    tree = d["rules"]["ruled_out"]["tree"]
+    assert tree["op"] == "any" and tree["result"] == "fail" and len(tree["children"]) == 2
+    leaf = d["rules"]["confirmed"]["tree"]["children"][1]
+    assert leaf["arm"] == "stale" and leaf["metric"] == "has_nan" and leaf["quantifier"] == "any"
+    assert leaf["comparison"] == {"op": "equals", "value": True} and leaf["result"] == "pass"
+    assert leaf["values"][0]["value"] is True and leaf["other_arms"] == {"synced": "fail"}
+    assert leaf["effects"][0]["against"] == "synced" and not leaf["effects"][0]["declared_control"]
+    assert d["rules"]["confirmed"]["conditions"][0] == "synced.has_nan = false in 1/1 runs (need all)"

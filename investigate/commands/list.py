@@ -28,11 +28,13 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
     out = []
     for hyp_id, hyp in sorted(ws.hypotheses.items()):
         records = grouped.get(hyp_id, [])
+        verdict = evaluate(hyp, records, ws)
         out.append({
             "id": hyp_id,
             "title": hyp.title,
             "initiative": hyp.initiative,
-            "verdict": evaluate(hyp, records, ws).outcome.value,
+            "verdict": verdict.outcome.value,
+            "flags": [f.kind for f in verdict.flags],  # a flagged verdict is inconclusive: `investigate audit`
             "runs": status_counts(records),
         })  # fmt: skip
     return out
@@ -48,5 +50,6 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         return 0
     width = max(len(r["id"]) for r in table)
     for row in table:
-        print(f"{row['id']:<{width}}  {row['verdict']:<12}  {counts_text(row['runs']):<24}  {row['title']}")
+        verdict = row["verdict"] + ("⚑" if row["flags"] else "")
+        print(f"{row['id']:<{width}}  {verdict:<13} {counts_text(row['runs']):<24}  {row['title']}")
     return 0

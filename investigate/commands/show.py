@@ -56,7 +56,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"    arms {', '.join(exp.arm_names)}; seeds {exp.seeds}; timeout {exp.timeout_s:g}s")
         print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
 
-    lines = verdict_lines(evaluate(hyp, records, ws))  # the outcome, then the values that decided it
+    # the outcome, its flags, then the values that decided it with each arm's effect against its control
+    lines = verdict_lines(evaluate(hyp, records, ws), effects=True)
     print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
     for line in lines[1:]:
         print(f"  {line}")

@@ -35,8 +35,10 @@ def collect(ws: Workspace) -> dict[str, Any]:
         out[group] = {}
         for hyp_id in ids:
             records = grouped.get(hyp_id, [])
+            verdict = evaluate(ws.hypotheses[hyp_id], records, ws)
             out[group][hyp_id] = {
-                "verdict": evaluate(ws.hypotheses[hyp_id], records, ws).outcome.value,
+                "verdict": verdict.outcome.value,
+                "flags": [f.kind for f in verdict.flags],
                 "runs": status_counts(records),
             }
     return out
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         totals = {s: sum(h["runs"][s] for h in hyps.values()) for s in ("ok", "error", "timeout", "interrupted")}
         print(f"{group}: {len(hyps)} hypotheses, runs {counts_text(totals)}")
         for hyp_id, row in hyps.items():
-            print(f"  {hyp_id:<28} {row['verdict']:<12} {counts_text(row['runs'])}")
+            print(f"  {hyp_id:<28} {row['verdict'] + ('⚑' if row['flags'] else ''):<12} {counts_text(row['runs'])}")
         if group in ws.initiatives:
             print(f"  {_tree_line(ws, group, hyps)}")
     return 0
