@@ -157,11 +157,22 @@ def _json(
         "test": [r.as_condition() for r in spec.rules],
         "replicates": batch.replicates,
         **data,
+        "differing_keys": [d.key for d in result.deltas],
         "executed": batch.executed,
         "cached": len(batch.records) - batch.executed,
         "wall_seconds": round(wall, 2),
         "hypothesis_written": written,
     }
+
+
+def _keys_text(keys: list[str], every: list[str]) -> str:
+    """The switched keys, or the ones left at good when those are fewer (a big set reads "all but ...")."""
+    if len(keys) == len(every):
+        return "all"
+    rest = [k for k in every if k not in keys]
+    chosen, prefix = (rest, "all but ") if len(rest) < len(keys) else (keys, "")
+    more = f" (+{len(chosen) - SHOWN_KEYS} more)" if len(chosen) > SHOWN_KEYS else ""
+    return (prefix + ", ".join(chosen[:SHOWN_KEYS]) + more) if chosen else "-"
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -176,9 +187,7 @@ def _text(data: dict[str, Any]) -> str:
     ]
     for index, row in enumerate(data["table"], 1):
         keys = row["keys"]
-        shown = ", ".join(keys[:SHOWN_KEYS]) + (f" (+{len(keys) - SHOWN_KEYS} more)" if len(keys) > SHOWN_KEYS else "")
-        if len(keys) == n:
-            shown = "all"
+        shown = _keys_text(keys, data["differing_keys"])
         lines.append(f"{index:>3}  {row['outcome']:<10} {row['arm']:<13} {len(keys):>4}  {shown or '-'}")
         ids = row["run_ids"]
         more = f" (+{len(ids) - 1} more, all in --json)" if len(ids) > 1 else ""
