@@ -138,6 +138,11 @@ def test_hypothesis_arms_test_from_verified_by_and_its_recorded_runs_are_reused(
     capsys.readouterr()
     assert main([*argv, "isolate", "--hypothesis", "H-LR", "--good", "fixed", "--bad", "broken"]) == 1
     assert "pick one noise_note with --where noise_note=VALUE (one of a, b)" in capsys.readouterr().err
+    assert (
+        main([*argv, "isolate", "--hypothesis", "H-LR", "--good", "fixd", "--bad", "broken", "--where", "noise_note=a"])
+        == 1
+    )
+    assert "--good fixd: neither an arm of H-LR (fixed, broken) nor a YAML file" in capsys.readouterr().err
     code = main([*argv, "isolate", "--hypothesis", "H-LR", "--good", "fixed", "--bad", "broken"]
                 + ["--where", "noise_note=a", "--json"])  # fmt: skip
     data = json.loads(capsys.readouterr().out)

@@ -180,7 +180,8 @@ def _text(data: dict[str, Any]) -> str:
     test = " and ".join(f"{c['metric']} " + " ".join(f"{k} {json.dumps(v)}" for k, v in c.items() if k != "metric")
                         for c in data["test"])  # fmt: skip
     lines = [
-        f"isolate: {n} keys differ between good ({data['good']}) and bad ({data['bad']})",
+        f"isolate: {'1 key differs' if n == 1 else f'{n} keys differ'} between good ({data['good']}) "
+        f"and bad ({data['bad']})",
         f"entry {data['entry']}; a run passes when {test}; runs recorded as {data['label']}",
         "",
         f"{'#':>3}  {'outcome':<10} {'arm':<13} {'keys':>4}  switched to bad / runs",
