@@ -73,7 +73,7 @@ def test_flatten_unflatten_round_trip_with_nested_and_one_sided_keys():
 
 
 def test_flatten_refuses_dotted_keys_and_apply_refuses_unknown_keys():
-    with pytest.raises(InvestigateError, match="without '.'"):
+    with pytest.raises(InvestigateError, match=r"without '\.'"):
         flatten({"a.b": 1})
     with pytest.raises(InvestigateError, match="not a delta"):
         apply_deltas({"a": 1}, compute_deltas({"a": 1}, {"a": 2}), ["b"])

@@ -33,7 +33,7 @@ U = TypeVar("U", bound=Hashable)
 class Outcome(str, Enum):
     """What one test of a configuration says. Distinct from the verdict ``schema.Outcome``."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     UNRESOLVED = "unresolved"
 
@@ -109,7 +109,7 @@ class Tester:
             answers = list(self.batch(todo))
             if len(answers) != len(todo):
                 raise RuntimeError(f"batch test returned {len(answers)} outcomes for {len(todo)} configurations")
-            for config, answer in zip(todo, answers):
+            for config, answer in zip(todo, answers, strict=True):
                 self.cache[config] = Entry(config, as_tested(answer), len(self.cache))
         return [self.cache[c].tested.outcome for c in configs]
 
@@ -171,7 +171,7 @@ def _round(
     known: dict[frozenset[U], Outcome] = {}
     for start in range(0, len(candidates), jobs):
         batch = candidates[start : start + jobs]
-        known.update(zip(batch, evaluate(batch)))
+        known.update(zip(batch, evaluate(batch), strict=True))
         step = _apply_rules(c_pass, c_fail, parts, indices, known)
         if step is not None:
             return step

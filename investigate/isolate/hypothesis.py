@@ -25,15 +25,17 @@ def hypothesis_yaml(
     entry: str,
     good: Mapping[str, Any],
     bad: Mapping[str, Any],
-    id: str,
+    id: str,  # noqa: A002 - the hypothesis file's own key
     *,
-    rule: TestRule | Mapping[str, Any],
+    rule: TestRule | Mapping[str, Any] | Sequence[TestRule],
     title: str | None = None,
     initiative: str | None = None,
     seeds: Sequence[int] = (0, 1, 2),
     timeout_s: float | None = None,
 ) -> str:
     """The hypothesis file's text; ``entry`` is ``module:function`` or a shell command template.
+
+    ``rule`` is the test a run passes: one condition, or several that must all hold.
 
     ``good`` and ``bad`` must be the configurations the result's deltas were computed from; a
     mismatch (e.g. a result loaded for other files) is refused rather than written as evidence.
@@ -43,7 +45,7 @@ def hypothesis_yaml(
         raise InvestigateError(f"{id!r} is not a hypothesis id like H-CONFIG")
     if not result.culprits:
         raise InvestigateError("the isolation found no culprit keys to write a hypothesis about")
-    test = rule if isinstance(rule, TestRule) else TestRule.parse(rule)
+    tests = _rules(rule)
     keys = result.keys
     touched = list(dict.fromkeys(k.split(".", 1)[0] for k in keys))
     failing = apply_deltas(good, result.deltas, keys)
@@ -62,11 +64,11 @@ def hypothesis_yaml(
     data.update(
         statement=_statement(result),
         prediction=(
-            f"Arm good satisfies {_rule_text(test)} in every seed; arm bad, which differs only in "
+            f"Arm good satisfies {' and '.join(map(_rule_text, tests))} in every seed; arm bad, which differs only in "
             f"{', '.join(keys)}, fails it in at least one seed."
         ),
         experiment=experiment,
-        verdict=_verdict(test),
+        verdict=_verdict(tests),
         notes=f"Written by investigate isolate after {result.tests} tested configurations ({result.runs} runs).",
     )
     Hypothesis.model_validate(data)  # the file must load; a failure here is a bug in this module
@@ -98,11 +100,24 @@ def _rule_text(rule: TestRule) -> str:
     return f"{rule.metric} {rule.op} {json.dumps(list(rule.target) if rule.op == 'between' else rule.target)}"
 
 
-def _verdict(rule: TestRule) -> dict[str, Any]:
+def _rules(rule: TestRule | Mapping[str, Any] | Sequence[TestRule]) -> list[TestRule]:
+    if isinstance(rule, TestRule):
+        return [rule]
+    if isinstance(rule, Mapping):
+        return [TestRule.parse(rule)]
+    if not rule or not all(isinstance(r, TestRule) for r in rule):
+        raise InvestigateError("the test rule needs at least one condition")
+    return list(rule)
+
+
+def _verdict(rules: list[TestRule]) -> dict[str, Any]:
     # "The run passes" is the test rule; a failing run is its negation, expressed with `not`
     # because a comparison like equals has no negated form in the rule language.
-    passes_all = {**rule.as_condition(), "over": "all"}
+    def passes_all(arm: str) -> dict[str, Any]:
+        conditions = [{"arm": arm, **r.as_condition(), "over": "all"} for r in rules]
+        return conditions[0] if len(conditions) == 1 else {"all": conditions}
+
     return {
-        "confirmed": {"all": [{"arm": "good", **passes_all}, {"not": {"arm": "bad", **passes_all}}]},
-        "ruled_out": {"any": [{"not": {"arm": "good", **passes_all}}, {"arm": "bad", **passes_all}]},
+        "confirmed": {"all": [passes_all("good"), {"not": passes_all("bad")}]},
+        "ruled_out": {"any": [{"not": passes_all("good")}, passes_all("bad")]},
     }

@@ -86,3 +86,39 @@ def run_outcome(rule: TestRule | Mapping[str, Any], metrics: Mapping[str, Any], 
     """PASS / FAIL / UNRESOLVED for one run's metrics (and status: anything but ``ok`` is unresolved)."""
     parsed = rule if isinstance(rule, TestRule) else TestRule.parse(rule)
     return parsed.evaluate(metrics, status)
+
+
+def parse_rules(data: Any, source: str = "test rule") -> list[TestRule]:
+    """One condition, or ``{all: [conditions]}`` (the run passes when every one holds).
+
+    A condition may carry ``arm`` (dropped: isolate tests one configuration, not an arm) and
+    ``over: all`` (the per-run reading of every quantifier-free rule); anything that selects or
+    aggregates runs (``where``, ``over: any``, a fraction, a statistic, ``any``, ``not``) has no
+    meaning for one run and is refused.
+    """
+    if not isinstance(data, Mapping):
+        raise InvestigateError(f"{source}: expected a mapping like {{metric: trains_clean, equals: true}}")
+    items = data.get("all") if set(data) == {"all"} else [data]
+    if not isinstance(items, list) or not items:
+        raise InvestigateError(f"{source}: 'all' needs a list of conditions")
+    rules = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise InvestigateError(f"{source}: {item!r} is not a condition")
+        body = {k: v for k, v in item.items() if k != "arm"}
+        over = body.pop("over", "all")
+        if over != "all" or "where" in body:
+            raise InvestigateError(
+                f"{source}: {dict(item)!r} selects or aggregates runs (where / over: {over}); "
+                "a per-run test needs a plain condition"
+            )
+        rules.append(TestRule.parse(body))
+    return rules
+
+
+def combined_outcome(rules: list[TestRule], metrics: Mapping[str, Any], status: str = "ok") -> Outcome:
+    """Every rule must hold: one FAIL fails the run, else one UNRESOLVED leaves it unresolved."""
+    outcomes = [rule.evaluate(metrics, status) for rule in rules]
+    if Outcome.FAIL in outcomes:
+        return Outcome.FAIL
+    return Outcome.UNRESOLVED if Outcome.UNRESOLVED in outcomes else Outcome.PASS

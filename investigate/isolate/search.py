@@ -166,7 +166,7 @@ def _verified(
     ordered = [u for u in universe if u in core]
     smaller = [core - {u} for u in ordered]
     outcomes = evaluate(smaller)  # one culprit: its removal is the good configuration, cached
-    for config, outcome in zip(smaller, outcomes):
+    for config, outcome in zip(smaller, outcomes, strict=True):
         if outcome is Outcome.FAIL:
             # Non-monotone failure: a subset still fails, so search inside it from scratch.
             return minimize([u for u in ordered if u in config], evaluate, jobs, verify=True)

@@ -97,7 +97,7 @@ class ReplicatedTest:
         seeds = self._seeds()
         outcome = Outcome.UNRESOLVED
         while attempts < self.max_replicates:
-            batch = [s for _, s in zip(range(min(self.jobs, self.max_replicates - attempts)), seeds)]
+            batch = [s for _, s in zip(range(min(self.jobs, self.max_replicates - attempts)), seeds, strict=False)]
             if not batch:
                 break  # the seed list ran out before the evidence decided
             for answer in self.map_fn(lambda s: self._one(keys, s), batch):
