@@ -23,6 +23,7 @@ from investigate.fingerprint import (
     python_files,
     third_party_versions,
 )
+from investigate.limits import too_many_runs
 from investigate.schema import Hypothesis
 from investigate.store import point_slug
 from investigate.workspace import Workspace
@@ -77,11 +78,16 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
         if key not in exp.matrix:
             known = ", ".join(exp.matrix) or "none"
             raise InvestigateError(f"{hyp.id}: --where {key}=...: not a matrix key (matrix keys: {known})")
+    # --where filters each key on its own, so filtering the values before the product gives the
+    # same points in the same order, and the count below is that of what would be built.
     keys = list(exp.matrix)
-    points = [dict(zip(keys, values, strict=False)) for values in itertools.product(*(exp.matrix[k] for k in keys))]
-    points = [p for p in points if all(_accepts(p[k], accepted) for k, accepted in filters.where.items())]
+    values = {k: [v for v in exp.matrix[k] if k not in filters.where or _accepts(v, filters.where[k])] for k in keys}
     arms = exp.arms or {"default": {}}
     seeds = filters.seeds if filters.seeds is not None else exp.seeds
+    too_many = too_many_runs([len(values[k]) for k in keys], len(arms), len(seeds), ws.max_runs)
+    if too_many is not None:
+        raise InvestigateError(f"{hyp.id}: {too_many}")
+    points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(values[k] for k in keys))]
     argv = _command_tokens(hyp) if exp.command else []
     runs = []
     for point in points:

@@ -26,10 +26,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-HYPOTHESIS_ID = re.compile(r"^H-[A-Z0-9]+(?:-[A-Z0-9]+)*$")
-INITIATIVE_ID = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
-ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# Anchored with \A and \Z, never ^ and $: `$` also matches before a final newline, so "H-A\n" would
+# pass. Callers use fullmatch; the anchors keep a plain `.match` elsewhere just as strict.
+HYPOTHESIS_ID = re.compile(r"\AH-[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
+INITIATIVE_ID = re.compile(r"\A[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
+ENTRY_POINT = re.compile(r"\A[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
+SLUG = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 
 Scalar = bool | int | float | str | None
 COMPARISONS = ("equals", "lt", "le", "gt", "ge", "between")
@@ -146,7 +148,7 @@ class Experiment(Strict):
     def _one_entry(self) -> Experiment:
         if (self.run is None) == (self.command is None):
             raise ValueError("an experiment needs exactly one of 'run' (module:function) or 'command'")
-        if self.run is not None and not ENTRY_POINT.match(self.run):
+        if self.run is not None and not ENTRY_POINT.fullmatch(self.run):
             raise ValueError(f"run: {self.run!r} is not 'module:function'")
         for key, values in self.matrix.items():
             if not values:
@@ -154,7 +156,7 @@ class Experiment(Strict):
             if len(set(map(repr, values))) != len(values):
                 raise ValueError(f"matrix.{key} repeats a value")
         for arm in self.arms:
-            if not SLUG.match(arm):
+            if not SLUG.fullmatch(arm):
                 raise ValueError(f"arm name {arm!r} must be letters, digits, '_', '-', '.'")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds repeat a value")
@@ -182,7 +184,7 @@ class Hypothesis(Strict):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not HYPOTHESIS_ID.match(value):
+        if not HYPOTHESIS_ID.fullmatch(value):
             raise ValueError(f"{value!r} is not a hypothesis id like H-CONFIG (^H-[A-Z0-9-]+$)")
         return value
 
@@ -274,7 +276,7 @@ class Initiative(Strict):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not INITIATIVE_ID.match(value):
+        if not INITIATIVE_ID.fullmatch(value):
             raise ValueError(f"{value!r} is not an initiative id like DEBUG-SIM-LINES-DOSE-001")
         return value
 

@@ -9,6 +9,7 @@ at an outcome with no edge (a leaf), or at a target that is not a node (a termin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ COLOURS = {
     "untested": "fill:#ffffff,stroke:#999999,stroke-dasharray:4 3",
     "terminal": "fill:#f4f4f4,stroke:#333333",
 }
+MAX_INDENT = 40  # levels of the text tree that indent further; deeper levels keep the last indent
 
 
 @dataclass
@@ -102,6 +104,7 @@ def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | Non
         if edge.target not in nodes:
             nodes[edge.target] = NodeState(edge.target, edge.target, None, None, "terminal", False, {})
     result = TreeWalk(initiative.id, initiative.title, tree.start, nodes, [])
+    visited: set[str] = set()  # the path as a set: a 10,000-node chain is one pass, not 10,000 scans
     current: str | None = tree.start
     while current is not None:
         state = nodes.get(current)
@@ -110,6 +113,7 @@ def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | Non
             break
         state.on_path = True
         result.path.append(current)
+        visited.add(current)
         if state.state == "terminal" or state.outcome is None:
             state.state = "terminal" if state.state == "terminal" else "answered"
             result.note = result.note or "reached a leaf"
@@ -133,7 +137,7 @@ def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | Non
             result.note = f"{current} answered {state.outcome.value}; no branch follows"
             break
         result.taken.append(Edge(current, taken_outcome or state.outcome.value, target))
-        if target in result.path:
+        if target in visited:
             result.note = f"cycle: {current} leads back to {target}"
             break
         current = target
@@ -157,33 +161,9 @@ def _mark(state: NodeState) -> str:
 def render_text(walk_: TreeWalk) -> str:
     """The path expanded as a tree; pruned branches shown, not expanded."""
     lines = [f"{walk_.initiative} — {walk_.title}"]
-    taken = {(e.source, e.outcome) for e in walk_.taken}
-    pruned = {(e.source, e.outcome) for e in walk_.pruned}
-
-    def node_line(state: NodeState) -> str:
-        if state.state == "terminal":
-            return f"{_mark(state)} {state.id}"
-        hyp = f"  {state.hypothesis} [{state.outcome.value}]" if state.hypothesis and state.outcome else ""
-        return f"{_mark(state)} {state.id}{hyp}  {state.question}"
-
-    def render(nid: str, prefix: str, seen: set[str]) -> None:
-        state = walk_.nodes[nid]
-        edges = list(state.edges.items())
-        for i, (outcome, target) in enumerate(edges):
-            last = i == len(edges) - 1
-            branch, child = ("└─ ", "   ") if last else ("├─ ", "│  ")
-            if (nid, outcome) in taken and target not in seen:
-                lines.append(f"{prefix}{branch}{outcome} → {node_line(walk_.nodes[target])}")
-                render(target, prefix + child, seen | {target})
-            else:
-                status = (
-                    "taken" if (nid, outcome) in taken else ("pruned" if (nid, outcome) in pruned else "not reached")
-                )
-                lines.append(f"{prefix}{branch}{outcome} → {target}  ({status})")
-
     if walk_.start in walk_.nodes:
-        lines.append(node_line(walk_.nodes[walk_.start]))
-        render(walk_.start, "", {walk_.start})
+        lines.append(_node_line(walk_.nodes[walk_.start]))
+        lines.extend(_branch_lines(walk_))
     lines.append("")
     lines.append("path: " + " → ".join(walk_.path))
     if walk_.next_node:
@@ -191,6 +171,50 @@ def render_text(walk_: TreeWalk) -> str:
     else:
         lines.append(f"resolved: {walk_.note}" if walk_.note else "resolved")
     return "\n".join(lines) + "\n"
+
+
+def _node_line(state: NodeState) -> str:
+    if state.state == "terminal":
+        return f"{_mark(state)} {state.id}"
+    hyp = f"  {state.hypothesis} [{state.outcome.value}]" if state.hypothesis and state.outcome else ""
+    return f"{_mark(state)} {state.id}{hyp}  {state.question}"
+
+
+def _branch_lines(walk_: TreeWalk) -> Iterator[str]:
+    """One line per edge below the start, depth first; a taken edge is expanded, others are not.
+
+    An explicit stack, not recursion: the taken path is as deep as the tree is long, and a
+    10,000-node chain must render. Each frame holds a node's remaining edges and its indent.
+    """
+    taken = {(e.source, e.outcome) for e in walk_.taken}
+    pruned = {(e.source, e.outcome) for e in walk_.pruned}
+    ancestors = {walk_.start}  # a taken edge back up the path is listed, not expanded again
+    stack = [(walk_.start, _edges_with_last(walk_.nodes[walk_.start]), "")]
+    while stack:
+        nid, edges, prefix = stack[-1]
+        edge = next(edges, None)
+        if edge is None:
+            stack.pop()
+            ancestors.discard(nid)
+            continue
+        outcome, target, last = edge
+        branch, child = ("└─ ", "   ") if last else ("├─ ", "│  ")
+        if (nid, outcome) in taken and target not in ancestors:
+            yield f"{prefix}{branch}{outcome} → {_node_line(walk_.nodes[target])}"
+            # Beyond MAX_INDENT levels the indent stops growing: a 10,000-node chain indented
+            # level by level would print 150 MB of spaces.
+            deeper = prefix + child if len(stack) < MAX_INDENT else prefix
+            ancestors.add(target)
+            stack.append((target, _edges_with_last(walk_.nodes[target]), deeper))
+        else:
+            status = "taken" if (nid, outcome) in taken else ("pruned" if (nid, outcome) in pruned else "not reached")
+            yield f"{prefix}{branch}{outcome} → {target}  ({status})"
+
+
+def _edges_with_last(state: NodeState) -> Iterator[tuple[str, str, bool]]:
+    edges = list(state.edges.items())
+    for index, (outcome, target) in enumerate(edges):
+        yield outcome, target, index == len(edges) - 1
 
 
 def mermaid_id(name: str) -> str:

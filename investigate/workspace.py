@@ -21,6 +21,7 @@ else:  # pragma: no cover - Python 3.10
 
 from investigate.checks import cross_checks
 from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
+from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
 from investigate.yamlio import line_map, load_yaml, nearest_line, to_validation_error
 
@@ -33,6 +34,8 @@ class Workspace:
     hypotheses_dir: Path
     plans_dir: Path
     reports_dir: Path
+    max_runs: int = MAX_RUNS  # runs one experiment may expand to ([tool.investigate] max_runs)
+    max_yaml_bytes: int = MAX_YAML_BYTES  # size of one YAML file ([tool.investigate] max_yaml_bytes)
     hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
     initiatives: dict[str, Initiative] = field(default_factory=dict)
     _sources: dict[str, Path] = field(default_factory=dict, repr=False)
@@ -58,7 +61,7 @@ class Workspace:
         """1-based line of ``key_path`` in the file of ``id`` (nearest existing parent if absent)."""
         path = self.source_path(id)
         if path not in self._lines:
-            self._lines[path] = line_map(path)
+            self._lines[path] = line_map(path, self.relative(path), self.max_yaml_bytes)
         return nearest_line(self._lines[path], tuple(key_path))
 
     def error_at(self, id: str, key_path: KeyPath, reason: str) -> ValidationError:  # noqa: A002
@@ -89,7 +92,11 @@ def _investigate_table(directory: Path) -> dict[str, Any] | None:
     if not pyproject.is_file():
         return None
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(pyproject.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InvestigateError(f"{pyproject.name}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvestigateError(f"{pyproject.name}: not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvestigateError(f"{pyproject.name}: {exc}") from None
     table = data.get("tool", {}).get("investigate")
@@ -97,11 +104,18 @@ def _investigate_table(directory: Path) -> dict[str, Any] | None:
 
 
 def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Workspace:
-    """Load and check the workspace. Raises the first error, or all of them with ``all_errors``."""
+    """Load and check the workspace. Raises the first error, or all of them with ``all_errors``.
+
+    ``all_errors`` is ``validate``: it also reports what would only fail later, when a command
+    expands an experiment over ``max_runs``. Other commands still load such a file, so ``show``
+    and ``list`` keep working on it and ``run`` refuses it (or a ``--where`` subset over the limit).
+    """
     root = find_root(start)
     table = _investigate_table(root) or {}
     dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
     ws = Workspace(root, dirs["hypotheses"], dirs["plans"], dirs["reports"])
+    ws.max_runs = _positive_int(table, "max_runs", MAX_RUNS)
+    ws.max_yaml_bytes = _positive_int(table, "max_yaml_bytes", MAX_YAML_BYTES)
     errors: list[InvestigateError] = []
 
     def attempt(fn: Any, *args: Any) -> None:
@@ -118,9 +132,29 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
         attempt(_load_initiative, ws, path)
     for check in cross_checks(ws.hypotheses, ws.initiatives, ws.error_at):
         attempt(check)
+    if all_errors:
+        for hyp in list(ws.hypotheses.values()):
+            attempt(_check_run_count, ws, hyp)
     if errors:
         raise WorkspaceErrors(errors)
     return ws
+
+
+def _positive_int(table: dict[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvestigateError(f"pyproject.toml: tool.investigate.{key}: expected a positive integer, got {value!r}")
+    return value
+
+
+def _check_run_count(ws: Workspace, hyp: Hypothesis) -> None:
+    exp = hyp.experiment
+    if exp is None:
+        return
+    sizes = [len(values) for values in exp.matrix.values()]
+    reason = too_many_runs(sizes, len(exp.arm_names), len(exp.seeds), ws.max_runs)
+    if reason is not None:
+        raise ws.error_at(hyp.id, ("experiment", "matrix") if exp.matrix else ("experiment",), reason)
 
 
 def _inside(root: Path, relative: str, key: str) -> Path:
@@ -146,13 +180,13 @@ def _initiative_files(directory: Path) -> list[Path]:
 
 def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path) -> Any:
     shown = ws.relative(path)
-    data = load_yaml(path, shown)
+    data = load_yaml(path, shown, ws.max_yaml_bytes)
     if not isinstance(data, dict):
         raise ValidationError(shown, 1, "", f"expected a mapping of keys, got {type(data).__name__}")
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise to_validation_error(exc, model, data, path, shown) from None
+        raise to_validation_error(exc, model, data, path, shown, ws.max_yaml_bytes) from None
 
 
 def _load_hypothesis(ws: Workspace, path: Path) -> None:
@@ -177,4 +211,5 @@ def _load_initiative(ws: Workspace, path: Path) -> None:
 
 
 def _error(ws: Workspace, path: Path, key_path: KeyPath, reason: str) -> ValidationError:
-    return located(ws.relative(path), nearest_line(line_map(path), key_path), key_path, reason)
+    shown = ws.relative(path)
+    return located(shown, nearest_line(line_map(path, shown, ws.max_yaml_bytes), key_path), key_path, reason)

@@ -1,29 +1,63 @@
-"""Safe YAML loading with line numbers, and pydantic errors turned into ``file:line: key: reason``.
+"""Safe, bounded YAML loading with line numbers, and pydantic errors turned into ``file:line: key: reason``.
 
-Files are parsed once with the fast (libyaml) safe loader. Line numbers are only needed when
-something is wrong or a caller asks for one, so the node tree is composed lazily, on demand.
+A file is read with a size cap and decoded as UTF-8, composed into a node graph with the fast
+(libyaml) safe loader, checked, and only then turned into Python data. The check visits each
+node once, even a node that aliases share, so an alias "bomb" is measured without being expanded:
+too many values, too deep a nesting, a recursive alias or a duplicate key is refused with its line.
+Line numbers are only needed when something is wrong, so ``line_map`` composes again on demand.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pydantic
 import yaml
 
-from investigate.errors import KeyPath, ValidationError, located
+from investigate.errors import KeyPath, ValidationError, key_text, located
+from investigate.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE_TAG = "tag:yaml.org,2002:merge"
+SHOWN_KEYS = 6  # leading keys of a too-deep value's path that an error shows
 
 
-def load_yaml(path: Path, shown: str) -> Any:
-    """Parse with the safe loader; a ``!!python/...`` tag or a syntax error names file:line."""
-    text = path.read_text(encoding="utf-8")
+def read_text(path: Path, shown: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """The file's text; a file too large, unreadable or not UTF-8 is a user error naming it."""
     try:
-        return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader: no arbitrary objects
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # never more than the cap, however large the file
+            size = max(len(data), os.fstat(handle.fileno()).st_size)
+    except OSError as exc:
+        raise ValidationError(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ValidationError(
+            shown,
+            None,
+            "",
+            f"file is {size:,} bytes; the limit is {max_bytes:,} (raise [tool.investigate] max_yaml_bytes)",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(shown, None, "", f"not UTF-8 (byte {exc.start})") from None
+
+
+def load_yaml(path: Path, shown: str, max_bytes: int = MAX_YAML_BYTES) -> Any:
+    """Parse with the safe loader; a ``!!python/...`` tag, a syntax error or an unbounded document names file:line."""
+    loader = SafeLoader(read_text(path, shown, max_bytes))
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_nodes(node, shown)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -31,28 +65,132 @@ def load_yaml(path: Path, shown: str) -> Any:
         raise ValidationError(shown, line, "", reason) from None
     except yaml.YAMLError as exc:
         raise ValidationError(shown, None, "", str(exc)) from None
+    finally:
+        loader.dispose()
 
 
-def line_map(path: Path) -> dict[KeyPath, int]:
-    """Map every key path (``("experiment", "arms", "stale")``, list items by index) to its 1-based line."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SafeLoader)
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
-    return lines
+@dataclass
+class _Frame:
+    """A collection node being measured: its children still to visit, and the totals so far."""
+
+    node: yaml.Node
+    path: KeyPath
+    children: Iterator[tuple[yaml.Node, KeyPath]]
+    size: int = 1  # values in the subtree once aliases are expanded, this node included
+    depth: int = 1  # collections nested in the subtree, this one included
 
 
-def _walk(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> None:
-    lines.setdefault(prefix, node.start_mark.line + 1)
+def check_nodes(root: yaml.Node, shown: str, max_nodes: int = MAX_YAML_NODES, max_depth: int = MAX_YAML_DEPTH) -> None:
+    """Refuse a document too large or too deep once aliases are expanded, a recursive alias, a duplicate key.
+
+    Sizes are summed bottom-up with one entry per distinct node, so nine levels of nine aliases
+    (387 million values) cost 90 node visits, not 387 million. Iterative: nesting needs no stack.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, depth)
+    open_ids: set[int] = set()  # collections on the current path: meeting one again is a cycle
+    stack: list[_Frame] = []
+
+    def enter(node: yaml.Node, path: KeyPath) -> None:
+        if isinstance(node, yaml.MappingNode):
+            _check_duplicate_keys(node, path, shown)
+        open_ids.add(id(node))
+        stack.append(_Frame(node, path, _children(node, path)))
+        if len(stack) > max_depth:
+            raise _too_deep(shown, node, path, f"nested more than {max_depth} levels deep")
+
+    enter(root, ())
+    while stack:
+        frame = stack[-1]
+        child = next(frame.children, None)
+        if child is None:
+            stack.pop()
+            open_ids.discard(id(frame.node))
+            line = frame.node.start_mark.line + 1
+            if frame.size > max_nodes:
+                reason = f"expands to {frame.size:,} values (aliases expanded); the limit is {max_nodes:,}"
+                raise located(shown, line, frame.path, reason)
+            if frame.depth > max_depth:  # only through aliases: a direct nesting stops at enter()
+                raise _too_deep(
+                    shown,
+                    frame.node,
+                    frame.path,
+                    f"aliases nest it {frame.depth} levels deep; the limit is {max_depth}",
+                )
+            measured[id(frame.node)] = (frame.size, frame.depth)
+            if stack:
+                stack[-1].size += frame.size
+                stack[-1].depth = max(stack[-1].depth, frame.depth + 1)
+            continue
+        node, path = child
+        if isinstance(node, yaml.ScalarNode):
+            frame.size += 1
+        elif id(node) in measured:  # a shared node (an alias): counted again, not walked again
+            size, depth = measured[id(node)]
+            frame.size += size
+            frame.depth = max(frame.depth, depth + 1)
+        elif id(node) in open_ids:
+            raise located(shown, node.start_mark.line + 1, path, "recursive alias: a value contains itself")
+        else:
+            enter(node, path)
+
+
+def _too_deep(shown: str, node: yaml.Node, path: KeyPath, reason: str) -> ValidationError:
+    # A hundred levels of key path help nobody: show where the nesting starts.
+    key = key_text(path[:SHOWN_KEYS]) + ("…" if len(path) > SHOWN_KEYS else "")
+    return ValidationError(shown, node.start_mark.line + 1, key, reason)
+
+
+def _children(node: yaml.Node, path: KeyPath) -> Iterator[tuple[yaml.Node, KeyPath]]:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
-            # The key's own line is where a reader looks, even if the value starts later.
-            lines[prefix + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, prefix + (key,), lines)
+            yield key_node, path
+            yield value_node, path + (_key(key_node),)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, prefix + (index,), lines)
+            yield item, path + (index,)
+
+
+def _key(key_node: yaml.Node) -> Any:
+    # A key that is a list or mapping has no readable path; the constructor refuses it anyway.
+    return key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+
+
+def _check_duplicate_keys(node: yaml.MappingNode, path: KeyPath, shown: str) -> None:
+    """The safe loader keeps the last of two equal keys; a silently dropped value is a mistake."""
+    seen: set[tuple[str, str]] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == MERGE_TAG:
+            continue  # `<<: *base` merges keys that the mapping may then override
+        key = (key_node.tag, key_node.value)
+        if key in seen:
+            raise located(shown, key_node.start_mark.line + 1, path, f"duplicate key {key_node.value!r}")
+        seen.add(key)
+
+
+def line_map(path: Path, shown: str | None = None, max_bytes: int = MAX_YAML_BYTES) -> dict[KeyPath, int]:
+    """Map every key path (``("experiment", "arms", "stale")``, list items by index) to its 1-based line.
+
+    A node that aliases share is walked once: paths below its later uses are absent, and
+    ``nearest_line`` then points at the line of the alias' key.
+    """
+    node = yaml.compose(read_text(path, shown or str(path), max_bytes), Loader=SafeLoader)
+    lines: dict[KeyPath, int] = {}
+    walked: set[int] = set()
+    todo: list[tuple[yaml.Node, KeyPath]] = [(node, ())] if node is not None else []
+    while todo:
+        node, prefix = todo.pop()
+        lines.setdefault(prefix, node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode) or id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in reversed(node.value):
+                # The key's own line is where a reader looks, even if the value starts later.
+                lines[prefix + (_key(key_node),)] = key_node.start_mark.line + 1
+                todo.append((value_node, prefix + (_key(key_node),)))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((item, prefix + (index,)) for index, item in reversed(list(enumerate(node.value))))
+    return lines
 
 
 def nearest_line(lines: dict[KeyPath, int], key_path: KeyPath) -> int | None:
@@ -64,7 +202,12 @@ def nearest_line(lines: dict[KeyPath, int], key_path: KeyPath) -> int | None:
 
 
 def to_validation_error(
-    exc: pydantic.ValidationError, model: type[pydantic.BaseModel], data: Any, path: Path, shown: str
+    exc: pydantic.ValidationError,
+    model: type[pydantic.BaseModel],
+    data: Any,
+    path: Path,
+    shown: str,
+    max_bytes: int = MAX_YAML_BYTES,
 ) -> ValidationError:
     """Turn pydantic's first error into our one-line form, with the YAML line of the key."""
     errors = exc.errors()
@@ -90,8 +233,8 @@ def to_validation_error(
             key_path = key_path + (extra,)
         line_path = key_path
     try:
-        line = nearest_line(line_map(path), line_path)
-    except yaml.YAMLError:
+        line = nearest_line(line_map(path, shown, max_bytes), line_path)
+    except (yaml.YAMLError, ValidationError):  # the file changed since it was loaded: no line
         line = None
     return located(shown, line, key_path, reason)
 

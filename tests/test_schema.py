@@ -194,3 +194,36 @@ def test_bad_entry_point(make_ws) -> None:
     assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == (
         "hypotheses/H-A.yaml:5: experiment: run: 'not an entry' is not 'module:function'"
     )
+
+
+def test_hypothesis_id_with_a_trailing_newline_is_refused(make_ws) -> None:
+    # `$` matches before a final newline; a quoted YAML string is how such a value arrives.
+    assert error_of(make_ws, {"hypotheses/H-A.yaml": hypothesis('"H-A\\n"')}) == (
+        "hypotheses/H-A.yaml:1: id: 'H-A\\n' is not a hypothesis id like H-CONFIG (^H-[A-Z0-9-]+$)"
+    )
+
+
+def test_initiative_id_with_a_trailing_newline_is_refused(make_ws) -> None:
+    initiative = {"plans/INI-1/initiative.yaml": 'id: "INI-1\\n"\ntitle: t\nhypotheses: []\n'}
+    assert error_of(make_ws, initiative) == (
+        "plans/INI-1/initiative.yaml:1: id: 'INI-1\\n' is not an initiative id like DEBUG-SIM-LINES-DOSE-001"
+    )
+
+
+def test_arm_name_and_entry_point_with_a_trailing_newline_are_refused(make_ws) -> None:
+    text = hypothesis("H-A", 'run: toy:fn\narms: {"stale\\n": {}}\n')
+    assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == (
+        "hypotheses/H-A.yaml:5: experiment: arm name 'stale\\n' must be letters, digits, '_', '-', '.'"
+    )
+    text = hypothesis("H-A", 'run: "toy:fn\\n"\n')
+    assert error_of(make_ws, {"hypotheses/H-A.yaml": text}) == (
+        "hypotheses/H-A.yaml:5: experiment: run: 'toy:fn\\n' is not 'module:function'"
+    )
+
+
+def test_schema_patterns_refuse_a_final_newline_with_match_too() -> None:
+    from investigate.schema import ENTRY_POINT, HYPOTHESIS_ID, INITIATIVE_ID, SLUG
+
+    for pattern, good in ((HYPOTHESIS_ID, "H-A"), (INITIATIVE_ID, "INI-1"), (ENTRY_POINT, "m:f"), (SLUG, "a.b")):
+        assert pattern.match(good) and pattern.fullmatch(good)
+        assert not pattern.match(good + "\n"), pattern.pattern  # other modules call .match

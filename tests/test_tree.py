@@ -135,3 +135,50 @@ def test_status_shows_where_the_tree_stands(capsys):
     fixture = Path(__file__).parent / "fixtures" / "summary_ws"
     assert main(["--workspace", str(fixture), "status"]) == 0
     assert "  tree: nan-cause → probe → done (reached a leaf)" in capsys.readouterr().out.splitlines()
+
+
+def chain(n: int) -> Initiative:
+    """n question nodes in a line, each asking H-A and following its confirmed edge to the next."""
+    nodes = {f"n{i}": {"question": "q", "hypothesis": "H-A", "confirmed": f"n{i + 1}"} for i in range(n)}
+    nodes[f"n{n}"] = {"question": "end"}
+    return Initiative.model_validate(
+        {"id": "LONG", "title": "t", "hypotheses": ["H-A"], "decision_tree": {"start": "n0", "nodes": nodes}}
+    )
+
+
+def test_a_10000_node_chain_walks_and_renders_without_recursion():
+    w = walk(chain(10_000), {"H-A": O.confirmed})
+    assert len(w.path) == 10_001 and w.note == "reached a leaf"
+    lines = render_text(w).splitlines()
+    assert len(lines) == 1 + 1 + 10_000 + 3
+    assert lines[2] == "└─ confirmed → ✓ n1  H-A [confirmed]  q"
+    # the indent grows for MAX_INDENT (40) levels, then stays: no 30,000-space lines
+    assert lines[41] == "   " * 39 + "└─ confirmed → ✓ n40  H-A [confirmed]  q"
+    assert lines[-4] == "   " * 39 + "└─ confirmed → • n10000  end"
+    assert max(len(line) for line in lines[:-3]) < 200
+    assert render_mermaid(w).count(" -->|confirmed| ") == 10_000
+
+
+def test_tree_and_validate_on_a_10000_node_chain(make_ws, capsys):
+    from investigate.cli import main
+    from tests.conftest import hypothesis
+
+    nodes = "".join(
+        f"    n{i}:\n      question: q\n      hypothesis: H-A\n      confirmed: n{i + 1}\n" for i in range(10_000)
+    )
+    root = make_ws(
+        {
+            "toy.py": "def one(params, ctx):\n    return {'m': 1}\n",
+            "hypotheses/H-A.yaml": hypothesis("H-A", "run: toy:one", "verdict:\n  confirmed: {metric: m, equals: 1}\n"),
+            "plans/LONG/initiative.yaml": "id: LONG\ntitle: t\nhypotheses: [H-A]\ndecision_tree:\n  start: n0\n  nodes:\n"
+            + nodes
+            + "    n10000: {question: end}\n",
+        }
+    )
+    ws = ["--workspace", str(root)]
+    assert main([*ws, "validate"]) == 0
+    assert main([*ws, "run", "H-A"]) == 0  # confirms H-A, so the walk follows all 10,000 edges
+    capsys.readouterr()
+    assert main([*ws, "tree"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("confirmed → ✓ n") == 9_999 and "path: n0 → n1 → n2" in out and "reached a leaf" in out
