@@ -19,7 +19,8 @@ from typing import Any
 
 from investigate.errors import InvestigateError
 from investigate.schema import Hypothesis
-from investigate.store import package_versions, point_slug
+from investigate.rundirs import point_dir, run_rel_dir
+from investigate.store import package_versions
 from investigate.workspace import Workspace
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", "build", "dist"}
@@ -40,10 +41,11 @@ class PlannedRun:
 
     @property
     def label(self) -> str:
-        return f"{self.hypothesis} {point_slug(self.point)} {self.arm} seed{self.seed}"
+        return f"{self.hypothesis} {point_dir(self.point)} {self.arm} seed{self.seed}"
 
     def rel_dir(self) -> str:
-        return f"{self.hypothesis}/{point_slug(self.point)}/{self.arm}-seed{self.seed}"
+        """Distinct for distinct runs; ``rundirs.unique_dirs`` also settles the rare hash collision."""
+        return run_rel_dir(self)
 
 
 @dataclass

@@ -69,9 +69,22 @@ def _seeds(text: str | None) -> list[int] | None:
     if text is None:
         return None
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
+        seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
         raise InvestigateError(f"--seeds expects comma-separated integers, got {text!r}") from None
+    return list(dict.fromkeys(seeds))  # `--seeds 0,0` is seed 0 once, not two runs in one directory
+
+
+def _warn_lost(ws: Workspace) -> None:
+    from investigate.lost import find_lost
+
+    lost = find_lost(ws)
+    if lost:
+        print(
+            f"warning: {len(lost)} earlier run(s) started but were never recorded (their investigate process "
+            f"died), e.g. {lost[-1].run_dir}; `investigate status` lists them",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
@@ -84,6 +97,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         return 0
     from investigate.runner import Runner
 
+    _warn_lost(ws)
     summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force).run_all(runs)
     where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
     if summary.interrupted:
