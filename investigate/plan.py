@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from investigate.errors import InvestigateError
-from investigate.schema import Hypothesis
 from investigate.rundirs import point_dir, run_rel_dir
+from investigate.schema import Hypothesis
 from investigate.store import package_versions
 from investigate.workspace import Workspace
 

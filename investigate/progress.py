@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from investigate.schema import RunRecord
 from investigate.rundirs import point_dir
+from investigate.schema import RunRecord
 
 MAX_METRICS = 4
 

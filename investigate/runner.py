@@ -218,6 +218,7 @@ class Runner:
         run, run_dir = active.run, active.run_dir
         metrics: dict[str, Any] = {}
         status: Status
+        error: str | None
         if outcome.kind == "timeout":
             status, error = "timeout", f"timed out after {run.timeout_s:g}s"
         elif outcome.kind == "cancelled":
@@ -228,7 +229,7 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - a broken result is this run's error, not the end
                 status, error = "error", f"could not read the run's result: {exc!r}"
         try:
-            record = self._record(outcome.job_id, active, status, outcome.duration_s, metrics, error)
+            record = self._record(active, status, outcome.duration_s, metrics, error)
             if record.status == "ok" and active.lock is not None:
                 try:
                     active.lock.write(record.run_dir)  # a waiting invocation reuses this run
@@ -240,17 +241,18 @@ class Runner:
         self._release_followers(record)
 
     def _record(
-        self, i: int, active: _Active, status: Status, duration: float, metrics: dict[str, Any], error: str | None
+        self, active: _Active, status: Status, duration: float, metrics: dict[str, Any], error: str | None
     ) -> RunRecord:
-        args = {"started_at": active.started_at, "duration_s": duration, "provenance": self.provenance}
+        def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
+            return build_record(
+                self.ws, active.run, active.run_dir, status=status, started_at=active.started_at,
+                duration_s=duration, provenance=self.provenance, metrics=metrics, error=error,
+            )  # fmt: skip
+
         try:
-            record = build_record(
-                self.ws, active.run, active.run_dir, status=status, metrics=metrics, error=error, **args
-            )
+            record = build(status, metrics, error)
         except Exception as exc:  # noqa: BLE001 - e.g. metrics the record model refuses
-            record = build_record(
-                self.ws, active.run, active.run_dir, status="error", error=f"could not record: {exc!r}", **args
-            )
+            record = build("error", {}, f"could not record: {exc!r}")
         save(self.ws, active.run_dir, record)
         self.summary.records.append(record)
         self.progress.done(record, cached=False)

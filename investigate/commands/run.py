@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from typing import Any
 
 from investigate.errors import EXIT_INTERRUPTED, InvestigateError, RunsFailedError
@@ -87,6 +89,14 @@ def _warn_lost(ws: Workspace) -> None:
         )
 
 
+def _ignore_further_signals() -> None:
+    """Everything is recorded and the answer is 130: a second Ctrl-C must not turn that into death by
+    SIGINT while the interpreter shuts down (it resets Python-level handlers to the default there)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     runs = plan(args, ws)
     if args.bisect and len({p.hypothesis for p in runs}) != 1:
@@ -101,6 +111,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force).run_all(runs)
     where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
     if summary.interrupted:
+        _ignore_further_signals()
         print(f"interrupted: {len(summary.records)} of {len(runs)} runs recorded in {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     failed = summary.failed

@@ -76,9 +76,7 @@ class LocalExecutor:
     def _finish(self, job_id: int, kind: OutcomeKind) -> None:
         active = self._active.pop(job_id)
         kill_group(active.proc)
-        self._done.append(
-            Outcome(job_id, kind, time.monotonic() - active.t0, returncode=active.proc.returncode)
-        )
+        self._done.append(Outcome(job_id, kind, time.monotonic() - active.t0, returncode=active.proc.returncode))
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
