@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -51,6 +50,8 @@ def run_experiment(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 def run_command(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Run the formatted command in this process group, its output going to the same log."""
+    import subprocess  # only here: Python experiments should not pay for its import
+
     try:
         proc = subprocess.Popen(spec["argv"], cwd=spec["root"], stdin=subprocess.DEVNULL)
     except OSError as exc:  # e.g. the command's program does not exist

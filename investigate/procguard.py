@@ -2,8 +2,8 @@
 
 A run is the leader of its own process group. When its parent dies (``kill -9`` included), Linux
 sends it SIGTERM (``PR_SET_PDEATHSIG``), whose handler SIGKILLs the whole group, so grandchildren
-go too. A watchdog thread that polls the parent pid does the same where prctl does not exist, or
-when the experiment installed its own SIGTERM handler.
+go too. Where prctl does not exist (macOS), a watchdog thread polls the parent pid instead; it is
+not started on Linux, where importing ``threading`` alone would add to every run's start-up.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 from types import FrameType
 
@@ -23,10 +22,13 @@ WATCH_S = 0.25
 def die_with_parent() -> None:
     expected = int(os.environ.get(PARENT_ENV) or 0) or os.getppid()
     signal.signal(signal.SIGTERM, _on_sigterm)
-    _set_parent_death_signal(signal.SIGTERM)
+    watched_by_kernel = _set_parent_death_signal(signal.SIGTERM)
     if os.getppid() != expected:  # the parent died before prctl took effect
         kill_own_group()
-    threading.Thread(target=_watch, args=(expected,), name="parent-watchdog", daemon=True).start()
+    if not watched_by_kernel:
+        import threading
+
+        threading.Thread(target=_watch, args=(expected,), name="parent-watchdog", daemon=True).start()
 
 
 def kill_own_group() -> None:

@@ -10,14 +10,11 @@ keeps its ``_started.json`` marker and shows up in ``lost.find_lost``.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import investigate
 from investigate.errors import InvestigateError
@@ -29,11 +26,14 @@ from investigate.progress import Progress
 from investigate.recording import LOG, StoreError, build_record, outcome_status, read_ok, save, writing
 from investigate.rundirs import identity, unique_dirs
 from investigate.schema import RunRecord, Status
+from investigate.stopflag import StopFlag, catching_stop_signals
 from investigate.store import cache_index, new_stamp_dir, provenance, read_records, utc_now
+
+if TYPE_CHECKING:
+    from investigate.workspace import Workspace
 
 POLL_S = 0.02
 LOCK_RETRY_S = 0.25  # how often a run whose key another invocation is executing asks again
-SIGNAL_REASONS = {signal.SIGINT: "interrupted by Ctrl-C (SIGINT)", signal.SIGTERM: "interrupted by SIGTERM"}
 
 
 @dataclass
@@ -55,47 +55,27 @@ class _Active:
     lock: FileLock | None
 
 
-class _StopFlag:
-    """SIGINT and SIGTERM only set this flag: the loop stops at its next tick, and a second
-    signal during the shutdown cannot cut the killing and recording short."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.signum = self.signum or signum
-
-    @property
-    def reason(self) -> str:
-        return SIGNAL_REASONS.get(signal.Signals(self.signum or signal.SIGINT), "interrupted")
-
-
 class Runner:
     def __init__(
-        self, ws: Any, argv: list[str], jobs: int = 1, force: bool = False, executor: Executor | None = None
+        self, ws: Workspace, argv: list[str], jobs: int = 1, force: bool = False, executor: Executor | None = None
     ) -> None:
         if jobs < 1:
             raise InvestigateError("--jobs must be at least 1")
         self.ws, self.jobs, self.force = ws, jobs, force
         self.executor: Executor = executor or LocalExecutor(jobs)
         self.provenance = provenance(ws, argv)
-        self.stop = _StopFlag()
+        self.stop = StopFlag()
 
     def run_all(self, runs: list[PlannedRun]) -> RunSummary:
         # SIGTERM (kill, a batch scheduler) stops the invocation the way Ctrl-C does.
-        restore: dict[int, Any] = {}
-        if threading.current_thread() is threading.main_thread():
-            restore = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
+        with catching_stop_signals(self.stop):
             return self._run_all(runs)
-        finally:
-            for signum, handler in restore.items():
-                signal.signal(signum, handler)
 
     def _run_all(self, runs: list[PlannedRun]) -> RunSummary:
         runs = list({identity(run): run for run in reversed(runs)}.values())[::-1]  # first of duplicates
         self.runs, self.dirs = runs, unique_dirs(runs)
-        stamp = new_stamp_dir(self.ws)
+        with writing(self.ws.reports_dir):
+            stamp = new_stamp_dir(self.ws)
         self.summary = RunSummary(stamp_dir=stamp)
         stamp_lock = FileLock(stamp / STAMP_LOCK)
         with writing(stamp_lock.path):
@@ -107,14 +87,14 @@ class Runner:
         self.retry_at: dict[int, float] = {}
         try:
             self._plan_cache()
-            while (self.queue or self.active) and self.stop.signum is None:
+            while (self.queue or self.active) and not self.stop.is_set:
                 started = self._start_some()
                 finished = self.executor.poll()
                 for outcome in finished:
                     self._finish(outcome)
                 if not started and not finished:
                     time.sleep(POLL_S)
-            if self.stop.signum is not None:
+            if self.stop.is_set:
                 self.summary.interrupted = True
                 self._stop_active(self.stop.reason, strict=True)
         finally:
@@ -131,7 +111,7 @@ class Runner:
         index = {} if self.force else cache_index(read_records(self.ws))
         leaders: set[str] = set()
         for i, run in enumerate(self.runs):
-            if self.stop.signum is not None:
+            if self.stop.is_set:
                 return
             if run.cache_key in index:
                 self._reuse(i, index[run.cache_key])
@@ -294,7 +274,7 @@ class Runner:
                 continue
             try:
                 self._finish(outcome, reason=reason if outcome.kind == "cancelled" else None)
-            except (StoreError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - every run in flight gets its chance to be recorded
                 failure = failure or exc
         for active in self.active.values():  # left only when the executor lost track of a job
             if active.lock is not None:
