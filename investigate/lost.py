@@ -4,7 +4,9 @@ a full disk, the machine going down).
 A run writes ``_started.json`` (its spec, the invocation's pid and host, the start time) before its
 process starts; ``run.json`` supersedes it and the marker is then removed. Each invocation holds an
 exclusive lock on ``reports/<stamp>/.lock`` while it lives, so a marker without a record under a
-stamp nobody holds is lost, and one under a held stamp is a run in progress.
+stamp nobody holds is lost, and one under a held stamp is a run in progress. An invocation that
+ends with every started run recorded deletes its ``.lock``; so only stamps that still have one
+(a live invocation, a dead one, one stopped by a full disk) are searched for markers.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def find_lost(ws: Workspace) -> list[LostRun]:
     if not root.is_dir():
         return lost
     for stamp in _subdirs(str(root)):
-        if not STAMP.match(os.path.basename(stamp)):
+        lock = Path(stamp, STAMP_LOCK)
+        if not STAMP.match(os.path.basename(stamp)) or not lock.exists():
             continue
         markers = [
             run
@@ -68,7 +71,7 @@ def find_lost(ws: Workspace) -> list[LostRun]:
             for run in _subdirs(point)
             if os.path.exists(os.path.join(run, MARKER)) and not os.path.exists(os.path.join(run, "run.json"))
         ]
-        if markers and not is_locked(Path(stamp, STAMP_LOCK)):
+        if markers and not is_locked(lock):
             lost += [_lost(ws, Path(run)) for run in markers]
     return sorted(lost, key=lambda r: (r.started_at, r.run_dir))
 

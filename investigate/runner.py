@@ -85,6 +85,7 @@ class Runner:
         self.queue: dict[int, None] = {}  # leaders not started yet, in order
         self.followers: dict[str, list[int]] = {}
         self.retry_at: dict[int, float] = {}
+        self.unrecorded: set[int] = set()  # started (a marker written), no run.json yet
         try:
             self._plan_cache()
             while (self.queue or self.active) and not self.stop.is_set:
@@ -102,7 +103,8 @@ class Runner:
             self.executor.close()
             self.progress.close()
             stamp_lock.release()
-            stamp_lock.path.unlink(missing_ok=True)
+            if not self.unrecorded:  # else find_lost must look here: keep the (now free) lock file
+                stamp_lock.path.unlink(missing_ok=True)
         return self.summary
 
     # ---- planning -----------------------------------------------------------------------------
@@ -183,6 +185,7 @@ class Runner:
             "hypothesis": run.hypothesis, "arm": run.arm, "point": run.point, "seed": run.seed,
             "cache_key": run.cache_key, "started_at": self.active[i].started_at,
         }  # fmt: skip
+        self.unrecorded.add(i)
         with writing(run_dir / "_started.json"):
             marker = write_marker(run_dir, spec, about)
         self.progress.started(run.label)
@@ -210,6 +213,7 @@ class Runner:
                 status, error = "error", f"could not read the run's result: {exc!r}"
         try:
             record = self._record(active, status, outcome.duration_s, metrics, error)
+            self.unrecorded.discard(outcome.job_id)
             if record.status == "ok" and active.lock is not None:
                 try:
                     active.lock.write(record.run_dir)  # a waiting invocation reuses this run

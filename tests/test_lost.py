@@ -16,6 +16,7 @@ def started(root: Path, stamp: str, name: str = "a-seed1") -> Path:
     run_dir = root / "reports" / stamp / "H-A" / "L=2" / name
     run_dir.mkdir(parents=True)
     write_marker(run_dir, {"kind": "run"}, ABOUT)
+    (root / "reports" / stamp / STAMP_LOCK).touch()  # left by an invocation that did not finish cleanly
     return run_dir
 
 
@@ -49,6 +50,13 @@ def test_a_cut_short_marker_still_counts(make_ws) -> None:
     (run_dir / MARKER).write_text('{"hypoth')
     (lost,) = find_lost(load_workspace(root))
     assert lost.hypothesis == "H-A" and lost.pid is None
+
+
+def test_stamps_that_ended_cleanly_are_not_searched(make_ws) -> None:
+    root = make_ws({"hypotheses/H-A.yaml": hypothesis("H-A")})
+    started(root, "2026-01-01T000000Z")
+    (root / "reports" / "2026-01-01T000000Z" / STAMP_LOCK).unlink()
+    assert find_lost(load_workspace(root)) == []
 
 
 def test_no_reports_no_lost_runs(make_ws) -> None:

@@ -72,6 +72,7 @@ def test_number_and_string_of_the_same_text_both_recorded(make_ws) -> None:
     assert main(["--workspace", str(root), "run", "H-A"]) == 0
     assert len(run_jsons(root)) == 2
     assert sorted(r.metrics["type"] for r in records(root)) == ["int", "str"]
+    assert not list((root / "reports").glob("*/.lock"))  # ended with every run recorded: nothing to search
 
 
 def test_values_that_sanitise_alike_run_in_parallel_without_clobbering(make_ws) -> None:
