@@ -166,6 +166,13 @@ def test_a_run_that_cannot_start_is_recorded_and_the_rest_go_on(make_ws, monkeyp
     assert by_l[2].status == "ok"
 
 
+def test_a_command_whose_program_does_not_exist_is_an_error(make_ws) -> None:
+    root = make(make_ws, 'command: "no-such-program-here {run_dir}"\n')
+    assert main(["--workspace", str(root), "run", "H-A"]) == 4
+    (rec,) = records(root)
+    assert rec.status == "error" and "could not start 'no-such-program-here'" in rec.error
+
+
 # ---- 3. process faults that need no second process ------------------------------------------------
 
 
