@@ -1,8 +1,10 @@
-"""Run one Python experiment inside its own process: ``python -m investigate._child SPEC.json``.
+"""One run's process: ``python -m investigate._child RUN_DIR/_started.json``.
 
-The parent reads ``_result.json`` from the run dir: ``{"metrics": ..., "artifacts": ...}`` on success,
-``{"error": traceback}`` when the experiment raised. A process that dies without writing it
-(segfault, kill) is an error too; the parent decides that.
+The marker's ``spec`` says what to run. A Python experiment runs in this process; a shell command
+runs as a child of it, so both kinds die with the ``investigate`` process that started them
+(see ``procguard``). The parent reads ``_result.json`` from the run dir: ``{"metrics": ...}`` on
+success, ``{"error": traceback}`` when the experiment raised, ``{"returncode": n}`` for a command.
+A process that dies without writing it (segfault, kill) is an error too; the parent decides that.
 """
 
 from __future__ import annotations
@@ -16,29 +18,46 @@ from typing import Any
 
 from investigate.atomic import write_atomic
 from investigate.context import RunContext, _jsonable
+from investigate.logtail import clip
+from investigate.procguard import die_with_parent
 
 RESULT = "_result.json"
 
 
-def main(spec_path: str) -> int:
-    spec = json.loads(Path(spec_path).read_text())
+def main(marker_path: str) -> int:
+    spec = json.loads(Path(marker_path).read_text())["spec"]
+    die_with_parent()
     run_dir = Path(spec["run_dir"])
+    code, result = run_command(spec) if spec["kind"] == "command" else run_experiment(spec)
+    sys.stdout.flush()
+    write_atomic(run_dir / RESULT, json.dumps(result, allow_nan=True, default=_jsonable).encode())
+    return code
+
+
+def run_experiment(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     # Workspace modules win over installed ones, as the cache fingerprint assumes.
     sys.path.insert(0, spec["root"])
-    ctx = RunContext(run_dir=run_dir, seed=int(spec["seed"]))
+    ctx = RunContext(run_dir=Path(spec["run_dir"]), seed=int(spec["seed"]))
     try:
         module_name, func_name = spec["entry"].split(":", 1)
         fn = getattr(importlib.import_module(module_name), func_name)
         metrics = fn(dict(spec["params"]), ctx)
-        result = {"metrics": check_metrics(metrics), "artifacts": ctx.artifacts}
-        code = 0
+        return 0, {"metrics": check_metrics(metrics), "artifacts": ctx.artifacts}
     except BaseException:  # noqa: BLE001 - everything the experiment raises is the run's error
-        result = {"error": traceback.format_exc(), "artifacts": ctx.artifacts}
         traceback.print_exc()
-        code = 1
-    sys.stdout.flush()
-    write_atomic(run_dir / RESULT, json.dumps(result, allow_nan=True, default=_jsonable).encode())
-    return code
+        return 1, {"error": clip(traceback.format_exc()), "artifacts": ctx.artifacts}
+
+
+def run_command(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Run the formatted command in this process group, its output going to the same log."""
+    import subprocess  # only here: Python experiments should not pay for its import
+
+    try:
+        proc = subprocess.Popen(spec["argv"], cwd=spec["root"], stdin=subprocess.DEVNULL)
+    except OSError as exc:  # e.g. the command's program does not exist
+        return 127, {"error": f"could not start {spec['argv'][0]!r}: {exc}"}
+    code = proc.wait()
+    return (code if code >= 0 else 128 - code), {"returncode": code}
 
 
 def check_metrics(metrics: Any) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from investigate.fingerprint import (
     third_party_versions,
 )
 from investigate.limits import too_many_runs
+from investigate.rundirs import point_dir, run_rel_dir
 from investigate.schema import Hypothesis
-from investigate.store import point_slug
 from investigate.workspace import Workspace
 
 __all__ = ["Filters", "PlannedRun", "cache_key", "expand", "format_command", "imported_files", "parse_where"]
@@ -47,10 +47,11 @@ class PlannedRun:
 
     @property
     def label(self) -> str:
-        return f"{self.hypothesis} {point_slug(self.point)} {self.arm} seed{self.seed}"
+        return f"{self.hypothesis} {point_dir(self.point)} {self.arm} seed{self.seed}"
 
     def rel_dir(self) -> str:
-        return f"{self.hypothesis}/{point_slug(self.point)}/{self.arm}-seed{self.seed}"
+        """Distinct for distinct runs; ``rundirs.unique_dirs`` also settles the rare hash collision."""
+        return run_rel_dir(self)
 
 
 @dataclass

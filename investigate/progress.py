@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
+from investigate.rundirs import point_dir
 from investigate.schema import RunRecord
-from investigate.store import point_slug
 
 MAX_METRICS = 4
 
@@ -19,7 +19,7 @@ def result_line(index: int, total: int, record: RunRecord, cached: bool) -> str:
     status = "cached" if cached else record.status
     shown = " ".join(f"{k}={_short(v)}" for k, v in list(record.metrics.items())[:MAX_METRICS])
     more = " ..." if len(record.metrics) > MAX_METRICS else ""
-    head = f"[{index}/{total}] {record.hypothesis} {point_slug(record.point)} {record.arm} seed{record.seed} {status}"
+    head = f"[{index}/{total}] {record.hypothesis} {point_dir(record.point)} {record.arm} seed{record.seed} {status}"
     timing = "" if cached else f" {record.duration_s:.1f}s"
     return f"{head}{timing} {shown}{more}".rstrip()
 
@@ -52,6 +52,13 @@ class Progress:
         """Called from worker threads (rich's Progress is thread-safe): shows the latest run started."""
         if self._live is not None:
             self._live.update(self._task, description=label)
+
+    def note(self, text: str) -> None:
+        """A line that is not a result (e.g. a run waiting for another invocation)."""
+        if self._live is not None:
+            self._live.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=self.stream, flush=True)
 
     def done(self, record: RunRecord, cached: bool) -> None:
         self.count += 1

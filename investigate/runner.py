@@ -1,34 +1,39 @@
-"""Execute planned runs: one subprocess each, with timeouts, the cache, concurrency and Ctrl-C.
+"""Execute planned runs: the cache, per-key locks, the executor loop, Ctrl-C / SIGTERM, records.
 
-Threads only babysit subprocesses, so ``--jobs N`` costs no extra Python interpreter per job.
-The main thread owns all bookkeeping (cache followers, progress), which keeps it lock-free.
+One thread does everything. The loop starts runs while the executor has free slots, polls it for
+outcomes, and records each; nothing in it can wait on a helper that died. Every way out of the
+loop (done, a signal, a full disk, a bug) goes through one ``finally`` that kills the runs still
+in flight and records them when the store still takes writes. A run that could not be recorded
+keeps its ``_started.json`` marker and shows up in ``lost.find_lost``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import queue
-import signal
-import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import investigate
-from investigate._child import RESULT, check_metrics
 from investigate.errors import InvestigateError
+from investigate.executors import Executor, Job, LocalExecutor, Outcome
+from investigate.locks import FileLock, key_lock
+from investigate.lost import STAMP_LOCK, write_marker
 from investigate.plan import PlannedRun, format_command
 from investigate.progress import Progress
+from investigate.recording import LOG, StoreError, build_record, outcome_status, read_ok, save, writing
+from investigate.rundirs import identity, unique_dirs
 from investigate.schema import RunRecord, Status
-from investigate.store import cache_index, new_stamp_dir, provenance, read_records, utc_now, write_record
-from investigate.workspace import Workspace
+from investigate.stopflag import StopFlag, catching_stop_signals
+from investigate.store import cache_index, new_stamp_dir, provenance, read_records, utc_now
 
-INTERNAL_FILES = {"run.json", "log.txt", RESULT, "_spec.json"}
-POLL_S = 0.05
+if TYPE_CHECKING:
+    from investigate.workspace import Workspace
+
+POLL_S = 0.02
+LOCK_RETRY_S = 0.25  # how often a run whose key another invocation is executing asks again
 
 
 @dataclass
@@ -42,237 +47,249 @@ class RunSummary:
         return [r for r in self.records if r.status in ("error", "timeout")]
 
 
+@dataclass
+class _Active:
+    run: PlannedRun
+    run_dir: Path
+    started_at: str
+    lock: FileLock | None
+
+
 class Runner:
-    def __init__(self, ws: Workspace, argv: list[str], jobs: int = 1, force: bool = False) -> None:
+    def __init__(
+        self, ws: Workspace, argv: list[str], jobs: int = 1, force: bool = False, executor: Executor | None = None
+    ) -> None:
         if jobs < 1:
             raise InvestigateError("--jobs must be at least 1")
         self.ws, self.jobs, self.force = ws, jobs, force
+        self.executor: Executor = executor or LocalExecutor(jobs)
         self.provenance = provenance(ws, argv)
-        self.stop = threading.Event()
-        self.stamp_dir: Path | None = None
-
-    def _stamp(self) -> Path:
-        assert self.stamp_dir is not None, "run_all creates the stamp directory first"
-        return self.stamp_dir
+        self.stop = StopFlag()
 
     def run_all(self, runs: list[PlannedRun]) -> RunSummary:
-        # SIGTERM (kill, a batch scheduler, a background job that ignores SIGINT) stops the
-        # invocation the way Ctrl-C does: the runs in flight are killed and recorded.
-        restore = None
-        if threading.current_thread() is threading.main_thread():
-            restore = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        try:
+        # SIGTERM (kill, a batch scheduler) stops the invocation the way Ctrl-C does.
+        with catching_stop_signals(self.stop):
             return self._run_all(runs)
-        finally:
-            if restore is not None:
-                signal.signal(signal.SIGTERM, restore)
 
     def _run_all(self, runs: list[PlannedRun]) -> RunSummary:
-        summary = RunSummary(stamp_dir=new_stamp_dir(self.ws))
-        self.stamp_dir = summary.stamp_dir
-        index = {} if self.force else cache_index(read_records(self.ws))
-        progress = self.progress = Progress(len(runs))
-        # Runs sharing a cache key within this invocation execute once; the rest follow the leader.
-        leaders: dict[str, PlannedRun] = {}
-        followers: dict[str, list[PlannedRun]] = {}
-        todo: queue.Queue[PlannedRun | None] = queue.Queue()
-        for run in runs:
-            if run.cache_key in index:
-                summary.records.append(self._reuse(run, index[run.cache_key]))
-                progress.done(summary.records[-1], cached=True)
-            elif run.cache_key in leaders:
-                followers.setdefault(run.cache_key, []).append(run)
-            else:
-                leaders[run.cache_key] = run
-                todo.put(run)
-        results: queue.Queue[RunRecord] = queue.Queue()
-        pending = todo.qsize()
-        workers = [
-            threading.Thread(target=self._work, args=(todo, results), daemon=True)
-            for _ in range(min(self.jobs, max(pending, 1)))
-        ]
-        for worker in workers:
-            worker.start()
+        runs = list({identity(run): run for run in reversed(runs)}.values())[::-1]  # first of duplicates
+        self.runs, self.dirs = runs, unique_dirs(runs)
+        with writing(self.ws.reports_dir):
+            stamp = new_stamp_dir(self.ws)
+        self.summary = RunSummary(stamp_dir=stamp)
+        stamp_lock = FileLock(stamp / STAMP_LOCK)
+        with writing(stamp_lock.path):
+            stamp_lock.try_acquire()
+        self.progress = Progress(len(runs))
+        self.active: dict[int, _Active] = {}
+        self.queue: dict[int, None] = {}  # leaders not started yet, in order
+        self.followers: dict[str, list[int]] = {}
+        self.retry_at: dict[int, float] = {}
+        self.unrecorded: set[int] = set()  # started (a marker written), no run.json yet
         try:
-            while pending:
-                try:
-                    record = results.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                pending -= 1
-                summary.records.append(record)
-                progress.done(record, cached=False)
-                waiting = followers.pop(record.cache_key, [])
-                if record.status == "ok":
-                    for run in waiting:
-                        summary.records.append(self._reuse(run, record))
-                        progress.done(summary.records[-1], cached=True)
-                else:
-                    for run in waiting:  # a failure is never reused: each follower runs itself
-                        todo.put(run)
-                        pending += 1
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            self.stop.set()
-            _drain(todo)
-            for _ in workers:
-                todo.put(None)  # wakes idle workers; busy ones kill their run and record it
-            for worker in workers:
-                worker.join()
-            while not results.empty():
-                record = results.get()
-                summary.records.append(record)
-                progress.done(record, cached=False)
+            self._plan_cache()
+            while (self.queue or self.active) and not self.stop.is_set:
+                started = self._start_some()
+                finished = self.executor.poll()
+                for outcome in finished:
+                    self._finish(outcome)
+                if not started and not finished:
+                    time.sleep(POLL_S)
+            if self.stop.is_set:
+                self.summary.interrupted = True
+                self._stop_active(self.stop.reason, strict=True)
         finally:
-            for _ in workers:
-                todo.put(None)
-            progress.close()
-        return summary
+            self._stop_active("stopped by an error in investigate", strict=False)
+            self.executor.close()
+            self.progress.close()
+            stamp_lock.release()
+            if not self.unrecorded:  # else find_lost must look here: keep the (now free) lock file
+                stamp_lock.path.unlink(missing_ok=True)
+        return self.summary
 
-    def _work(self, todo: queue.Queue[PlannedRun | None], results: queue.Queue[RunRecord]) -> None:
-        while not self.stop.is_set():
-            run = todo.get()
-            if run is None or self.stop.is_set():
+    # ---- planning -----------------------------------------------------------------------------
+
+    def _plan_cache(self) -> None:
+        index = {} if self.force else cache_index(read_records(self.ws))
+        leaders: set[str] = set()
+        for i, run in enumerate(self.runs):
+            if self.stop.is_set:
                 return
+            if run.cache_key in index:
+                self._reuse(i, index[run.cache_key])
+            elif run.cache_key in leaders:  # identical runs in one invocation execute once
+                self.followers.setdefault(run.cache_key, []).append(i)
+            else:
+                leaders.add(run.cache_key)
+                self.queue[i] = None
+
+    # ---- starting -----------------------------------------------------------------------------
+
+    def _start_some(self) -> int:
+        started = 0
+        while self.executor.free_slots() > 0:
+            picked = self._next_startable()
+            if picked is None:
+                return started
             try:
-                self.progress.started(run.label)
-                results.put(self.execute(run))
-            except Exception as exc:  # noqa: BLE001 - a broken run must not hang the main loop
-                results.put(self._record(run, self._stamp() / run.rel_dir(), utc_now(), 0.0, "error", error=repr(exc)))
+                self._start(*picked)
+            except StoreError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a run that cannot start is recorded as an error
+                self.executor.cancel(picked[0])
+                self._finish(Outcome(picked[0], "failed", 0.0, detail=f"could not start: {exc!r}"))
+            started += 1
+        return started
 
-    def execute(self, run: PlannedRun) -> RunRecord:
-        run_dir = self._stamp() / run.rel_dir()
-        run_dir.mkdir(parents=True, exist_ok=True)
-        started_at, t0 = utc_now(), time.monotonic()
-        try:
-            argv = self._argv(run, run_dir)
-            with open(run_dir / "log.txt", "wb") as log:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=self.ws.root,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=_child_env(),
-                    start_new_session=True,
-                )
-                status = self._wait(proc, run.timeout_s, t0)
-        except OSError as exc:  # e.g. the command's program does not exist
-            return self._record(
-                run, run_dir, started_at, time.monotonic() - t0, "error", error=f"could not start: {exc}"
-            )
-        duration = time.monotonic() - t0
-        if status != "ok":
-            reason = f"timed out after {run.timeout_s:g}s" if status == "timeout" else "interrupted by Ctrl-C"
-            return self._record(run, run_dir, started_at, duration, status, error=reason)
-        metrics, error = self._result(run, run_dir, proc.returncode)
-        return self._record(
-            run, run_dir, started_at, duration, "error" if error else "ok", metrics=metrics, error=error
-        )
+    def _next_startable(self) -> tuple[int, FileLock | None] | None:
+        """The first queued run whose cache key no other invocation is executing right now.
 
-    def _argv(self, run: PlannedRun, run_dir: Path) -> list[str]:
+        A run whose key another invocation has just executed is reused instead (and skipped here).
+        """
+        now = time.monotonic()
+        for i in list(self.queue):
+            if self.retry_at.get(i, 0.0) > now:
+                continue
+            run = self.runs[i]
+            lock = key_lock(self.ws.reports_dir, run.cache_key)
+            with writing(lock.path):
+                got = lock.try_acquire()
+            if self.force:  # --force executes anyway; it holds the lock when it can, so others wait
+                del self.queue[i]
+                return i, lock if got else None
+            if not got:
+                if i not in self.retry_at:
+                    self.progress.note(f"{run.label}: waiting, a run with its cache key is in progress")
+                self.retry_at[i] = now + LOCK_RETRY_S
+                continue
+            del self.queue[i]
+            done = read_ok(self.ws, lock.read(), run.cache_key)
+            if done is None:
+                return i, lock
+            lock.release()
+            self._reuse(i, done)
+        return None
+
+    def _start(self, i: int, lock: FileLock | None) -> None:
+        run, run_dir = self.runs[i], self._stamp() / self.dirs[i]
+        self.active[i] = _Active(run, run_dir, utc_now(), lock)
+        with writing(run_dir):
+            run_dir.mkdir(parents=True)
+        spec: dict[str, Any] = {
+            "kind": run.kind, "entry": run.entry, "params": run.params, "seed": run.seed,
+            "run_dir": str(run_dir), "root": str(self.ws.root),
+        }  # fmt: skip
         if run.kind == "command":
-            return format_command(run, run_dir)
-        spec = {
-            "entry": run.entry,
-            "params": run.params,
-            "seed": run.seed,
-            "run_dir": str(run_dir),
-            "root": str(self.ws.root),
-        }
-        (run_dir / "_spec.json").write_text(json.dumps(spec, allow_nan=True))
-        return [sys.executable, "-m", "investigate._child", str(run_dir / "_spec.json")]
+            spec["argv"] = format_command(run, run_dir)
+        about = {
+            "hypothesis": run.hypothesis, "arm": run.arm, "point": run.point, "seed": run.seed,
+            "cache_key": run.cache_key, "started_at": self.active[i].started_at,
+        }  # fmt: skip
+        self.unrecorded.add(i)
+        with writing(run_dir / "_started.json"):
+            marker = write_marker(run_dir, spec, about)
+        self.progress.started(run.label)
+        argv = [sys.executable, "-m", "investigate._child", str(marker)]
+        self.executor.submit(Job(i, argv, self.ws.root, _child_env(), run_dir / LOG, run.timeout_s))
 
-    def _wait(self, proc: subprocess.Popen[bytes], timeout_s: float, t0: float) -> Status:
-        while True:
-            try:
-                proc.wait(timeout=POLL_S)
-                return "ok"
-            except subprocess.TimeoutExpired:
-                pass
-            if self.stop.is_set() or time.monotonic() - t0 > timeout_s:
-                _kill_group(proc)
-                return "interrupted" if self.stop.is_set() else "timeout"
+    # ---- finishing ----------------------------------------------------------------------------
 
-    def _result(self, run: PlannedRun, run_dir: Path, code: int) -> tuple[dict[str, Any], str | None]:
-        if run.kind == "command":
-            if code != 0:
-                return {}, f"command exited with code {code}\n{_tail(run_dir / 'log.txt')}"
-            path = run_dir / "metrics.json"
-            if not path.is_file():
-                return {}, f"command exited 0 but wrote no metrics.json into {run_dir}"
+    def _finish(self, outcome: Outcome, reason: str | None = None) -> None:
+        active = self.active.pop(outcome.job_id, None)
+        if active is None:  # a job already recorded (one that failed to start, then was cancelled)
+            return
+        run, run_dir = active.run, active.run_dir
+        metrics: dict[str, Any] = {}
+        status: Status
+        error: str | None
+        if outcome.kind == "timeout":
+            status, error = "timeout", f"timed out after {run.timeout_s:g}s"
+        elif outcome.kind == "cancelled":
+            status, error = "interrupted", reason or self.stop.reason
+        else:
             try:
-                return check_metrics(json.loads(path.read_text())), None
-            except (ValueError, TypeError) as exc:
-                return {}, f"metrics.json: {exc}"
+                status, metrics, error = outcome_status(run, run_dir, outcome)
+            except Exception as exc:  # noqa: BLE001 - a broken result is this run's error, not the end
+                status, error = "error", f"could not read the run's result: {exc!r}"
         try:
-            result = json.loads((run_dir / RESULT).read_text())
-        except (OSError, ValueError):
-            return {}, f"experiment process exited with code {code} without a result\n{_tail(run_dir / 'log.txt')}"
-        return result.get("metrics") or {}, result.get("error")
+            record = self._record(active, status, outcome.duration_s, metrics, error)
+            self.unrecorded.discard(outcome.job_id)
+            if record.status == "ok" and active.lock is not None:
+                try:
+                    active.lock.write(record.run_dir)  # a waiting invocation reuses this run
+                except OSError:
+                    pass  # it then executes the run itself; nothing is lost
+        finally:
+            if active.lock is not None:
+                active.lock.release()
+        self._release_followers(record)
 
     def _record(
-        self,
-        run: PlannedRun,
-        run_dir: Path,
-        started_at: str,
-        duration: float,
-        status: Status,
-        metrics: dict[str, Any] | None = None,
-        error: str | None = None,
+        self, active: _Active, status: Status, duration: float, metrics: dict[str, Any], error: str | None
     ) -> RunRecord:
-        for name in ("_spec.json", RESULT):
-            (run_dir / name).unlink(missing_ok=True)
-        artifacts = sorted(
-            p.relative_to(run_dir).as_posix()
-            for p in run_dir.rglob("*")
-            if p.is_file() and p.name not in INTERNAL_FILES
-        )
-        record = RunRecord(
-            run_id=self.ws.relative(run_dir).removeprefix(self.ws.relative(self.ws.reports_dir) + "/"),
-            hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point, seed=run.seed,
-            params=run.params, status=status, metrics=metrics or {}, artifacts=artifacts, error=error,
-            started_at=started_at, duration_s=round(duration, 4), cache_key=run.cache_key,
-            key_parts=run.key_parts, provenance=self.provenance,
-        )  # fmt: skip
-        write_record(self.ws, run_dir, record)
-        return record
+        def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
+            return build_record(
+                self.ws, active.run, active.run_dir, status=status, started_at=active.started_at,
+                duration_s=duration, provenance=self.provenance, metrics=metrics, error=error,
+            )  # fmt: skip
 
-    def _reuse(self, run: PlannedRun, original: RunRecord) -> RunRecord:
-        """A cache hit: a record of its own in this invocation's directory, pointing at the original."""
-        run_dir = self._stamp() / run.rel_dir()
-        run_dir.mkdir(parents=True, exist_ok=True)
-        record = RunRecord(
-            run_id=self.ws.relative(run_dir).removeprefix(self.ws.relative(self.ws.reports_dir) + "/"),
-            hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point, seed=run.seed,
-            params=run.params, status="ok", metrics=original.metrics, artifacts=[], started_at=utc_now(),
-            duration_s=0.0, cache_key=run.cache_key,
-            key_parts=run.key_parts, reused_from=original.reused_from or original.run_dir,
-            provenance=self.provenance, original_duration_s=original.duration_s,
-        )  # fmt: skip
-        write_record(self.ws, run_dir, record)
-        return record
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    # The run is a session leader: killing its group also ends whatever it spawned.
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
-
-
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _drain(todo: queue.Queue[Any]) -> None:
-    while True:
         try:
-            todo.get_nowait()
-        except queue.Empty:
-            return
+            record = build(status, metrics, error)
+        except Exception as exc:  # noqa: BLE001 - e.g. metrics the record model refuses
+            record = build("error", {}, f"could not record: {exc!r}")
+        save(self.ws, active.run_dir, record)
+        self.summary.records.append(record)
+        self.progress.done(record, cached=False)
+        return record
+
+    def _release_followers(self, record: RunRecord) -> None:
+        waiting = self.followers.pop(record.cache_key, [])
+        for i in waiting:
+            if record.status == "ok":
+                self._reuse(i, record)
+            else:  # a failure is never reused: each follower runs itself
+                self.queue[i] = None
+
+    def _reuse(self, i: int, original: RunRecord) -> None:
+        """A cache hit: a record of its own in this invocation's directory, pointing at the original."""
+        run, run_dir = self.runs[i], self._stamp() / self.dirs[i]
+        with writing(run_dir):
+            run_dir.mkdir(parents=True, exist_ok=True)
+        record = build_record(
+            self.ws, run, run_dir, status="ok", started_at=utc_now(), duration_s=0.0,
+            provenance=self.provenance, metrics=original.metrics, reused=original,
+        )  # fmt: skip
+        save(self.ws, run_dir, record)
+        self.summary.records.append(record)
+        self.progress.done(record, cached=True)
+        self._release_followers(record)
+
+    def _stop_active(self, reason: str, strict: bool) -> None:
+        """Kill the runs in flight and record them as interrupted.
+
+        ``strict`` (a signal): a failed write is an error like any other. Otherwise an error is
+        already on its way out, and the records are best effort: what cannot be written stays lost.
+        """
+        for job_id in list(self.active):
+            self.executor.cancel(job_id)
+        failure: Exception | None = None
+        for outcome in self.executor.poll():
+            if outcome.job_id not in self.active:
+                continue
+            try:
+                self._finish(outcome, reason=reason if outcome.kind == "cancelled" else None)
+            except Exception as exc:  # noqa: BLE001 - every run in flight gets its chance to be recorded
+                failure = failure or exc
+        for active in self.active.values():  # left only when the executor lost track of a job
+            if active.lock is not None:
+                active.lock.release()
+        self.active.clear()
+        if failure is not None and strict:
+            raise failure
+
+    def _stamp(self) -> Path:
+        assert self.summary.stamp_dir is not None
+        return self.summary.stamp_dir
 
 
 def _child_env() -> dict[str, str]:
@@ -282,10 +299,3 @@ def _child_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""

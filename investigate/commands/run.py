@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from typing import Any
 
 from investigate.errors import EXIT_INTERRUPTED, InvestigateError, RunsFailedError
@@ -69,9 +71,30 @@ def _seeds(text: str | None) -> list[int] | None:
     if text is None:
         return None
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
+        seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
         raise InvestigateError(f"--seeds expects comma-separated integers, got {text!r}") from None
+    return list(dict.fromkeys(seeds))  # `--seeds 0,0` is seed 0 once, not two runs in one directory
+
+
+def _warn_lost(ws: Workspace) -> None:
+    from investigate.lost import find_lost
+
+    lost = find_lost(ws)
+    if lost:
+        print(
+            f"warning: {len(lost)} earlier run(s) started but were never recorded (their investigate process "
+            f"died), e.g. {lost[-1].run_dir}; `investigate status` lists them",
+            file=sys.stderr,
+        )
+
+
+def _ignore_further_signals() -> None:
+    """Everything is recorded and the answer is 130: a second Ctrl-C must not turn that into death by
+    SIGINT while the interpreter shuts down (it resets Python-level handlers to the default there)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
@@ -82,9 +105,11 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         return _dry_run(ws, runs, args.force)
     from investigate.runner import Runner
 
+    _warn_lost(ws)
     summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force).run_all(runs)
     where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
     if summary.interrupted:
+        _ignore_further_signals()
         print(f"interrupted: {len(summary.records)} of {len(runs)} runs recorded in {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     failed = summary.failed
