@@ -41,6 +41,11 @@ class RunSummary:
     records: list[RunRecord] = field(default_factory=list)
     interrupted: bool = False
     stamp_dir: Path | None = None
+    cached: set[str] = field(default_factory=set)  # run ids of records served from the cache
+
+    @property
+    def executed(self) -> list[RunRecord]:
+        return [r for r in self.records if r.run_id not in self.cached]
 
     @property
     def failed(self) -> list[RunRecord]:
@@ -105,17 +110,31 @@ class Runner:
             stamp_lock.release()
             if not self.unrecorded:  # else find_lost must look here: keep the (now free) lock file
                 stamp_lock.path.unlink(missing_ok=True)
+                _remove_if_empty(stamp)
+        if not stamp.exists():
+            self.summary.stamp_dir = None
         return self.summary
 
     # ---- planning -----------------------------------------------------------------------------
 
     def _plan_cache(self) -> None:
-        index = {} if self.force else cache_index(read_records(self.ws))
+        records = [] if self.force else read_records(self.ws)
+        index = cache_index(records)
+        # A hit whose own ok record (same hypothesis, arm, point, seed and key) already exists
+        # writes nothing: re-running a recorded investigation must not fill reports/ with pointers.
+        recorded = {
+            (_identity(r.hypothesis, r.arm, r.point, r.seed), r.cache_key): r for r in records if r.status == "ok"
+        }
         leaders: set[str] = set()
         for i, run in enumerate(self.runs):
             if self.stop.is_set:
                 return
-            if run.cache_key in index:
+            own = recorded.get((_identity(run.hypothesis, run.arm, run.point, run.seed), run.cache_key))
+            if own is not None:
+                self.summary.records.append(own)
+                self.summary.cached.add(own.run_id)
+                self.progress.done(own, cached=True)
+            elif run.cache_key in index:
                 self._reuse(i, index[run.cache_key])
             elif run.cache_key in leaders:  # identical runs in one invocation execute once
                 self.followers.setdefault(run.cache_key, []).append(i)
@@ -261,6 +280,7 @@ class Runner:
         )  # fmt: skip
         save(self.ws, run_dir, record)
         self.summary.records.append(record)
+        self.summary.cached.add(record.run_id)
         self.progress.done(record, cached=True)
         self._release_followers(record)
 
@@ -290,6 +310,19 @@ class Runner:
     def _stamp(self) -> Path:
         assert self.summary.stamp_dir is not None
         return self.summary.stamp_dir
+
+
+def _identity(hypothesis: str, arm: str, point: dict[str, Any], seed: int) -> tuple[str, str, str, int]:
+    # repr keeps 2 and "2" apart, as the run directories do
+    return hypothesis, arm, repr(sorted(point.items())), seed
+
+
+def _remove_if_empty(stamp: Path) -> None:
+    """An invocation that recorded nothing (every run already recorded) leaves no stamp behind."""
+    try:
+        stamp.rmdir()
+    except OSError:
+        pass  # it holds records
 
 
 def _child_env() -> dict[str, str]:

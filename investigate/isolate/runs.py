@@ -70,6 +70,7 @@ class RunBatch:
         self.jobs, self.force, self.replicates = jobs, force, replicates
         self.seeds = seed_list(spec.seeds, replicates)
         self.records: list[RunRecord] = []  # every record of this search, cache hits included
+        self.cached_ids: set[str] = set()  # run ids of the records the cache served
         self.tested: dict[frozenset[str], Tested] = {}
         self.decider: ReplicatedTest | None = None
         if replicates > 1:
@@ -86,7 +87,7 @@ class RunBatch:
 
     @property
     def executed(self) -> int:
-        return sum(1 for r in self.records if r.reused_from is None)
+        return sum(1 for r in self.records if r.run_id not in self.cached_ids)
 
     def planned(self, keys: frozenset[str], seed: int) -> PlannedRun:
         params = apply_deltas(self.spec.good, self.deltas, keys)
@@ -161,6 +162,7 @@ class RunBatch:
 
             summary = Runner(self.ws, self.argv, jobs=self.jobs, force=self.force).run_all([p for _, p in plans])
             self.records.extend(summary.records)
+            self.cached_ids |= summary.cached
             if summary.interrupted:
                 raise KeyboardInterrupt
             found = {(r.arm, r.seed): r for r in summary.records}
