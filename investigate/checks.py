@@ -1,4 +1,5 @@
-"""Checks that span files: every id a file mentions must name something that exists.
+"""Checks on the loaded files: every id a file mentions must name something that exists, and
+each hypothesis' placeholders, metric names and ``where`` filters must be able to match (``hypcheck``).
 
 Each check is a small callable so ``validate`` can report all failures and ``load_workspace``
 can stop at the first. The checks see only the loaded models and a ``locate`` callable that
@@ -11,6 +12,7 @@ import difflib
 from collections.abc import Callable, Iterator
 
 from investigate.errors import KeyPath, ValidationError
+from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.schema import Hypothesis, Initiative
 
 Check = Callable[[], None]
@@ -24,9 +26,11 @@ def cross_checks(
     for hyp in list(hypotheses.values()):
         if hyp.initiative is not None and initiatives:
             yield _exists(locate, hyp.id, ("initiative",), hyp.initiative, initiative_ids, "initiative")
+        yield from hypothesis_checks(hyp, locate)
     known = frozenset(hypotheses)
     for ini in list(initiatives.values()):
         yield from _initiative_checks(locate, ini, known)
+        yield from verification_checks(ini, hypotheses, locate)
 
 
 def _initiative_checks(locate: Locate, ini: Initiative, known: frozenset[str]) -> Iterator[Check]:

@@ -37,7 +37,28 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.register(subparsers)
+    for sub in dict.fromkeys(subparsers.choices.values()):
+        _accept_global_options(sub)
     return parser
+
+
+def _accept_global_options(sub: argparse.ArgumentParser) -> None:
+    """``investigate run H-X --workspace DIR`` works as well as ``investigate --workspace DIR run H-X``.
+
+    SUPPRESS as the default: a sub-command that is not given the option leaves the value parsed
+    before the command name in place (argparse would otherwise overwrite it with the default).
+    """
+    taken = {s for action in sub._actions for s in action.option_strings}
+    if "--workspace" not in taken:
+        sub.add_argument(
+            "--workspace",
+            type=Path,
+            metavar="DIR",
+            default=argparse.SUPPRESS,
+            help="workspace root (as before the command)",
+        )
+    if "--debug" not in taken:
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="full tracebacks on errors")
 
 
 def main(argv: list[str] | None = None) -> int:

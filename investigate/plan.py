@@ -108,14 +108,16 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
 
 
 def _accepts(value: Any, accepted: list[str]) -> bool:
-    """``--where`` text matches a matrix value as written or as YAML reads it (``2`` = 2.0, ``true`` = True)."""
+    """``--where`` text matches a matrix value as written or as YAML reads it (``2`` = 2.0, ``1e5`` = 100000.0)."""
     import yaml
+
+    from investigate.yamlio import loads
 
     for text in accepted:
         if str(value) == text:
             return True
         try:
-            parsed = yaml.safe_load(text)
+            parsed = loads(text)
         except yaml.YAMLError:
             continue
         if parsed == value and isinstance(parsed, bool) == isinstance(value, bool):
