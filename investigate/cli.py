@@ -14,13 +14,13 @@ from pathlib import Path
 from types import ModuleType
 
 from investigate import __version__
-from investigate.commands import audit, isolate, run, show, status, summary, tree, validate
+from investigate.commands import audit, isolate, run, schema, show, status, summary, tree, validate
 from investigate.commands import list as list_command
 from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
 
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
-COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, isolate, status, tree, summary, audit)
+COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, isolate, status, tree, summary, audit, schema)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +85,8 @@ def _main(argv: list[str]) -> tuple[int, bool]:
 
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
-        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False))
+        needs = getattr(args, "needs_workspace", True)  # `schema` describes the format, not a workspace
+        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
         return int(args.func(args, ws)), False
     except InvestigateError as exc:
         if args.debug:
