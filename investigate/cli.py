@@ -14,13 +14,15 @@ from pathlib import Path
 from types import ModuleType
 
 from investigate import __version__
-from investigate.commands import audit, isolate, run, schema, show, status, summary, tree, validate
+from investigate.commands import audit, compare, diff, isolate, run, schema, show, status, summary, tree, validate
 from investigate.commands import list as list_command
 from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
 
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
-COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, isolate, status, tree, summary, audit, schema)
+COMMANDS: tuple[ModuleType, ...] = (
+    validate, list_command, show, run, isolate, status, tree, summary, audit, diff, compare, schema
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
