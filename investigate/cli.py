@@ -21,7 +21,18 @@ from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
 COMMANDS: tuple[ModuleType, ...] = (
-    validate, list_command, show, run, isolate, status, tree, summary, audit, diff, compare, schema
+    validate,
+    list_command,
+    show,
+    run,
+    isolate,
+    status,
+    tree,
+    summary,
+    audit,
+    diff,
+    compare,
+    schema,
 )
 
 

@@ -9,6 +9,7 @@ finite numbers (NaN, a string) are counted beside the numbers, never averaged in
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import statistics
@@ -95,13 +96,12 @@ def compare(hyp: Hypothesis, records: list[RunRecord], metrics: list[str], contr
     arms = arms_in_order(hyp, mine)
     declared_control = control or (hyp.experiment.control if hyp.experiment else None)
     if control is not None and control not in arms:
-        raise InvestigateError(f"{hyp.id}: --control {control}: no runs of that arm (arms with runs: {', '.join(arms)})")
+        with_runs = ", ".join(arms) or "none"
+        raise InvestigateError(f"{hyp.id}: --control {control}: no runs of that arm (arms with runs: {with_runs})")
     reference = declared_control if declared_control in arms else (arms[0] if arms else None)
     reported = {m for r in mine for m in r.metrics}
     for metric in metrics:
         if mine and metric not in reported:
-            import difflib
-
             close = difflib.get_close_matches(metric, sorted(reported), n=3, cutoff=0.5)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise InvestigateError(f"{hyp.id}: no run reports metric {metric!r}{hint}")
@@ -115,10 +115,7 @@ def compare(hyp: Hypothesis, records: list[RunRecord], metrics: list[str], contr
         "metrics": {},
     }
     for metric in metrics:
-        table = [
-            {arm: cell([r for r in mine if r.arm == arm and point_key(r.point) == point_key(p)], metric) for arm in arms}
-            for p in points
-        ]
+        table = [{arm: cell(_at(mine, arm, p), metric) for arm in arms} for p in points]
         effects = _effects(mine, metric, arms, reference, out["control_declared"], points)
         out["metrics"][metric] = {
             "cells": [{arm: c.to_dict() for arm, c in row.items()} for row in table],
@@ -129,8 +126,18 @@ def compare(hyp: Hypothesis, records: list[RunRecord], metrics: list[str], contr
     return out
 
 
+def _at(runs: list[RunRecord], arm: str, point: dict[str, Any]) -> list[RunRecord]:
+    key = point_key(point)
+    return [r for r in runs if r.arm == arm and point_key(r.point) == key]
+
+
 def _effects(
-    runs: list[RunRecord], metric: str, arms: list[str], control: str | None, declared: bool, points: list[dict[str, Any]]
+    runs: list[RunRecord],
+    metric: str,
+    arms: list[str],
+    control: str | None,
+    declared: bool,
+    points: list[dict[str, Any]],
 ) -> list[Effect]:
     if control is None:
         return []
