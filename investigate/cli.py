@@ -14,7 +14,20 @@ from pathlib import Path
 from types import ModuleType
 
 from investigate import __version__
-from investigate.commands import audit, compare, diff, isolate, run, schema, show, status, summary, tree, validate
+from investigate.commands import (
+    audit,
+    compare,
+    diff,
+    export,
+    isolate,
+    run,
+    schema,
+    show,
+    status,
+    summary,
+    tree,
+    validate,
+)
 from investigate.commands import list as list_command
 from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
 
@@ -32,6 +45,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     audit,
     diff,
     compare,
+    export,
     schema,
 )
 
@@ -61,6 +75,10 @@ def _accept_global_options(sub: argparse.ArgumentParser) -> None:
     SUPPRESS as the default: a sub-command that is not given the option leaves the value parsed
     before the command name in place (argparse would otherwise overwrite it with the default).
     """
+    for action in sub._actions:  # nested commands (`export mlflow`) accept them as well
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in dict.fromkeys(action.choices.values()):
+                _accept_global_options(nested)
     taken = {s for action in sub._actions for s in action.option_strings}
     if "--workspace" not in taken:
         sub.add_argument(
