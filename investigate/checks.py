@@ -1,5 +1,4 @@
-"""Checks on the loaded files: every id a file mentions must name something that exists, and
-each hypothesis' placeholders, metric names and ``where`` filters must be able to match (``hypcheck``).
+"""Checks that span files: every id a file mentions must name something that exists.
 
 Each check is a small callable so ``validate`` can report all failures and ``load_workspace``
 can stop at the first. The checks see only the loaded models and a ``locate`` callable that
@@ -12,7 +11,6 @@ import difflib
 from collections.abc import Callable, Iterator
 
 from investigate.errors import KeyPath, ValidationError
-from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.schema import Hypothesis, Initiative
 
 Check = Callable[[], None]
@@ -26,11 +24,9 @@ def cross_checks(
     for hyp in list(hypotheses.values()):
         if hyp.initiative is not None and initiatives:
             yield _exists(locate, hyp.id, ("initiative",), hyp.initiative, initiative_ids, "initiative")
-        yield from hypothesis_checks(hyp, locate)
     known = frozenset(hypotheses)
     for ini in list(initiatives.values()):
         yield from _initiative_checks(locate, ini, known)
-        yield from verification_checks(ini, hypotheses, locate)
 
 
 def _initiative_checks(locate: Locate, ini: Initiative, known: frozenset[str]) -> Iterator[Check]:

@@ -1,5 +1,6 @@
 """Checks of one hypothesis file that need no runs: what would otherwise fail, or silently match
-nothing, only after the runs.
+nothing, only after the runs. ``validate`` reports them all; ``run`` refuses a hypothesis that fails
+one before it starts anything; other commands load such a file so ``show`` and ``list`` still work.
 
 - Command placeholders: every ``{name}`` in ``experiment.command`` must be set for every arm, by
   ``params``, the ``matrix``, the arm's overrides, or be ``run_dir`` / ``seed``. ``{{`` and ``}}``
@@ -27,11 +28,11 @@ BUILTIN_PLACEHOLDERS = ("run_dir", "seed")
 RUNTIME_PARAMS = frozenset({"profile"})  # `run --profile` sets it, whatever the file says
 
 
-def hypothesis_checks(hyp: Hypothesis, locate: Locate) -> Iterator[Callable[[], None]]:
+def hypothesis_checks(hyp: Hypothesis, locate: Locate, placeholders: bool = True) -> Iterator[Callable[[], None]]:
     exp = hyp.experiment
     if exp is None:
         return
-    if exp.command is not None:
+    if exp.command is not None and placeholders:
         yield lambda: _placeholders(hyp.id, exp, locate)
     for rule, path in rule_leaves(hyp):
         if exp.metrics is not None:

@@ -23,6 +23,7 @@ from investigate.fingerprint import (
     python_files,
     third_party_versions,
 )
+from investigate.hypcheck import hypothesis_checks
 from investigate.limits import too_many_runs
 from investigate.schema import Hypothesis
 from investigate.store import point_slug
@@ -74,6 +75,10 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     exp = hyp.experiment
     if exp is None:
         raise InvestigateError(f"{hyp.id} has no experiment to run")
+    # a metric typo or a `where` no run matches would only show as an untested verdict after the
+    # runs; placeholders are checked per run below, by format_command
+    for check in hypothesis_checks(hyp, ws.error_at, placeholders=False):
+        check()
     for key in filters.where:
         if key not in exp.matrix:
             known = ", ".join(exp.matrix) or "none"

@@ -22,6 +22,7 @@ else:  # pragma: no cover - Python 3.10
 from investigate.checks import cross_checks
 from investigate.entrypoints import entry_problem
 from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
+from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
 from investigate.yamlio import line_map, load_yaml, nearest_line, to_validation_error
@@ -108,7 +109,8 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
     """Load and check the workspace. Raises the first error, or all of them with ``all_errors``.
 
     ``all_errors`` is ``validate``: it also reports what would only fail later, when a command
-    expands an experiment over ``max_runs`` or a run imports an entry point that does not exist.
+    expands an experiment over ``max_runs``, a run imports an entry point that does not exist, or
+    a rule names an undeclared metric or a ``where`` no run matches (``hypcheck``).
     Other commands still load such a file, so ``show`` and ``list`` keep working on it and ``run``
     refuses it (or a ``--where`` subset over the limit).
     """
@@ -139,6 +141,11 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
         for hyp in list(ws.hypotheses.values()):
             attempt(_check_run_count, ws, hyp)
             attempt(_check_entry, ws, hyp, parsed)
+            for check in hypothesis_checks(hyp, ws.error_at):
+                attempt(check)
+        for ini in list(ws.initiatives.values()):
+            for check in verification_checks(ini, ws.hypotheses, ws.error_at):
+                attempt(check)
     if errors:
         raise WorkspaceErrors(errors)
     return ws

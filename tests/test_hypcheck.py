@@ -135,3 +135,18 @@ def test_exponents_in_a_matrix_are_floats_and_a_where_on_them_matches(make_ws) -
     assert condition.n_ok == 4  # both arms x two seeds at offset 1e5
     assert verdict.outcome.value in ("confirmed", "inconclusive")
     assert expand(ws, hyp, Filters(where={"offset": ["1e5"]}))[0].point == {"offset": 100000.0}
+
+
+def test_run_refuses_before_any_run_while_list_and_show_still_work(make_ws, capsys) -> None:
+    exp = "run: m:f\nmatrix: {offset: ['1e4', '1e5']}\n"
+    root = make_ws(
+        {"m.py": "def f(p, c):\n    return {'m': 1}\n", "hypotheses/H-A.yaml": hypothesis("H-A", exp, WHERE)}
+    )
+    assert main(["--workspace", str(root), "run", "H-A"]) == 1
+    assert capsys.readouterr().err == (
+        "error: hypotheses/H-A.yaml:9: verdict.confirmed.where.offset: 100000.0 matches no run: "
+        "offset takes '1e4', '1e5'\n"
+    )
+    assert not (root / "reports").exists()
+    assert main(["--workspace", str(root), "list"]) == 0
+    assert main(["--workspace", str(root), "show", "H-A"]) == 0
