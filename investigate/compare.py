@@ -35,16 +35,16 @@ class Cell:
         return {"n": self.n, "mean": self.mean, "sd": self.sd, "left_out": self.left_out}
 
     def text(self) -> str:
-        if self.mean is None:
-            body = "—"
-        elif self.sd is None:
-            body = f"{fmt(self.mean)} (n 1)"
-        else:
-            body = f"{fmt(self.mean)} ± {fmt(self.sd)} (n {self.n})"
-        if self.left_out:
-            shown = ", ".join(sorted({fmt(v) for v in self.left_out}))
-            body += f" +{len(self.left_out)} {shown}"
-        return body
+        total = self.n + len(self.left_out)
+        parts = []
+        if self.mean is not None:
+            spread = f" ± {fmt(self.sd)}" if self.sd is not None else ""
+            parts.append(f"{fmt(self.mean)}{spread} (n {self.n})")
+        counts: dict[str, int] = {}
+        for value in self.left_out:  # NaN, text: counted, never averaged
+            counts[fmt(value)] = counts.get(fmt(value), 0) + 1
+        parts += [f"{shown} in {count}/{total}" for shown, count in sorted(counts.items())]
+        return "; ".join(parts) or "—"
 
 
 def cell(runs: list[RunRecord], metric: str) -> Cell:
@@ -157,13 +157,15 @@ def lines(result: dict[str, Any]) -> list[str]:
     if not arms:
         return [f"{result['hypothesis']}: no runs yet — `investigate run {result['hypothesis']}`"]
     labels = [point_text(p) if p else "all" for p in points]
-    width = max([len(x) for x in labels] + [5])
+    keys = list(points[0]) if points and all(list(p) == list(points[0]) for p in points) else []
+    corner = keys[0] if len(keys) == 1 else "point"  # a single matrix key names the column
+    width = max([len(x) for x in labels] + [len(corner)])
     out = []
     for metric, data in result["metrics"].items():
         out.append(f"{result['hypothesis']} {metric}: mean ± sd over seeds by matrix point × arm")
         cells = [[row[a].text() for a in arms] for row in data["_table"]]
         widths = [max([len(a)] + [len(r[i]) for r in cells]) for i, a in enumerate(arms)]
-        header = "  " + " " * width + "  " + "  ".join(a.ljust(w) for a, w in zip(arms, widths, strict=True))
+        header = "  " + corner.ljust(width) + "  " + "  ".join(a.ljust(w) for a, w in zip(arms, widths, strict=True))
         out.append(header.rstrip())
         for label, row in zip(labels, cells, strict=True):
             text = "  " + label.ljust(width) + "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))

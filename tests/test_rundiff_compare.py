@@ -79,7 +79,7 @@ def test_compare_by_arm_and_point_with_effects(numpy_ws: Path, capsys) -> None:
     assert main([*ws, "compare", "H-STEP-SIZE", "--metric", "has_nan", "--control", "raw"]) == 0
     text = capsys.readouterr().out.splitlines()
     assert text[0] == "H-STEP-SIZE has_nan: mean ± sd over seeds by matrix point × arm"
-    assert text[1].split() == ["raw", "clipped"]
+    assert text[1].split() == ["L", "raw", "clipped"]
     # lr 0.5: L=1 converges in both arms, L=5 diverges unless clipped
     assert text[2].split()[:5] == ["1", "0", "±", "0", "(n"] and "L=" not in text[2]
     assert text[4].split()[:2] == ["5", "1"]
@@ -108,4 +108,4 @@ def test_cell_counts_non_numbers_beside_the_mean() -> None:
 
     c = cell([rec(1.0), rec(3.0), rec(float("nan")), rec("oops")], "m")
     assert (c.n, c.mean, round(c.sd, 3)) == (2, 2.0, 1.414)
-    assert c.text() == "2 ± 1.41 (n 2) +2 nan, oops"
+    assert c.text() == "2 ± 1.41 (n 2); nan in 1/4; oops in 1/4"
