@@ -14,13 +14,40 @@ from pathlib import Path
 from types import ModuleType
 
 from investigate import __version__
-from investigate.commands import audit, isolate, run, show, status, summary, tree, validate
+from investigate.commands import (
+    audit,
+    compare,
+    diff,
+    export,
+    isolate,
+    run,
+    schema,
+    show,
+    status,
+    summary,
+    tree,
+    validate,
+)
 from investigate.commands import list as list_command
 from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
 
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
-COMMANDS: tuple[ModuleType, ...] = (validate, list_command, show, run, isolate, status, tree, summary, audit)
+COMMANDS: tuple[ModuleType, ...] = (
+    validate,
+    list_command,
+    show,
+    run,
+    isolate,
+    status,
+    tree,
+    summary,
+    audit,
+    diff,
+    compare,
+    export,
+    schema,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.register(subparsers)
+    for sub in dict.fromkeys(subparsers.choices.values()):
+        _accept_global_options(sub)
     return parser
+
+
+def _accept_global_options(sub: argparse.ArgumentParser) -> None:
+    """``investigate run H-X --workspace DIR`` works as well as ``investigate --workspace DIR run H-X``.
+
+    SUPPRESS as the default: a sub-command that is not given the option leaves the value parsed
+    before the command name in place (argparse would otherwise overwrite it with the default).
+    """
+    for action in sub._actions:  # nested commands (`export mlflow`) accept them as well
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in dict.fromkeys(action.choices.values()):
+                _accept_global_options(nested)
+    taken = {s for action in sub._actions for s in action.option_strings}
+    if "--workspace" not in taken:
+        sub.add_argument(
+            "--workspace",
+            type=Path,
+            metavar="DIR",
+            default=argparse.SUPPRESS,
+            help="workspace root (as before the command)",
+        )
+    if "--debug" not in taken:
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="full tracebacks on errors")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +116,8 @@ def _main(argv: list[str]) -> tuple[int, bool]:
 
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
-        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False))
+        needs = getattr(args, "needs_workspace", True)  # `schema` describes the format, not a workspace
+        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
         return int(args.func(args, ws)), False
     except InvestigateError as exc:
         if args.debug:

@@ -58,7 +58,10 @@ def welch_interval(treated: Sequence[float], control: Sequence[float]) -> Interv
     se = math.sqrt(vt + vc)
     if se == 0:
         return diff, diff
-    df = (vt + vc) ** 2 / (vt**2 / (nt - 1) + vc**2 / (nc - 1))
+    # df is scale-free: computed on the variances over their maximum, so tiny ones (1e-170, a
+    # converged loss) do not underflow to 0 / 0 when squared
+    a, b = vt / max(vt, vc), vc / max(vt, vc)
+    df = (a + b) ** 2 / (a**2 / (nt - 1) + b**2 / (nc - 1))
     half = t975(df) * se
     return diff - half, diff + half
 

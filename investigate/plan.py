@@ -23,6 +23,7 @@ from investigate.fingerprint import (
     python_files,
     third_party_versions,
 )
+from investigate.hypcheck import hypothesis_checks
 from investigate.limits import too_many_runs
 from investigate.rundirs import point_dir, run_rel_dir
 from investigate.schema import Hypothesis
@@ -75,6 +76,10 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     exp = hyp.experiment
     if exp is None:
         raise InvestigateError(f"{hyp.id} has no experiment to run")
+    # a metric typo or a `where` no run matches would only show as an untested verdict after the
+    # runs; placeholders are checked per run below, by format_command
+    for check in hypothesis_checks(hyp, ws.error_at, placeholders=False):
+        check()
     for key in filters.where:
         if key not in exp.matrix:
             known = ", ".join(exp.matrix) or "none"
@@ -109,14 +114,16 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
 
 
 def _accepts(value: Any, accepted: list[str]) -> bool:
-    """``--where`` text matches a matrix value as written or as YAML reads it (``2`` = 2.0, ``true`` = True)."""
+    """``--where`` text matches a matrix value as written or as YAML reads it (``2`` = 2.0, ``1e5`` = 100000.0)."""
     import yaml
+
+    from investigate.yamlio import loads
 
     for text in accepted:
         if str(value) == text:
             return True
         try:
-            parsed = yaml.safe_load(text)
+            parsed = loads(text)
         except yaml.YAMLError:
             continue
         if parsed == value and isinstance(parsed, bool) == isinstance(value, bool):

@@ -7,9 +7,7 @@ the same bytes. Nothing here reads the clock, and every list is sorted or in fil
 
 from __future__ import annotations
 
-import math
 import os
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +16,13 @@ import jinja2
 from investigate.audit import claim_findings, evidence_findings, static_findings
 from investigate.errors import InvestigateError
 from investigate.explain import describe_run, effect_text
-from investigate.schema import Initiative, Outcome, RunRecord
-from investigate.store import latest_records
-from investigate.tree import render_mermaid, render_text, walk
-from investigate.verdict import Verdict, evaluate_workspace, fmt, matches_where
+from investigate.schema import Initiative, Outcome, RunRecord, Verification
+from investigate.store import latest_records, read_records
+from investigate.tree import TreeWalk, render_mermaid, render_text, walk
+from investigate.verdict import Verdict, evaluate_workspace
+from investigate.verification import aggregate, figure_data, table
+
+__all__ = ["aggregate", "build_context", "completion_date", "environment", "render", "render_summary"]
 
 DEFAULT_TEMPLATE = "final_summary.md.j2"
 RESULT_LABELS = {
@@ -55,29 +56,6 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
     return env, name
 
 
-def aggregate(values: list[Any]) -> str:
-    """One table cell: ``0.417 ± 0.012`` for numbers over seeds, ``false in 3/3`` for flags."""
-    if not values:
-        return "—"
-    n = len(values)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        finite = [float(v) for v in values if not math.isnan(float(v))]
-        if len(finite) < n:  # NaN is an observation worth showing, not averaging away
-            rest = f"; others {_mean_spread(finite)}" if finite else ""
-            return f"nan in {n - len(finite)}/{n}{rest}"
-        return _mean_spread(finite)
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[fmt(v)] = counts.get(fmt(v), 0) + 1
-    return ", ".join(f"{k} in {c}/{n}" for k, c in sorted(counts.items()))
-
-
-def _mean_spread(values: list[float]) -> str:
-    if len(values) == 1:
-        return fmt(values[0])
-    return f"{fmt(statistics.fmean(values))} ± {fmt(statistics.stdev(values))}"
-
-
 class _Linker:
     """Paths relative to the output file's directory (or the workspace root without one)."""
 
@@ -89,61 +67,19 @@ class _Linker:
         return Path(os.path.relpath(full, self.base)).as_posix()
 
 
-def _verification(
-    ws: Any, initiative: Initiative, verdicts: dict[str, Verdict], link: _Linker, gaps: list[str]
-) -> dict[str, Any] | None:
-    spec = initiative.summary.verification if initiative.summary else None
-    if spec is None:
-        return None
-    verdict = verdicts.get(spec.hypothesis)
-    records = verdict.records if verdict else []
-    rows = []
-    for row_value in spec.rows:
-        arms: list[str | None] = list(spec.arms) if spec.arms else [spec.arm]
-        for arm in arms:
-            rows.append(_verification_row(spec, records, row_value, arm, link, gaps))
-    return {
-        "hypothesis": spec.hypothesis,
-        "arm": spec.arm,
-        "arms": spec.arms,
-        "row": spec.row,
-        "metrics": spec.metrics,
-        "rows": rows,
-    }
-
-
-def _verification_row(
-    spec: Any, records: list[RunRecord], row_value: Any, arm: str | None, link: _Linker, gaps: list[str]
-) -> dict[str, Any]:
-    runs = [r for r in records if (arm is None or r.arm == arm) and matches_where(r, {spec.row: row_value})]
-    ok = [r for r in runs if r.status == "ok"]
-    cells = (
-        [aggregate([r.metrics[m] for r in ok if m in r.metrics]) for m in spec.metrics]
-        if ok
-        else ["not measured"] * len(spec.metrics)
-    )
-    if not ok:
-        which = f" arm {arm}" if arm else ""
-        gaps.append(
-            f"Verification row {spec.row}={fmt(row_value)}{which if spec.arms else ''}: not measured "
-            f"(no ok runs of {spec.hypothesis}{which})."
-        )
-    runs_sorted = sorted(runs, key=lambda r: (r.arm, r.seed, r.run_dir))
-    return {
-        "value": fmt(row_value),
-        "arm": arm,
-        "measured": bool(ok),
-        "cells": cells,
-        "n_runs": len(ok),
-        "links": [{"label": f"{r.arm}-seed{r.seed}", "path": link(r.run_dir)} for r in runs_sorted],
-    }
-
-
 def build_context(
-    ws: Any, initiative_id: str, records: list[RunRecord] | None = None, out: Path | None = None
+    ws: Any,
+    initiative_id: str,
+    records: list[RunRecord] | None = None,
+    out: Path | None = None,
+    figures: bool = True,
 ) -> dict[str, Any]:
-    """Everything the template may use; see the module docstring for where each value comes from."""
+    """Everything the template may use; see the module docstring for where each value comes from.
+
+    ``figures``: list the verification figures (``write_figures`` draws them) so the text links them.
+    """
     initiative = ws.initiative(initiative_id)
+    records = read_records(ws) if records is None else records
     verdicts = evaluate_workspace(ws, records)
     link = _Linker(Path(ws.root), out)
     narrative = initiative.summary
@@ -152,12 +88,14 @@ def build_context(
     hypotheses = [
         _hypothesis_row(ws, hid, verdicts.get(hid), narrative, link, gaps, warnings) for hid in initiative.hypotheses
     ]
-    verification = _verification(ws, initiative, verdicts, link, gaps)
-    tree = _tree_context(initiative, verdicts, gaps)
+    spec = narrative.verification if narrative else None
+    spec_verdict = verdicts.get(spec.hypothesis) if spec else None
+    spec_records = spec_verdict.records if spec_verdict else []
+    verification = table(spec, spec_records, link, gaps) if spec else None
+    walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
+    tree = _tree_context(walked, gaps)
     gaps.extend(_audit_gaps(ws, initiative, verdicts))
-    mine = latest_records(
-        r for r in (records if records is not None else _all(verdicts)) if r.hypothesis in initiative.hypotheses
-    )
+    mine = latest_records(r for r in records if r.hypothesis in initiative.hypotheses)
     decided = sum(h["outcome"] not in ("untested", "inconclusive") for h in hypotheses)
     status = (
         narrative.status if narrative and narrative.status else f"{decided} of {len(hypotheses)} hypotheses decided"
@@ -165,20 +103,57 @@ def build_context(
     return {
         "initiative": {"id": initiative.id, "title": initiative.title},
         "status": status,
-        "date": max((r.started_at[:10] for r in mine), default="no runs recorded"),
+        "date": completion_date(mine, records),
+        "links_from_root": out is None,  # stdout: links are relative to the workspace root
         "narrative": {
             k: getattr(narrative, k) if narrative else None
             for k in ("outcome", "root_cause", "fix", "remaining", "conclusion")
         },
         "warnings": warnings,
+        "contradicted": [h["id"] for h in hypotheses if h["warning"]],
         "hypotheses": hypotheses,
         "fixes": [h for h in hypotheses if h["fix"]],
         "verification": verification,
+        "figures": _figures(ws, initiative, spec, spec_records, link) if figures and spec else [],
         "tree": tree,
+        "tree_walk": walked,
         "artifacts": [{"label": a.label, "path": link(a.path)} for a in (narrative.artifacts if narrative else [])],
         "gaps": gaps,
         "runs": _run_counts(mine),
     }
+
+
+def completion_date(latest: list[RunRecord], every: list[RunRecord]) -> str:
+    """The day the newest of the runs the verdicts rest on was executed.
+
+    A cache hit is a record written when ``run`` reused an earlier run: its ``started_at`` is the
+    day of that ``run`` call (often the day the summary is rendered), so the original's counts.
+    """
+    by_dir = {r.run_dir: r for r in every}
+    days = [(by_dir.get(r.reused_from or "") or r).started_at[:10] for r in latest]
+    return max(days, default="no runs recorded")
+
+
+def figures_dir(ws: Any, initiative_id: str) -> Path:
+    return Path(ws.reports_dir) / initiative_id / "figures"
+
+
+def _figures(
+    ws: Any, initiative: Initiative, spec: Verification, records: list[RunRecord], link: _Linker
+) -> list[dict[str, Any]]:
+    hyp = ws.hypotheses.get(spec.hypothesis)
+    arm_order = hyp.experiment.arm_names if hyp is not None and hyp.experiment is not None else []
+    base = figures_dir(ws, initiative.id)
+    return [
+        {
+            "metric": data.metric,
+            "path": link(base / data.filename),
+            "file": base / data.filename,
+            "alt": f"{data.metric} by arm and {data.row_key}, each dot a seed",
+            "data": data,
+        }
+        for data in figure_data(spec, records, arm_order)
+    ]
 
 
 def _hypothesis_row(
@@ -208,9 +183,13 @@ def _hypothesis_row(
             gaps.append(f"{hid} is inconclusive: neither rule holds ({evidence}).")
     for rec in sorted(verdict.failed if verdict else [], key=lambda r: r.run_id):
         gaps.append(describe_run(rec) + ".")
+    newest = max(verdict.records, key=lambda r: (r.started_at, r.run_id)) if verdict and verdict.records else None
     return {
         "id": hid,
         "title": hyp.title if hyp else hid,
+        # the newest invocation's directory of this hypothesis: reports/<stamp>/<HYPOTHESIS>
+        "runs_link": link(Path(newest.run_dir).parent.parent) if newest and newest.run_dir else None,
+        "runs_label": Path(newest.run_dir).parent.parent.parent.name if newest and newest.run_dir else None,
         "outcome": outcome.value,
         "result": RESULT_LABELS[outcome] + (" ⚑" if flags else ""),
         "flags": [f.kind for f in flags],
@@ -266,8 +245,7 @@ def _audit_gaps(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict]) -
     return lines
 
 
-def _tree_context(initiative: Initiative, verdicts: dict[str, Verdict], gaps: list[str]) -> dict[str, Any] | None:
-    walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
+def _tree_context(walked: TreeWalk | None, gaps: list[str]) -> dict[str, Any] | None:
     if walked is None:
         return None
     if walked.next_node:
@@ -287,21 +265,30 @@ def _run_counts(records: list[RunRecord]) -> dict[str, int]:
     return {"total": len(records), "ok": ok, "failed": len(records) - ok}
 
 
-def _all(verdicts: dict[str, Verdict]) -> list[RunRecord]:
-    return [r for v in verdicts.values() for r in v.records]
-
-
 def render_summary(
     ws: Any,
     initiative_id: str,
     out: Path | None = None,
     template: Path | None = None,
     records: list[RunRecord] | None = None,
+    figures: bool = True,
 ) -> str:
+    return render(ws, initiative_id, out, template, records, figures)[0]
+
+
+def render(
+    ws: Any,
+    initiative_id: str,
+    out: Path | None = None,
+    template: Path | None = None,
+    records: list[RunRecord] | None = None,
+    figures: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """The summary's text and the context it was rendered from (figures, tree, contradictions)."""
     env, name = environment(template)
-    context = build_context(ws, initiative_id, records, out)
+    context = build_context(ws, initiative_id, records, out, figures)
     try:
-        return env.get_template(name).render(**context)
+        return env.get_template(name).render(**context), context
     except jinja2.UndefinedError as exc:
         raise InvestigateError(f"template {name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:

@@ -143,6 +143,7 @@ class Experiment(Strict):
     control: str | None = None  # the control arm: effects are reported against it
     seeds: list[int] = Field(default_factory=lambda: [0])
     timeout_s: float = Field(default=900, gt=0)
+    metrics: list[str] | None = None  # the metrics the experiment reports: rules may name no other
 
     @model_validator(mode="after")
     def _one_entry(self) -> Experiment:
@@ -160,6 +161,8 @@ class Experiment(Strict):
                 raise ValueError(f"arm name {arm!r} must be letters, digits, '_', '-', '.'")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds repeat a value")
+        if self.metrics is not None and len(set(self.metrics)) != len(self.metrics):
+            raise ValueError("metrics repeat a name")
         if self.control is not None and self.control not in self.arm_names:
             raise ValueError(f"control: {self.control!r} is not one of the arms ({', '.join(self.arm_names)})")
         return self

@@ -20,7 +20,9 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from investigate.checks import cross_checks
+from investigate.entrypoints import entry_problem
 from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
+from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
 from investigate.yamlio import line_map, load_yaml, nearest_line, to_validation_error
@@ -107,8 +109,10 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
     """Load and check the workspace. Raises the first error, or all of them with ``all_errors``.
 
     ``all_errors`` is ``validate``: it also reports what would only fail later, when a command
-    expands an experiment over ``max_runs``. Other commands still load such a file, so ``show``
-    and ``list`` keep working on it and ``run`` refuses it (or a ``--where`` subset over the limit).
+    expands an experiment over ``max_runs``, a run imports an entry point that does not exist, or
+    a rule names an undeclared metric or a ``where`` no run matches (``hypcheck``).
+    Other commands still load such a file, so ``show`` and ``list`` keep working on it and ``run``
+    refuses it (or a ``--where`` subset over the limit).
     """
     root = find_root(start)
     table = _investigate_table(root) or {}
@@ -133,8 +137,15 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
     for check in cross_checks(ws.hypotheses, ws.initiatives, ws.error_at):
         attempt(check)
     if all_errors:
+        parsed: dict[Path, Any] = {}  # each entry module is parsed once
         for hyp in list(ws.hypotheses.values()):
             attempt(_check_run_count, ws, hyp)
+            attempt(_check_entry, ws, hyp, parsed)
+            for check in hypothesis_checks(hyp, ws.error_at):
+                attempt(check)
+        for ini in list(ws.initiatives.values()):
+            for check in verification_checks(ini, ws.hypotheses, ws.error_at):
+                attempt(check)
     if errors:
         raise WorkspaceErrors(errors)
     return ws
@@ -155,6 +166,15 @@ def _check_run_count(ws: Workspace, hyp: Hypothesis) -> None:
     reason = too_many_runs(sizes, len(exp.arm_names), len(exp.seeds), ws.max_runs)
     if reason is not None:
         raise ws.error_at(hyp.id, ("experiment", "matrix") if exp.matrix else ("experiment",), reason)
+
+
+def _check_entry(ws: Workspace, hyp: Hypothesis, parsed: dict[Path, Any]) -> None:
+    """``experiment.run`` names a function that exists (found statically: nothing is imported)."""
+    if hyp.experiment is None or hyp.experiment.run is None:
+        return
+    problem = entry_problem(ws.root, hyp.experiment.run, parsed)
+    if problem is not None:
+        raise ws.error_at(hyp.id, ("experiment", "run"), problem)
 
 
 def _inside(root: Path, relative: str, key: str) -> Path:

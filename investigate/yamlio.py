@@ -5,17 +5,25 @@ A file is read with a size cap and decoded as UTF-8, composed into a node graph 
 node once, even a node that aliases share, so an alias "bomb" is measured without being expanded:
 too many values, too deep a nesting, a recursive alias or a duplicate key is refused with its line.
 Line numbers are only needed when something is wrong, so ``line_map`` composes again on demand.
+
+Plain scalars are typed as YAML 1.2's core schema types them, not as YAML 1.1 (PyYAML's default):
+``1e5`` and ``1e4`` are floats (1.1 reads them as strings, so a ``where: {dose: 100000.0}`` matched
+nothing); ``010`` is ten, ``0o10`` eight and ``0x10`` sixteen; only ``true``/``false`` (any of
+three casings) are booleans, so ``yes``, ``no``, ``on``, ``off`` stay strings; ``1_000``, ``1:30``
+and ``2026-01-20`` are strings (no digit separators, sexagesimals or timestamps).
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import os
+import re
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pydantic
 import yaml
@@ -23,8 +31,62 @@ import yaml
 from investigate.errors import KeyPath, ValidationError, key_text, located
 from investigate.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+
+
+class SafeLoader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader with YAML 1.2 core-schema resolution of plain scalars (see the module doc)."""
+
+    # its own table (not a copy of YAML 1.1's), filled below
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {}
+
+
+INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_CORE_SCHEMA = (  # (tag, pattern, first characters), in the order YAML 1.2 tries them
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (INT_TAG, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        FLOAT_TAG,
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+0123456789."),
+    ),
+    (MERGE_TAG, r"^(?:<<)$", ["<"]),  # not in YAML 1.2, but `<<: *base` is too useful to drop
+)
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    SafeLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    try:
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)  # "010" is ten in YAML 1.2, not eight
+    except ValueError as exc:  # e.g. more digits than Python converts (sys.get_int_max_str_digits)
+        raise yaml.constructor.ConstructorError(None, None, f"integer {text[:20]}…: {exc}", node.start_mark) from None
+
+
+def _construct_float(loader: Any, node: yaml.ScalarNode) -> float:
+    text = str(loader.construct_scalar(node))
+    special = text.lower().lstrip("+-")
+    if special == ".inf":
+        return -math.inf if text.startswith("-") else math.inf
+    if special == ".nan":
+        return math.nan
+    return float(text)
+
+
+SafeLoader.add_constructor(INT_TAG, _construct_int)
+SafeLoader.add_constructor(FLOAT_TAG, _construct_float)
+
+
+def loads(text: str) -> Any:
+    """A short YAML value from the command line (``--where dose=1e5``), typed as files are."""
+    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader is the safe loader, subclassed
+
+
 SHOWN_KEYS = 6  # leading keys of a too-deep value's path that an error shows
 
 

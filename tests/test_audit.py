@@ -13,6 +13,7 @@ from tests.conftest import hypothesis
 from tests.records import write_arms, write_run
 
 TWO_ARMS = "run: m:f\narms:\n  control: {x: 0}\n  treated: {x: 1}\nseeds: [0, 1, 2]\n"
+ENTRY_MODULES = {"m.py": "def f(params, ctx):\n    return {}\n"}  # validate resolves run: entry points
 
 
 def hyp(rules: str, experiment: str = TWO_ARMS, extra: str = "") -> Hypothesis:
@@ -97,6 +98,7 @@ def audit_ws(make_ws, rules: str, experiment: str = TWO_ARMS):
         {
             "hypotheses/H-X.yaml": hypothesis("H-X", experiment, "verdict:\n" + rules),
             "plans/INI-1/initiative.yaml": INITIATIVE,
+            **ENTRY_MODULES,
         }
     )
 

@@ -240,3 +240,12 @@ def test_vs_must_name_another_arm(make_ws, capsys):
     root = confirmed_ws(make_ws, "{arm: treated, metric: m, gt: 0, over: all}", experiment=TWO_ARMS + "control: ctl\n")
     assert main(["--workspace", str(root), "validate"]) == 1
     assert "control: 'ctl' is not one of the arms" in capsys.readouterr().err
+
+
+def test_welch_interval_with_tiny_variances_does_not_divide_by_zero():
+    # a converged loss: variances near 1e-300 square to 0; the degrees of freedom must not care
+    treated, control = [1e-150, 3e-150], [2e-150, 5e-150]
+    low, high = welch_interval(treated, control)
+    assert low < -1.5e-150 < high
+    scaled = welch_interval([1.0, 3.0], [2.0, 5.0])
+    assert math.isclose(low / 1e-150, scaled[0]) and math.isclose(high / 1e-150, scaled[1])

@@ -78,7 +78,11 @@ def test_run_count_is_checked_before_anything_is_expanded(make_ws, capsys) -> No
 
 def test_validate_reports_the_run_count_and_show_still_works(make_ws, capsys) -> None:
     root = make_ws(
-        {"hypotheses/H-X.yaml": hypothesis("H-X", _huge()), "hypotheses/H-Y.yaml": hypothesis("H-Y", "x: 1")}
+        {
+            "toy.py": "def fn(params, ctx):\n    return {}\n",
+            "hypotheses/H-X.yaml": hypothesis("H-X", _huge()),
+            "hypotheses/H-Y.yaml": hypothesis("H-Y", "x: 1"),
+        }
     )
     assert main(["--workspace", str(root), "validate"]) == 1
     assert capsys.readouterr().err.splitlines() == [
@@ -91,7 +95,10 @@ def test_validate_reports_the_run_count_and_show_still_works(make_ws, capsys) ->
 
 
 def test_max_runs_is_configurable(make_ws, capsys) -> None:
-    files = {"hypotheses/H-X.yaml": hypothesis("H-X", "run: toy:fn\nmatrix: {k: [1, 2, 3]}\nseeds: [0, 1]\n")}
+    files = {
+        "toy.py": "def fn(params, ctx):\n    return {}\n",
+        "hypotheses/H-X.yaml": hypothesis("H-X", "run: toy:fn\nmatrix: {k: [1, 2, 3]}\nseeds: [0, 1]\n"),
+    }
     root = make_ws(files)
     (root / "pyproject.toml").write_text("[tool.investigate]\nmax_runs = 5\n")
     assert main(["--workspace", str(root), "run", "H-X", "--dry-run"]) == 1

@@ -23,8 +23,10 @@ def ws():
 
 
 def test_golden_summary(ws):
-    # Regenerate deliberately with: python -m investigate --workspace tests/fixtures/summary_ws
-    #   summary DEMO-001 > tests/fixtures/summary_ws/golden/DEMO-001.md
+    # Regenerate deliberately with: python -c "from investigate.report import render_summary as r;
+    #   from investigate.workspace import load_workspace as l; print(r(l('tests/fixtures/summary_ws'),
+    #   'DEMO-001'), end='')" > tests/fixtures/summary_ws/golden/DEMO-001.md
+    # (the summary command would also draw the figures into the fixture's reports/)
     assert render_summary(ws, "DEMO-001") == GOLDEN.read_text(encoding="utf-8")
 
 
@@ -95,17 +97,20 @@ def run_command(module, argv, ws, capsys):
     return code, capsys.readouterr().out
 
 
-def test_summary_command_stdout_and_file(ws, tmp_path, capsys):
+def test_summary_command_stdout_and_file(tmp_path, capsys):
     from investigate.commands import summary
 
+    shutil.copytree(FIXTURE, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
+    ws = load_workspace(tmp_path / "ws")  # a copy: the command draws figures under its reports/
     code, out = run_command(summary, ["summary", "DEMO-001"], ws, capsys)
     assert code == 0 and out == GOLDEN.read_text(encoding="utf-8")
     target = tmp_path / "out" / "summary.md"
     code, _ = run_command(summary, ["summary", "DEMO-001", "-o", str(target)], ws, capsys)
     text = target.read_text(encoding="utf-8")
-    run_dir = FIXTURE.resolve() / "reports/2026-01-20T102300Z/H-CONFIG/scenario=gs1_ideal/synced-seed0"
+    run_dir = ws.root / "reports/2026-01-20T102300Z/H-CONFIG/scenario=gs1_ideal/synced-seed0"
     expected = Path(os.path.relpath(run_dir, target.parent.resolve())).as_posix()
     assert code == 0 and f"[synced-seed0]({expected})" in text  # relative to the output file's folder
+    assert not text.startswith("<!--")  # the note on links is for stdout only
 
 
 def test_verdict_lines(ws):

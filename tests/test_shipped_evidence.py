@@ -41,7 +41,7 @@ def test_narrative_claims_hold_or_are_reported(initiative: str) -> None:
     if not any(v.run_ids for v in verdicts.values()):
         pytest.skip("no committed run records")
     text = render_summary(ws, initiative)
-    gaps = text.split("## 8. Gaps in the evidence", 1)[1]
+    gaps = text.split(". Gaps in the evidence\n", 1)[1]
     for hypothesis, claimed in narrative.claims.items():
         outcome = verdicts[hypothesis].outcome
         # a claim of "confirmed" is met by a confirmed cause whose fix is also verified

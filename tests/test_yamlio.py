@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import pytest
 
 from investigate.errors import ValidationError
-from investigate.yamlio import line_map, load_yaml, nearest_line
+from investigate.yamlio import line_map, load_yaml, loads, nearest_line
 
 
 def test_line_map_points_at_keys_and_list_items(tmp_path: Path) -> None:
@@ -131,3 +132,50 @@ def test_duplicate_keys_are_refused_with_the_second_line(tmp_path: Path) -> None
         load_yaml(path, "f.yaml")
     path.write_text("a: {1: x, '1': y}\n")  # the number 1 and the string '1' differ
     assert load_yaml(path, "f.yaml") == {"a": {1: "x", "1": "y"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1e5", 100000.0),  # YAML 1.1 (PyYAML's default) reads these two as strings
+        ("1e4", 10000.0),
+        ("-2.5E-3", -0.0025),
+        (".5", 0.5),
+        ("010", 10),  # decimal in 1.2, octal eight in 1.1
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("+7", 7),
+        ("yes", "yes"),  # only true/false are booleans
+        ("No", "No"),
+        ("on", "on"),
+        ("TRUE", True),
+        ("false", False),
+        ("~", None),
+        ("1_000", "1_000"),  # no digit separators, sexagesimals or timestamps
+        ("1:30", "1:30"),
+        ("2026-01-20", "2026-01-20"),
+        ("0b101", "0b101"),
+        ("'1e5'", "1e5"),  # quoted stays a string
+    ],
+)
+def test_plain_scalars_are_typed_as_yaml_1_2(text, expected) -> None:
+    value = loads(text)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_non_finite_floats_and_huge_integers(tmp_path: Path) -> None:
+    assert loads(".inf") == math.inf and loads("-.Inf") == -math.inf and math.isnan(loads(".NaN"))
+    path = tmp_path / "f.yaml"
+    path.write_text("a: 1\nb: " + "9" * 5000 + "\n")  # more digits than Python converts from text
+    with pytest.raises(ValidationError, match=r"^f.yaml:2: integer 9{20}…: Exceeds the limit"):
+        load_yaml(path, "f.yaml")
+
+
+def test_a_matrix_of_exponents_loads_floats(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("matrix: {offset: [1e4, 1e5]}\nwhere: {offset: 100000.0}\nflags: [yes, true]\n")
+    data = load_yaml(path, "f.yaml")
+    assert data["matrix"]["offset"] == [10000.0, 100000.0]
+    assert all(type(v) is float for v in data["matrix"]["offset"])
+    assert data["where"]["offset"] in data["matrix"]["offset"]
+    assert data["flags"] == ["yes", True]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from investigate.errors import EXIT_OK, EXIT_USER
+from investigate.jsonout import dumps
 from investigate.workspace import Workspace
 
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
 
     findings = audit(ws, args.id)
     if args.json:
-        print(json.dumps([f.to_dict() for f in findings], indent=2))
+        print(dumps([f.to_dict() for f in findings]))
     else:
         for finding in findings:
             print(finding.line())

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
+from investigate.jsonout import dumps
 from investigate.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         written = _write_hypothesis(ws, target, result, spec, args)
     data = _json(spec, result, batch, wall, written)
     if args.json:
-        print(json.dumps(data, indent=2, allow_nan=True))
+        print(dumps(data))
     else:
         print(_text(data))
     return 0

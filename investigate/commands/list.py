@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from investigate.commands._common import counts_text, status_counts
+from investigate.jsonout import dumps
 from investigate.store import by_hypothesis, latest_records, read_records
 from investigate.verdict import evaluate
 from investigate.workspace import Workspace
@@ -43,7 +43,7 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     table = rows(ws)
     if args.json:
-        print(json.dumps(table, indent=2))
+        print(dumps(table))
         return 0
     if not table:
         print("no hypotheses yet: add one under " + ws.relative(ws.hypotheses_dir) + "/")

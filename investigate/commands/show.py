@@ -9,6 +9,7 @@ from typing import Any
 from investigate.commands._common import counts_text, status_counts
 from investigate.errors import UnknownIdError
 from investigate.explain import verdict_lines
+from investigate.jsonout import dumps
 from investigate.store import latest_records, point_slug, read_records
 from investigate.verdict import evaluate
 from investigate.workspace import Workspace
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     hyp = ws.hypothesis(args.id)
     records = latest_records(read_records(ws, hyp.id))
     if args.json:
-        print(json.dumps(_hypothesis_data(ws, hyp, records), indent=2, default=str))
+        print(dumps(_hypothesis_data(ws, hyp, records)))
         return 0
     print(f"{hyp.id}: {hyp.title}")
     print(f"  file:       {ws.relative(ws.source_path(hyp.id))}")
@@ -101,7 +102,7 @@ def _show_initiative(ws: Workspace, ini_id: str, as_json: bool = False) -> int:
     ini = ws.initiative(ini_id)
     if as_json:
         print(
-            json.dumps(
+            dumps(
                 {
                     "id": ini.id,
                     "title": ini.title,

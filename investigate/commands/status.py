@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from investigate.commands._common import counts_text, status_counts
+from investigate.jsonout import dumps
 from investigate.store import by_hypothesis, latest_records, read_records
 from investigate.verdict import evaluate
 from investigate.workspace import Workspace
@@ -47,7 +47,7 @@ def collect(ws: Workspace) -> dict[str, Any]:
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     data = collect(ws)
     if args.json:
-        print(json.dumps(data, indent=2))
+        print(dumps(data))
         return 0
     for group, hyps in data.items():
         totals = {s: sum(h["runs"][s] for h in hyps.values()) for s in ("ok", "error", "timeout", "interrupted")}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from investigate.jsonout import dumps
 from investigate.tree import render_mermaid, render_text, walk
 from investigate.verdict import evaluate_workspace
 
@@ -14,6 +14,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("tree", help="walk an initiative's decision tree with the current verdicts")
     parser.add_argument("initiative", nargs="?", help="initiative id (default: every initiative)")
     parser.add_argument("--format", choices=("text", "mermaid", "json"), default="text")
+    # every other command spells machine output --json; tree keeps --format json as well
+    parser.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     parser.set_defaults(func=run)
 
 
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace, ws: Any) -> int:
     outcomes = {h: v.outcome for h, v in evaluate_workspace(ws).items()}
     walks = [(i, walk(ws.initiatives[i], outcomes)) for i in ids]
     if args.format == "json":
-        print(json.dumps([w.to_dict() if w else {"initiative": i, "decision_tree": None} for i, w in walks], indent=2))
+        print(dumps([w.to_dict() if w else {"initiative": i, "decision_tree": None} for i, w in walks]))
         return 0
     blocks = []
     for ini, walked in walks:

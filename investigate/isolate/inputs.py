@@ -23,7 +23,7 @@ from investigate.isolate.rules import TestRule, parse_rules
 from investigate.plan import parse_where
 from investigate.schema import ENTRY_POINT, Hypothesis
 from investigate.workspace import Workspace
-from investigate.yamlio import load_yaml
+from investigate.yamlio import load_yaml, loads
 
 DEFAULT_TIMEOUT_S = 900.0
 
@@ -122,7 +122,7 @@ def _same(value: Any, text: str) -> bool:
     if str(value) == text:
         return True
     try:
-        parsed = yaml.safe_load(text)
+        parsed = loads(text)
     except yaml.YAMLError:
         return False
     return bool(parsed == value and isinstance(parsed, bool) == isinstance(value, bool))
@@ -154,7 +154,7 @@ def _config(
 def _rules(test: str | None, hyp: Hypothesis | None) -> list[TestRule]:
     if test is not None:
         try:
-            data = yaml.safe_load(test)
+            data = loads(test)
         except yaml.YAMLError as exc:
             raise InvestigateError(f"--test: not YAML: {exc}") from None
         return parse_rules(data, "--test")
