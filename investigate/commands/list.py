@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from investigate.commands._common import counts_text, status_counts
-from investigate.store import by_hypothesis, latest_records, read_records
-from investigate.verdict import evaluate
+from investigate.commands._common import counts_text
+from investigate.overview import overview
 from investigate.workspace import Workspace
 
 
@@ -17,23 +17,32 @@ def register(subparsers: Any) -> None:
         "list",
         help="list hypotheses with verdicts and run counts",
         description="List every hypothesis: id, initiative, verdict (once verdicts exist) and the "
-        "statuses of its latest runs.",
+        "statuses of the runs that count. A hypothesis whose rules cannot be evaluated shows the error.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(func=run)
 
 
 def rows(ws: Workspace) -> list[dict[str, Any]]:
-    grouped = by_hypothesis(latest_records(read_records(ws)))
+    view = overview(ws)
+    if view.problems:
+        # Never silently: the table leaves them out, so say so (``validate`` lists each one).
+        print(
+            f"warning: {len(view.problems)} unreadable run records are left out "
+            "(`investigate validate` lists them)",
+            file=sys.stderr,
+        )
     out = []
     for hyp_id, hyp in sorted(ws.hypotheses.items()):
-        records = grouped.get(hyp_id, [])
+        row = view.rows[hyp_id]
         out.append({
             "id": hyp_id,
             "title": hyp.title,
             "initiative": hyp.initiative,
-            "verdict": evaluate(hyp, records, ws).outcome.value,
-            "runs": status_counts(records),
+            "verdict": row["verdict"],
+            "runs": row["runs"],
+            "newer_failures": row["newer_failures"],
+            "error": row["error"],
         })  # fmt: skip
     return out
 
@@ -48,5 +57,10 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         return 0
     width = max(len(r["id"]) for r in table)
     for row in table:
-        print(f"{row['id']:<{width}}  {row['verdict']:<12}  {counts_text(row['runs']):<24}  {row['title']}")
+        line = f"{row['id']:<{width}}  {row['verdict']:<12}  {counts_text(row['runs']):<24}  {row['title']}"
+        if row["newer_failures"]:
+            line += f"  ({len(row['newer_failures'])} newer failed runs not counted)"
+        if row["error"]:
+            line += f"  error: {row['error']}"
+        print(line)
     return 0

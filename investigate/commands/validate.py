@@ -1,24 +1,39 @@
-"""``investigate validate``: load every file; report every problem as file:line: key: reason."""
+"""``investigate validate``: load every file; report every problem as file:line: key: reason.
+
+Run records are checked too: every ``run.json`` that cannot be read is listed with its reason
+(the other commands leave such records out), and any makes the exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from investigate.errors import EXIT_OK, EXIT_USER
+from investigate.overview import store_problems
 from investigate.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
-        help="check every hypothesis and initiative file",
+        help="check every hypothesis and initiative file, and every run record",
         description="Load every YAML file, check the schema and cross-file references, and print "
-        "each problem as file:line: key: reason. Exit 1 if anything is wrong.",
+        "each problem as file:line: key: reason; then read every run.json and list those that "
+        "cannot be read. Exit 1 if anything is wrong.",
     )
     parser.set_defaults(func=run, all_errors=True)
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
     # Reaching here means loading found no error (otherwise the CLI printed them all).
-    print(f"ok: {len(ws.hypotheses)} hypotheses, {len(ws.initiatives)} initiatives in {ws.root.name}/")
-    return 0
+    problems, readable = store_problems(ws)
+    for problem in problems:
+        print(f"error: {problem.path}: unreadable run record: {problem.reason}", file=sys.stderr)
+    files = f"{len(ws.hypotheses)} hypotheses, {len(ws.initiatives)} initiatives"
+    if problems:
+        print(f"{len(problems)} unreadable run records ({readable} fine); {files} ok", file=sys.stderr)
+        return EXIT_USER
+    print(f"ok: {files}, {readable} run records in {ws.root.name}/")
+    return EXIT_OK

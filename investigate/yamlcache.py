@@ -1,0 +1,98 @@
+"""Parsed YAML files, kept in ``reports/.index.sqlite`` so that loading 10,000 hypotheses is not 10,000 parses.
+
+Loading a workspace asks for one file at a time. The first request primes the cache for the
+whole workspace: one query for every cached entry, a stat of every hypothesis and initiative file,
+and one transaction for the files that were parsed because their entry was missing or stale.
+Each file is then served from memory, once. A file that fails to parse is not cached: the
+loader parses it again and reports the error as always. The parsed data is stored as JSON only
+when JSON gives back exactly the same data (no dates, no non-string keys, no NaN); other files
+are simply parsed every time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from investigate.index import Stat, open_index, settled, stat_key
+from investigate.yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from investigate.workspace import Workspace
+
+# The workspace being loaded, and its primed files: absolute path -> parsed data, or its JSON text.
+_current: tuple[weakref.ref[Any], dict[str, Any]] | None = None
+
+
+def load(ws: Workspace, path: Path, shown: str) -> Any:
+    """What ``load_yaml(path, shown)`` returns, from the cache when the file is unchanged."""
+    global _current
+    if _current is None or _current[0]() is not ws:
+        _current = (weakref.ref(ws), _prime(ws))
+    primed = _current[1].pop(str(path), None)
+    if primed is None:
+        return load_yaml(path, shown)
+    return json.loads(primed) if isinstance(primed, str) else primed
+
+
+def _prime(ws: Workspace) -> dict[str, Any]:
+    with open_index(ws.reports_dir) as index:
+        if index is None:
+            return {}
+        cached = index.yaml_entries()
+        primed: dict[str, Any] = {}
+        fresh: list[tuple[str, Stat, str]] = []
+        now = time.time_ns()
+        root = f"{ws.root}{os.sep}"
+        for path in _yaml_files(ws):
+            key = path.removeprefix(root)
+            try:
+                stat = stat_key(os.stat(path))
+            except OSError:
+                continue
+            entry = cached.pop(key, None)
+            if entry is not None and entry[0] == stat:
+                primed[path] = entry[1]
+                continue
+            try:
+                data = load_yaml(Path(path), key)
+            except Exception:  # noqa: BLE001 - not cached; the loader parses it again and reports the error
+                continue
+            primed[path] = data
+            text = _as_json(data)
+            if text is not None and settled(stat, now):
+                fresh.append((key, stat, text))
+        if fresh or cached:
+            index.update_yaml(fresh, gone=list(cached))  # what is left in ``cached`` no longer exists
+    return primed
+
+
+def _yaml_files(ws: Workspace) -> list[str]:
+    """Every file workspace loading may ask for: hypotheses/*.y(a)ml and plans/*/initiative.yaml."""
+    found = []
+    for directory, nested in ((ws.hypotheses_dir, False), (ws.plans_dir, True)):
+        try:
+            with os.scandir(directory) as entries:
+                names = [e.name for e in entries]
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
+            if nested:
+                found.append(os.path.join(path, "initiative.yaml"))
+            elif name.endswith((".yaml", ".yml")):
+                found.append(path)
+    return found
+
+
+def _as_json(data: Any) -> str | None:
+    """``data`` as JSON, if reading the JSON back gives exactly ``data``; else None."""
+    try:
+        text = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return text if json.loads(text) == data else None
