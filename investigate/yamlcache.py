@@ -60,7 +60,7 @@ def _prime(ws: Workspace) -> dict[str, Any]:
                 continue
             try:
                 data = load_yaml(Path(path), key)
-            except Exception:  # noqa: BLE001 - not cached; the loader parses it again and reports the error
+            except Exception:  # noqa: BLE001, S112 - not cached; the loader parses it again and reports the error
                 continue
             primed[path] = data
             text = _as_json(data)

@@ -44,7 +44,9 @@ def test_nasty_metrics_and_params_round_trip(make_ws) -> None:
     assert scan.problems == []
     (back,) = scan.records
     assert math.isnan(back.metrics["nan"])
-    assert {k: v for k, v in back.metrics.items() if k != "nan"} == {k: v for k, v in NASTY_METRICS.items() if k != "nan"}
+    assert {k: v for k, v in back.metrics.items() if k != "nan"} == {
+        k: v for k, v in NASTY_METRICS.items() if k != "nan"
+    }
     assert back.params == params and depth(back.params["deep"]) == 300
     assert back.point == {"scenario": "s—1"}
 
