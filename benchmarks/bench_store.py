@@ -4,11 +4,13 @@ The workspace (default 10,000 hypotheses in 100 initiatives, 10 run records each
 ``run.json`` files, a tenth of the keys with a newer timeout over an ok run) is generated once in a
 temporary directory. Every timing is a fresh ``python -m investigate`` process:
 
-- cold: the caches (``reports/.index.sqlite`` and the YAML cache) are deleted first, so the
-  process parses every YAML file and every ``run.json`` and rebuilds them;
+- cold: the cache (``reports/.index.sqlite``, which also holds the parsed YAML) is deleted first,
+  so the process parses every YAML file and every ``run.json`` and rebuilds it;
 - warm: the caches from the previous process are in place.
 
 The OS page cache is warm in both cases (dropping it would need root and disturb the machine).
+Wall time depends on what else the machine runs; CPU time (user + system of the process) much
+less, so both are printed, along with the load average.
 
 Usage: python benchmarks/bench_store.py [--hypotheses N] [--runs-per-hypothesis K] [--repeat R]
        [--keep DIR]   (generate into DIR, or reuse DIR if it was generated before)
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,7 +35,7 @@ SCENARIOS = ("gs1_ideal", "gs1_custom", "gs2_ideal", "gs2_custom", "dose")
 ARMS = ("stale", "synced")
 STAMPS = ("2026-01-01T000000Z", "2026-01-02T000000Z")
 PER_INITIATIVE = 100
-CACHE_FILES = ("reports/.index.sqlite", "reports/.yaml-cache.sqlite")
+CACHE_FILES = ("reports/.index.sqlite",)  # record files, directory listings, summaries and parsed YAML
 
 
 def hypothesis_yaml(hid: str, initiative: str) -> str:
@@ -142,29 +145,36 @@ def clear_caches(root: Path) -> None:
             Path(str(root / name) + suffix).unlink(missing_ok=True)
 
 
-def timed(root: Path, command: str) -> tuple[int, float, str]:
+def timed(root: Path, command: str) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one fresh ``investigate COMMAND`` process."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     argv = [sys.executable, "-m", "investigate", "--workspace", str(root), command]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-    return done.returncode, time.perf_counter() - t0, done.stderr[-500:]
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{command} exited {done.returncode}: {done.stderr[-500:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return round(wall, 3), round(cpu, 3)
 
 
 def measure(root: Path, repeat: int) -> dict[str, object]:
+    """Per command: cold (caches deleted) then warm, ``repeat`` times; wall and CPU seconds."""
     out: dict[str, object] = {}
     for command in ("status", "list"):
-        cold, warm = [], []
+        runs: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
         for _ in range(repeat):
             clear_caches(root)
-            code, seconds, err = timed(root, command)
-            if code != 0:
-                raise SystemExit(f"{command} exited {code}: {err}")
-            cold.append(round(seconds, 3))
-            code, seconds, err = timed(root, command)
-            if code != 0:
-                raise SystemExit(f"{command} exited {code}: {err}")
-            warm.append(round(seconds, 3))
-        out[command] = {"cold_s": cold, "warm_s": warm, "cold_best_s": min(cold), "warm_best_s": min(warm)}
+            runs["cold"].append(timed(root, command))
+            runs["warm"].append(timed(root, command))
+        row: dict[str, object] = {}
+        for kind, pairs in runs.items():
+            row[f"{kind}_wall_s"] = [w for w, _ in pairs]
+            row[f"{kind}_cpu_s"] = [c for _, c in pairs]
+            row[f"{kind}_best_s"] = min(w for w, _ in pairs)
+        out[command] = row
     return out
 
 
@@ -194,6 +204,7 @@ def main() -> None:
         root = args.keep.resolve()
     try:
         results: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+        results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
         if (root / "pyproject.toml").exists():
             records = sum(1 for _ in (root / "reports").glob("*/*/*/*/run.json"))
             results["generate_s"] = None
@@ -206,6 +217,7 @@ def main() -> None:
         results["startup_s"] = startup(3)
         timings = measure(root, args.repeat)
         results.update(timings)
+        results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         results["targets"] = {
             f"{command}_{kind}": timings[command][f"{kind}_best_s"] <= limit  # type: ignore[index]
             for command in ("status", "list")

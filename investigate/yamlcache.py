@@ -18,14 +18,16 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from investigate import parallel
 from investigate.index import Stat, open_index, settled, stat_key
 from investigate.yamlio import load_yaml
 
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
-# The workspace being loaded, and its primed files: absolute path -> parsed data, or its JSON text.
-_current: tuple[weakref.ref[Any], dict[str, Any]] | None = None
+# The workspace being loaded, and its primed files: absolute path -> ("json", text) or ("data", parsed).
+_current: tuple[weakref.ref[Any], dict[str, tuple[str, Any]]] | None = None
+PER_WORKER = 500  # files worth a forked worker
 
 
 def load(ws: Workspace, path: Path, shown: str) -> Any:
@@ -36,39 +38,56 @@ def load(ws: Workspace, path: Path, shown: str) -> Any:
     primed = _current[1].pop(str(path), None)
     if primed is None:
         return load_yaml(path, shown)
-    return json.loads(primed) if isinstance(primed, str) else primed
+    kind, value = primed
+    return json.loads(value) if kind == "json" else value
 
 
-def _prime(ws: Workspace) -> dict[str, Any]:
+def _prime(ws: Workspace) -> dict[str, tuple[str, Any]]:
     with open_index(ws.reports_dir) as index:
         if index is None:
             return {}
         cached = index.yaml_entries()
-        primed: dict[str, Any] = {}
-        fresh: list[tuple[str, Stat, str]] = []
-        now = time.time_ns()
+        primed: dict[str, tuple[str, Any]] = {}
+        misses: list[tuple[str, str]] = []
+        stats: dict[str, Stat] = {}
         root = f"{ws.root}{os.sep}"
         for path in _yaml_files(ws):
             key = path.removeprefix(root)
             try:
-                stat = stat_key(os.stat(path))
+                stats[path] = stat_key(os.stat(path))
             except OSError:
                 continue
             entry = cached.pop(key, None)
-            if entry is not None and entry[0] == stat:
-                primed[path] = entry[1]
-                continue
-            try:
-                data = load_yaml(Path(path), key)
-            except Exception:  # noqa: BLE001, S112 - not cached; the loader parses it again and reports the error
-                continue
-            primed[path] = data
-            text = _as_json(data)
-            if text is not None and settled(stat, now):
-                fresh.append((key, stat, text))
+            if entry is not None and entry[0] == stats[path]:
+                primed[path] = ("json", entry[1])
+            else:
+                misses.append((path, key))
+        chunks = parallel.split(misses, parallel.workers(len(misses), PER_WORKER))
+        fresh: list[tuple[str, Stat, str]] = []
+        now = time.time_ns()
+        for path, key, kind, value in (item for chunk in parallel.fork_map(_parse, chunks) for item in chunk):
+            if kind == "error":
+                continue  # not cached; the loader parses it again and reports the error
+            primed[path] = (kind, value)
+            if kind == "json" and settled(stats[path], now):
+                fresh.append((key, stats[path], value))
         if fresh or cached:
             index.update_yaml(fresh, gone=list(cached))  # what is left in ``cached`` no longer exists
     return primed
+
+
+def _parse(files: list[tuple[str, str]]) -> list[tuple[str, str, str, Any]]:
+    """(path, key, "json", text) when JSON holds the data exactly, else "data" (or "error"): also in a worker."""
+    out: list[tuple[str, str, str, Any]] = []
+    for path, key in files:
+        try:
+            data = load_yaml(Path(path), key)
+        except Exception:  # noqa: BLE001 - the loader parses it again and reports the error
+            out.append((path, key, "error", None))
+            continue
+        text = _as_json(data)
+        out.append((path, key, "data", data) if text is None else (path, key, "json", text))
+    return out
 
 
 def _yaml_files(ws: Workspace) -> list[str]:

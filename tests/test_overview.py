@@ -4,6 +4,7 @@ Records are written with ``write_record`` (what the runner does) so each case is
 """
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,34 @@ def test_fresh_files_are_not_cached(make_ws, capsys, command) -> None:
     with sqlite3.connect(root / "reports" / ".index.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM summaries WHERE hypothesis = 'H-A'").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
+
+
+def test_forked_workers_give_the_same_rows_as_one_process(make_ws, monkeypatch) -> None:
+    root = build(make_ws, **{f"H-X{i}": hypothesis(f"H-X{i}", EXPERIMENT, RULES) for i in range(6)})
+    for i, hyp in enumerate(["H-A", "H-B", *(f"H-X{i}" for i in range(6))]):
+        runs(root, hyp, loss=0.1 * i)
+    ws = load_workspace(root)
+    odd = record(hypothesis="H-B", arm="b", run_id="odd", started_at=LATER, metrics={"loss": 0.9})
+    put(ws, LATER, odd)
+    (root / "reports" / LATER / "H-B").rename(root / "reports" / LATER / "H-X0")  # filed under another name
+    broken = root / "reports" / LATER / "H-X1" / "all" / "a-seed0"
+    broken.mkdir(parents=True)
+    (broken / "run.json").write_text("{")
+    monkeypatch.setattr(overview_module.parallel, "can_fork", lambda: False)
+    serial = overview_module.overview(ws)
+    (root / "reports" / ".index.sqlite").unlink()
+    monkeypatch.undo()
+    chunks: list[int] = []
+    real = overview_module.parallel.fork_map
+
+    def spy(fn, parts):
+        chunks.append(len(parts))
+        return real(fn, parts)
+
+    monkeypatch.setattr(overview_module.parallel, "fork_map", spy)
+    monkeypatch.setattr(overview_module.parallel, "workers", lambda items, per_worker: 2)
+    forked = overview_module.overview(ws)
+    assert chunks == [2] and (overview_module.parallel.can_fork() or not sys.platform.startswith("linux"))
+    assert forked.rows == serial.rows and forked.problems == serial.problems
+    assert serial.rows["H-B"]["verdict"] == "ruled_out"  # the misplaced 0.9 run counts for H-B
+    assert [p.path for p in serial.problems] == [f"reports/{LATER}/H-X1/all/a-seed0/run.json"]

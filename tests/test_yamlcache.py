@@ -65,11 +65,27 @@ def test_errors_are_reported_the_same_with_a_warm_cache(make_ws) -> None:
     load_workspace(root)
     (root / "hypotheses" / "H-B.yaml").write_text("id: H-B\ntitle: [unclosed\n")
     (root / "hypotheses" / "H-D.yaml").write_text(hypothesis("H-D") + "typo: 1\n")
-    with pytest.raises(WorkspaceErrors) as info:
-        load_workspace(root, all_errors=True)
-    lines = str(info.value).splitlines()
-    assert lines[0].startswith("hypotheses/H-B.yaml:")
-    assert lines[1] == "hypotheses/H-D.yaml:5: unknown field 'typo'"
+    (root / "hypotheses" / "H-E.yaml").write_text("just a string\n")
+    age(root / "hypotheses")
+    for _ in range(2):  # cold, then with whatever was cached
+        with pytest.raises(WorkspaceErrors) as info:
+            load_workspace(root, all_errors=True)
+        lines = str(info.value).splitlines()
+        assert lines[0].startswith("hypotheses/H-B.yaml:")
+        assert lines[1:] == [
+            "hypotheses/H-D.yaml:5: unknown field 'typo'",
+            "hypotheses/H-E.yaml:1: expected a mapping of keys, got str",
+        ]
+
+
+def test_forked_parsing_gives_the_same_workspace(make_ws, monkeypatch) -> None:
+    files = ws_files(**{f"hypotheses/H-N{i}.yaml": hypothesis(f"H-N{i}") for i in range(20)})
+    root = make_ws(files)
+    serial = load_workspace(root)
+    (root / "reports" / ".index.sqlite").unlink()
+    monkeypatch.setattr(yamlcache.parallel, "workers", lambda items, per_worker: 3)
+    forked = load_workspace(root)
+    assert forked.hypotheses == serial.hypotheses and forked.initiatives == serial.initiatives
 
 
 def test_without_reports_dir_nothing_is_cached(make_ws, parsed) -> None:
