@@ -112,7 +112,9 @@ def _overview(ws: Workspace) -> Overview:
                     todo.append(name)
         _shared = (ws, groups)
         try:
-            chunks = parallel.split(todo, parallel.workers(sum(len(groups.get(n, [])) for n in todo), PER_WORKER), _size)
+            chunks = parallel.split(
+                todo, parallel.workers(sum(len(groups.get(n, [])) for n in todo), PER_WORKER), _size
+            )
             units = [u for chunk in parallel.fork_map(_compute, chunks) for u in chunk]
         finally:
             _shared = None

@@ -8,12 +8,10 @@ Elsewhere, and for small jobs, the work runs in this process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -43,6 +41,9 @@ def fork_map(fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
     """
     if len(chunks) <= 1 or not can_fork():
         return [fn(chunk) for chunk in chunks]
+    import multiprocessing  # only here: every command imports this module, few fork
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context) as pool:
         futures = [pool.submit(fn, chunk) for chunk in chunks[1:]]

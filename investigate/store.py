@@ -7,23 +7,23 @@ The files are the source of truth; ``index`` only caches what reading them found
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cache, partial
-from importlib import metadata
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from investigate.atomic import write_atomic
 from investigate.index import Stat, stat_key, subdirs
+
+# Re-exported: the runner and the planner take provenance from the store, where runs are recorded.
+from investigate.provenance import package_versions as package_versions
+from investigate.provenance import provenance as provenance
+from investigate.provenance import utc_now as utc_now
 from investigate.recordjson import RecordError, decode, encode
 from investigate.schema import RunRecord
 
@@ -33,17 +33,6 @@ if TYPE_CHECKING:
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?$")
 RUN_JSON = "run.json"
 STARTED = "_started.json"  # written by the runner when a run starts; run.json replaces its meaning
-TRACKED_PACKAGES = (
-    "investigate",
-    "numpy",
-    "pydantic",
-    "scipy",
-    "tensorflow",
-    "tensorflow-cpu",
-    "keras",
-    "jax",
-    "torch",
-)
 
 
 def new_stamp_dir(ws: Workspace) -> Path:
@@ -275,53 +264,3 @@ def cache_index(records: list[RunRecord]) -> dict[str, RunRecord]:
         if record.status == "ok":
             index[record.cache_key] = record
     return index
-
-
-# ---- provenance ------------------------------------------------------------------------------
-
-
-@cache
-def package_versions() -> dict[str, str]:
-    """Versions from installed metadata: nothing is imported, so TensorFlow stays unloaded."""
-    versions = {"python": sys.version.split()[0]}
-    for name in TRACKED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
-    git = _git_state(str(ws.root))
-    return {
-        **git,
-        "versions": package_versions(),
-        "hostname": socket.gethostname(),
-        "command": ["investigate", *argv],
-    }
-
-
-@cache
-def _git_state(root: str) -> dict[str, Any]:
-    def git(*args: str) -> bytes | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=20, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return {"git_commit": None, "git_dirty": None, "git_diff_sha256": None}
-    diff = git("diff", "HEAD") or b""
-    status = git("status", "--porcelain", "--untracked-files=no") or b""
-    return {
-        "git_commit": commit.decode().strip(),
-        "git_dirty": bool(status.strip()),
-        "git_diff_sha256": hashlib.sha256(diff).hexdigest(),
-    }
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
