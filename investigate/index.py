@@ -265,11 +265,13 @@ def _remove(path: Path) -> None:
 
 @cache
 def code_fingerprint() -> str:
-    """sha256 of every Python source of this package, and the interpreter and pydantic versions."""
+    """sha256 of every Python source of this package, its version, and the Python and pydantic versions."""
     import pydantic
 
+    from investigate import __version__
+
     package = Path(__file__).resolve().parent
-    digest = hashlib.sha256(f"{sys.version} {pydantic.VERSION}".encode())
+    digest = hashlib.sha256(f"{__version__} {sys.version} {pydantic.VERSION}".encode())
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())

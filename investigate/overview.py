@@ -59,23 +59,24 @@ class _Unit:
 
 
 # The work of one call, shared with forked workers (set before they start).
-_shared: tuple[Workspace, dict[str, list[RunFile]]] | None = None
+_shared: tuple[Workspace, dict[str, list[RunFile]], set[str], bool] | None = None
 
 
-def overview(ws: Workspace) -> Overview:
-    """Every hypothesis' row, the store's problems and its lost runs."""
+def overview(ws: Workspace, *, rows: bool = True) -> Overview:
+    """Every hypothesis' row, the store's problems and its lost runs (without ``rows``: no rows,
+    and only the files the index does not know are read)."""
     # 100,000 records allocate millions of small acyclic objects; the cyclic collector scanning
     # them again and again cost a quarter of the time. Nothing made here forms a cycle.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _overview(ws)
+        return _overview(ws, rows)
     finally:
         if enabled:
             gc.enable()
 
 
-def _overview(ws: Workspace) -> Overview:
+def _overview(ws: Workspace, with_rows: bool) -> Overview:
     global _shared
     with open_index(ws.reports_dir) as index:
         lister = index.lister(str(ws.reports_dir)) if index is not None else None
@@ -106,11 +107,11 @@ def _overview(ws: Workspace) -> Overview:
         for name, files in groups.items():
             if any(f.run_dir in unknown for f in files):
                 todo.append(name)
-            elif name in ws.hypotheses:
+            elif with_rows and name in ws.hypotheses:
                 planned[name] = _fingerprint(ws, name, files, code, now)
                 if planned[name] is None or cached.get(name, ("",))[0] != planned[name]:
                     todo.append(name)
-        _shared = (ws, groups)
+        _shared = (ws, groups, unknown, with_rows)
         try:
             chunks = parallel.split(
                 todo, parallel.workers(sum(len(groups.get(n, [])) for n in todo), PER_WORKER), _size
@@ -135,7 +136,7 @@ def _overview(ws: Workspace) -> Overview:
                 mine.setdefault(owner[file.run_dir], []).append(file)
         rows: dict[str, dict[str, Any]] = {}
         fresh: list[tuple[str, str, str]] = []
-        for hyp_id in ws.hypotheses:
+        for hyp_id in ws.hypotheses if with_rows else ():
             files = mine.get(hyp_id, [])
             if hyp_id in planned and files == groups.get(hyp_id):
                 fingerprint = planned[hyp_id]
@@ -161,7 +162,7 @@ def _overview(ws: Workspace) -> Overview:
 
 def store_problems(ws: Workspace) -> tuple[list[Problem], int]:
     """Every unreadable run.json (path + reason), and how many were read fine."""
-    view = overview(ws)
+    view = overview(ws, rows=False)
     return view.problems, view.records
 
 
@@ -185,12 +186,14 @@ def summarize(ws: Workspace, hyp_id: str, records: list[RunRecord]) -> dict[str,
 def _compute(names: list[str]) -> list[_Unit]:
     """Read the files of each group and summarise the hypotheses their records name (in a worker, too)."""
     assert _shared is not None
-    ws, groups = _shared
+    ws, groups, unknown, with_rows = _shared
     units = []
     for name in names:
         unit = _Unit([], {})
         records: dict[str, list[RunRecord]] = {}
         for file in groups.get(name, []):
+            if not with_rows and file.run_dir not in unknown:
+                continue
             try:
                 record = read_file(file)
             except RecordError as exc:
@@ -198,7 +201,8 @@ def _compute(names: list[str]) -> list[_Unit]:
                 continue
             unit.files.append((file.run_dir, file.stat, record.hypothesis, None))
             records.setdefault(record.hypothesis, []).append(record)
-        for hyp_id in [name] if name in ws.hypotheses and name not in records else records:
+        # The group's own hypothesis (even with no readable record here) and any its records name.
+        for hyp_id in dict.fromkeys([name, *records]) if with_rows else ():
             if hyp_id in ws.hypotheses:
                 mine = records.get(hyp_id, [])
                 unit.rows[hyp_id] = (summarize(ws, hyp_id, mine), sorted(r.run_dir for r in mine))

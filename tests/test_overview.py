@@ -144,6 +144,7 @@ def test_one_hypothesis_that_cannot_be_evaluated_does_not_take_down_the_others(m
     assert main(["--workspace", str(root), "list"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("H-A "))
     assert "error: hypotheses/H-A.yaml:" in line
+    assert main(["--workspace", str(root), "validate"]) == 0  # the records themselves are fine
 
 
 def test_status_shows_lost_runs(make_ws, capsys) -> None:
