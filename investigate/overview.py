@@ -128,7 +128,7 @@ def _overview(ws: Workspace, with_rows: bool) -> Overview:
                     problems[run_dir] = problem or "no hypothesis"
                 else:
                     owner[run_dir] = hypothesis
-                if settled(stat, now):
+                if run_dir in unknown and settled(stat, now):
                     fresh_files.append((run_dir, stat, hypothesis, problem))
         mine: dict[str, list[RunFile]] = {}
         for file in listing.files:
@@ -148,7 +148,7 @@ def _overview(ws: Workspace, with_rows: bool) -> Overview:
                 continue
             if ahead is not None and ahead[1] == sorted(f.run_dir for f in files):
                 rows[hyp_id] = ahead[0]
-            else:  # a record filed under another hypothesis' directory: this one's files are elsewhere
+            else:  # no runs, or computed ahead from other files (a record filed under another name)
                 rows[hyp_id] = summarize(ws, hyp_id, _read(files, problems))
             if fingerprint is not None:
                 fresh.append((hyp_id, fingerprint, json.dumps(rows[hyp_id])))
