@@ -5,6 +5,8 @@ The files stay the source of truth. Each cached entry is keyed by the file's pat
 (a new inode), makes the entry stale, and it is read from the file again. Entries hold:
 
 - ``files``: per ``run.json``, the hypothesis it belongs to, or why it is unreadable;
+- ``dirs``: per store directory, its sub-directories, keyed by (mtime_ns, inode): adding or
+  removing an entry moves a directory's mtime, and a stat costs a fraction of a listing;
 - ``summaries``: per hypothesis, what ``status`` and ``list`` show, under a fingerprint of its
   YAML file, of its run files and of this package's code;
 - ``yaml``: per YAML file, the parsed data (``yamlcache``).
@@ -78,10 +80,12 @@ class Index:
         gone: Iterable[str],
         summaries: Iterable[tuple[str, str, str]],
         lister: DirLister | None = None,
+        gone_summaries: Iterable[str] = (),
     ) -> None:
         """Cache (run_dir, stat, hypothesis, problem) rows, (hypothesis, fingerprint, data) summaries
-        and the directory listings ``lister`` made."""
+        and the directory listings ``lister`` made; forget files and hypotheses that are gone."""
         with self._writing() as conn:
+            conn.executemany("DELETE FROM summaries WHERE hypothesis = ?", ((g,) for g in gone_summaries))
             if lister is not None:
                 conn.executemany("DELETE FROM dirs WHERE path = ?", ((g,) for g in lister.gone()))
                 conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)", lister.fresh)

@@ -19,15 +19,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from investigate import parallel
+from investigate import parallel, yamlcache
 from investigate.commands._common import status_counts
 from investigate.errors import InvestigateError
-from investigate.index import code_fingerprint, open_index, settled, stat_key, subdirs
+from investigate.index import code_fingerprint, open_index, settled, subdirs
 from investigate.recordjson import RecordError
 from investigate.schema import RunRecord
 from investigate.store import RUN_JSON, Problem, RunFile, list_store, read_file, split_latest
@@ -155,7 +154,8 @@ def _overview(ws: Workspace, with_rows: bool) -> Overview:
         if index is not None:
             listed = {file.run_dir for file in listing.files}
             gone = [run_dir for run_dir in known if run_dir not in listed]
-            index.update_store(fresh_files, gone, fresh, lister)
+            dropped = [h for h in cached if h not in ws.hypotheses] if with_rows else []
+            index.update_store(fresh_files, gone, fresh, lister, dropped)
     found = [Problem(f"{run_dir}/{RUN_JSON}", reason) for run_dir, reason in sorted(problems.items())]
     return Overview(rows, found, listing.lost, len(owner))
 
@@ -227,11 +227,8 @@ def _size(name: str) -> int:
 
 def _fingerprint(ws: Workspace, hyp_id: str, files: list[RunFile], code: str, now: int) -> str | None:
     """What the row of ``hyp_id`` depends on; None while a file is too fresh to key a cache entry."""
-    try:
-        source = stat_key(os.stat(ws.source_path(hyp_id)))
-    except OSError:
-        return None
-    if not settled(source, now) or not all(settled(f.stat, now) for f in files):
+    source = yamlcache.stat_when_read(ws, ws.source_path(hyp_id))
+    if source is None or not settled(source, now) or not all(settled(f.stat, now) for f in files):
         return None
     inputs = (code, hyp_id, source, sorted((f.run_dir, f.stat) for f in files))
     return hashlib.sha256(repr(inputs).encode()).hexdigest()

@@ -25,8 +25,9 @@ from investigate.yamlio import load_yaml
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
-# The workspace being loaded, and its primed files: absolute path -> ("json", text) or ("data", parsed).
-_current: tuple[weakref.ref[Any], dict[str, tuple[str, Any]]] | None = None
+# The workspace being loaded, its primed files (absolute path -> ("json", text) or ("data", parsed))
+# and the stat each file had when it was read.
+_current: tuple[weakref.ref[Any], dict[str, tuple[str, Any]], dict[str, Stat]] | None = None
 PER_WORKER = 500  # files worth a forked worker
 
 
@@ -34,7 +35,7 @@ def load(ws: Workspace, path: Path, shown: str) -> Any:
     """What ``load_yaml(path, shown)`` returns, from the cache when the file is unchanged."""
     global _current
     if _current is None or _current[0]() is not ws:
-        _current = (weakref.ref(ws), _prime(ws))
+        _current = (weakref.ref(ws), *_prime(ws))
     primed = _current[1].pop(str(path), None)
     if primed is None:
         return load_yaml(path, shown)
@@ -42,10 +43,21 @@ def load(ws: Workspace, path: Path, shown: str) -> Any:
     return json.loads(value) if kind == "json" else value
 
 
-def _prime(ws: Workspace) -> dict[str, tuple[str, Any]]:
+def stat_when_read(ws: Workspace, path: Path) -> Stat | None:
+    """The (mtime_ns, size, inode) ``path`` had just before this workspace read it; None if unknown.
+
+    A cache keyed on what a file held must use this stat, not a later one: a file edited after
+    loading would otherwise key a result computed from its old content.
+    """
+    if _current is None or _current[0]() is not ws:
+        return None
+    return _current[2].get(str(path))
+
+
+def _prime(ws: Workspace) -> tuple[dict[str, tuple[str, Any]], dict[str, Stat]]:
     with open_index(ws.reports_dir) as index:
         if index is None:
-            return {}
+            return {}, {}
         cached = index.yaml_entries()
         primed: dict[str, tuple[str, Any]] = {}
         misses: list[tuple[str, str]] = []
@@ -73,7 +85,7 @@ def _prime(ws: Workspace) -> dict[str, tuple[str, Any]]:
                 fresh.append((key, stats[path], value))
         if fresh or cached:
             index.update_yaml(fresh, gone=list(cached))  # what is left in ``cached`` no longer exists
-    return primed
+    return primed, stats
 
 
 def _parse(files: list[tuple[str, str]]) -> list[tuple[str, str, str, Any]]:

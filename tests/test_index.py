@@ -80,6 +80,26 @@ def test_edited_hypothesis_is_evaluated_again(cached_ws, capsys) -> None:
     assert status_json(root, capsys)["INI"]["H-B"]["verdict"] == "confirmed"
 
 
+def test_hypothesis_edited_while_status_runs_is_not_cached_with_its_new_stat(cached_ws, capsys) -> None:
+    root = cached_ws[0]
+    ws = load_workspace(root)  # H-B read as it is: ruled out
+    path = root / "hypotheses" / "H-B.yaml"
+    path.write_text(path.read_text().replace("lt: 0.5", "lt: 1.0").replace("ge: 0.5", "ge: 1.0"))
+    age(root / "hypotheses")  # an edit old enough to key a cache entry
+    assert overview(ws).rows["H-B"]["verdict"] == "ruled_out"  # what was loaded
+    assert status_json(root, capsys)["INI"]["H-B"]["verdict"] == "confirmed"  # what the file says now
+
+
+def test_deleted_hypothesis_leaves_the_index(cached_ws, capsys) -> None:
+    root = cached_ws[0]
+    (root / "plans" / "INI" / "initiative.yaml").write_text("id: INI\ntitle: t\nhypotheses: [H-A]\n")
+    (root / "hypotheses" / "H-B.yaml").unlink()
+    assert "H-B" not in status_json(root, capsys)["INI"]
+    with sqlite3.connect(root / "reports" / INDEX_FILE) as conn:
+        assert conn.execute("SELECT hypothesis FROM summaries").fetchall() == [("H-A",)]
+        assert conn.execute("SELECT count(*) FROM yaml WHERE path LIKE '%H-B%'").fetchone() == (0,)
+
+
 def test_deleted_and_added_records_are_seen(cached_ws, capsys) -> None:
     root = cached_ws[0]
     for path in (root / "reports").glob("*/H-B/*/b-seed0/run.json"):
