@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?$")
 RUN_JSON = "run.json"
-STARTED = "_started.json"  # written by the runner when a run starts; run.json replaces its meaning
+STARTED = "_started.json"  # the runner marks a started run; without a run.json beside it, the run is lost
 
 
 def new_stamp_dir(ws: Workspace) -> Path:

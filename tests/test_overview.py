@@ -74,7 +74,7 @@ def test_unreadable_records_are_reported_and_excluded_never_silently(make_ws, ca
     assert problem["reason"].startswith("invalid JSON: ")
     assert main(["--workspace", str(root), "status"]) == 0
     out = capsys.readouterr().out
-    assert "store: 1 unreadable run records (excluded above), 0 runs without a record" in out
+    assert "store: unreadable run records: 1 (left out above); runs without a record: 0" in out
     assert f"unreadable reports/{STAMP}/H-A/scenario=s1/b-seed0/run.json: invalid JSON: " in out
     # validate lists every one and fails
     assert main(["--workspace", str(root), "validate"]) == 1
@@ -82,10 +82,10 @@ def test_unreadable_records_are_reported_and_excluded_never_silently(make_ws, ca
     assert (
         f"error: reports/{STAMP}/H-A/scenario=s1/b-seed0/run.json: unreadable run record: invalid JSON" in captured.err
     )
-    assert "1 unreadable run records (7 fine)" in captured.err
+    assert "unreadable run records: 1 (7 read fine)" in captured.err
     # list says so on stderr, and still exits 0
     assert main(["--workspace", str(root), "list"]) == 0
-    assert "warning: 1 unreadable run records are left out" in capsys.readouterr().err
+    assert "warning: unreadable run records left out: 1" in capsys.readouterr().err
 
 
 def test_validate_ok_counts_records(make_ws, capsys) -> None:

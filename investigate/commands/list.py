@@ -28,7 +28,7 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
     if view.problems:
         # Never silently: the table leaves them out, so say so (``validate`` lists each one).
         print(
-            f"warning: {len(view.problems)} unreadable run records are left out (`investigate validate` lists them)",
+            f"warning: unreadable run records left out: {len(view.problems)} (`investigate validate` lists them)",
             file=sys.stderr,
         )
     out = []

@@ -86,7 +86,7 @@ def row_notes(row: dict[str, Any]) -> str:
 
 def _print_store(store: dict[str, Any]) -> None:
     unreadable, lost = store["unreadable"], store["lost"]
-    print(f"store: {len(unreadable)} unreadable run records (excluded above), {len(lost)} runs without a record")
+    print(f"store: unreadable run records: {len(unreadable)} (left out above); runs without a record: {len(lost)}")
     for problem in unreadable:
         print(f"  unreadable {problem['path']}: {problem['reason']}")
     for run_dir in lost:

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"error: {problem.path}: unreadable run record: {problem.reason}", file=sys.stderr)
     files = f"{len(ws.hypotheses)} hypotheses, {len(ws.initiatives)} initiatives"
     if problems:
-        print(f"{len(problems)} unreadable run records ({readable} fine); {files} ok", file=sys.stderr)
+        print(f"unreadable run records: {len(problems)} ({readable} read fine); {files} ok", file=sys.stderr)
         return EXIT_USER
     print(f"ok: {files}, {readable} run records in {ws.root.name}/")
     return EXIT_OK
