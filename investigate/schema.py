@@ -75,7 +75,8 @@ class Rule(Strict):
     @model_validator(mode="after")
     def _one_form(self) -> Rule:
         combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
-        condition_keys = [k for k in ("arm", "vs", "where", "metric", *COMPARISONS) if k in self.model_fields_set]
+        given = self.model_fields_set  # a property: read it once, not per key (80,000 rules at scale)
+        condition_keys = [k for k in ("arm", "vs", "where", "metric", *COMPARISONS) if k in given]
         if len(combos) > 1:
             raise ValueError(f"use one of all/any/not per rule, got {', '.join(combos)}")
         if combos:
@@ -84,7 +85,7 @@ class Rule(Strict):
             return self
         if self.metric is None:
             raise ValueError("a condition needs 'metric' (or use all/any/not)")
-        comparisons = [k for k in COMPARISONS if k in self.model_fields_set]
+        comparisons = [k for k in COMPARISONS if k in given]
         if len(comparisons) != 1:
             raise ValueError(f"a condition needs exactly one of {', '.join(COMPARISONS)}; got {comparisons or 'none'}")
         if self.vs is not None and (self.arm is None or self.vs == self.arm):

@@ -1,44 +1,38 @@
 """The evidence store: ``reports/<stamp>/<HYPOTHESIS>/<point>/<arm>-seed<k>/run.json``.
 
-Records are JSON written atomically. Non-finite metrics are observations, so records are written
-with Python's ``allow_nan`` tokens (``NaN``, ``Infinity``, ``-Infinity``); ``json.loads`` reads them
-back as floats. Each invocation owns a fresh stamp directory, so concurrent runs never share files.
+Records are JSON written atomically (``recordjson`` says how NaN, huge ints and deep nesting are
+kept readable). Each invocation owns a fresh stamp directory, so concurrent runs never share files.
+The files are the source of truth; ``index`` only caches what reading them found.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cache
-from importlib import metadata
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from investigate.atomic import write_atomic
+from investigate.index import Stat, stat_key, subdirs
+
+# Re-exported: the runner and the planner take provenance from the store, where runs are recorded.
+from investigate.provenance import package_versions as package_versions
+from investigate.provenance import provenance as provenance
+from investigate.provenance import utc_now as utc_now
+from investigate.recordjson import RecordError, decode, encode
 from investigate.schema import RunRecord
 
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?$")
-TRACKED_PACKAGES = (
-    "investigate",
-    "numpy",
-    "pydantic",
-    "scipy",
-    "tensorflow",
-    "tensorflow-cpu",
-    "keras",
-    "jax",
-    "torch",
-)
+RUN_JSON = "run.json"
+STARTED = "_started.json"  # the runner marks a started run; without a run.json beside it, the run is lost
 
 
 def new_stamp_dir(ws: Workspace) -> Path:
@@ -64,9 +58,10 @@ def point_slug(point: dict[str, Any]) -> str:
 
 
 def write_record(ws: Workspace, run_dir: Path, record: RunRecord) -> None:
+    """Write ``run.json`` atomically; raises RecordError (nothing written) if it would not read back."""
     # Python mode, not "json": pydantic's JSON mode would turn NaN metrics into null.
     data = record.model_dump(exclude={"run_dir"})
-    write_atomic(run_dir / "run.json", dumps(data).encode())
+    write_atomic(run_dir / "run.json", encode(data))
     record.run_dir = ws.relative(run_dir)
 
 
@@ -75,73 +70,184 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, allow_nan=True, sort_keys=False)
 
 
-def read_records(ws: Workspace, hypothesis: str | None = None) -> list[RunRecord]:
-    """Every run record, oldest first; ``record.run_dir`` is relative to the workspace root.
+# ---- reading ---------------------------------------------------------------------------------
 
-    The layout has a fixed depth, so a few ``os.scandir`` levels find every ``run.json`` without
-    walking artifacts. Unreadable or partial files are skipped: a crashed writer leaves only a temp file.
+
+class RunFile(NamedTuple):
+    """One ``run.json`` found in the store, with what a cache needs to tell whether it changed."""
+
+    run_dir: str  # relative to the workspace root, POSIX separators
+    path: str  # the file itself
+    stat: Stat  # (mtime_ns, size, inode): a rewrite (always a new file) changes it
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A ``run.json`` that could not be read: its path (relative to the workspace) and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class Listing:
+    files: list[RunFile] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # run dirs started (``_started.json``) without a run.json
+
+
+@dataclass
+class StoreScan:
+    """Every readable record (oldest first) and every unreadable one, never silently dropped."""
+
+    records: list[RunRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def list_store(ws: Workspace, hypothesis: str | None = None, listdir: Callable[[str], list[str]] = subdirs) -> Listing:
+    """Find every ``run.json`` (and every lost run) without reading any.
+
+    The layout has a fixed depth, so a few directory levels find them without walking artifacts;
+    ``listdir`` lists the sub-directories of one (``index.DirLister`` serves unchanged ones from
+    the cache). A crashed writer leaves only a temp file, which is not a ``run.json``.
     """
-    records: list[RunRecord] = []
+    listing = Listing()
     root = str(ws.reports_dir)
     if not os.path.isdir(root):
-        return records
-    # Plain strings and scandir: at 10,000 records, pathlib object creation dominated the cost.
+        return listing
+    # Plain strings, not pathlib or os.path.join: at 100,000 records their cost dominated.
     prefix = ws.relative(ws.reports_dir)
-    for stamp in _dirs(root):
-        if not STAMP.match(stamp.name):
+    for stamp in listdir(root):
+        if not STAMP.match(stamp):
             continue
-        if hypothesis:
-            hyp_dirs = (
-                [os.path.join(stamp.path, hypothesis)] if os.path.isdir(os.path.join(stamp.path, hypothesis)) else []
-            )
-        else:
-            hyp_dirs = [e.path for e in _dirs(stamp.path)]
-        for hyp_dir in hyp_dirs:
-            hyp_name = os.path.basename(hyp_dir)
-            for point in _dirs(hyp_dir):
-                for run in _dirs(point.path):
-                    record = _read_one(os.path.join(run.path, "run.json"))
-                    if record is not None:
-                        record.run_dir = f"{prefix}/{stamp.name}/{hyp_name}/{point.name}/{run.name}"
-                        records.append(record)
-    records.sort(key=lambda r: r.started_at)
-    return records
+        stamp_path = f"{root}/{stamp}"
+        for hyp_name in [hypothesis] if hypothesis else listdir(stamp_path):
+            hyp_path = f"{stamp_path}/{hyp_name}"
+            for point in listdir(hyp_path):
+                point_path = f"{hyp_path}/{point}"
+                for run in listdir(point_path):
+                    run_path = f"{point_path}/{run}"
+                    try:
+                        st = os.stat(f"{run_path}/{RUN_JSON}")
+                    except FileNotFoundError:
+                        if os.path.exists(f"{run_path}/{STARTED}"):
+                            listing.lost.append(f"{prefix}/{stamp}/{hyp_name}/{point}/{run}")
+                        continue
+                    except OSError:
+                        continue
+                    run_dir = f"{prefix}/{stamp}/{hyp_name}/{point}/{run}"
+                    listing.files.append(_new_file((run_dir, f"{run_path}/{RUN_JSON}", stat_key(st))))
+    return listing
 
 
-def _dirs(path: str) -> list[os.DirEntry[str]]:
+# RunFile(...) runs a Python-level __new__; tuple.__new__ builds the same object at C speed.
+_new_file: Callable[[tuple[str, str, Stat]], RunFile] = partial(tuple.__new__, RunFile)
+
+
+def read_file(file: RunFile) -> RunRecord:
+    """The record in ``file``; raises RecordError with the reason it cannot be read."""
     try:
-        with os.scandir(path) as entries:
-            return [e for e in entries if e.is_dir()]
-    except OSError:
-        return []
+        with open(file.path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise RecordError(f"cannot read: {exc.strerror or exc}") from None
+    record = decode(raw)
+    record.run_dir = file.run_dir
+    return record
 
 
-def _read_one(path: str) -> RunRecord | None:
-    try:
-        with open(path, "rb") as handle:
-            # pydantic's own JSON parser: faster than json.loads, and it accepts NaN/Infinity too.
-            return RunRecord.model_validate_json(handle.read())
-    except (OSError, ValueError):
-        return None
+def scan_store(ws: Workspace, hypothesis: str | None = None) -> StoreScan:
+    """Every record, oldest first, and a Problem (path + reason) for every ``run.json`` that fails to read."""
+    scan = StoreScan()
+    for file in list_store(ws, hypothesis).files:
+        try:
+            scan.records.append(read_file(file))
+        except RecordError as exc:
+            scan.problems.append(Problem(f"{file.run_dir}/{RUN_JSON}", str(exc)))
+    scan.records.sort(key=lambda r: r.started_at)
+    return scan
 
 
-def record_key(record: RunRecord) -> tuple[str, str, str, int]:
-    return record.hypothesis, record.arm, json.dumps(record.point, sort_keys=True, default=str), record.seed
+def read_records(ws: Workspace, hypothesis: str | None = None) -> list[RunRecord]:
+    """Every readable run record, oldest first; ``record.run_dir`` is relative to the workspace root.
+
+    Unreadable files are left out here; ``scan_store`` returns them as problems, and ``status`` and
+    ``validate`` report them.
+    """
+    return scan_store(ws, hypothesis).records
+
+
+def lost_runs(ws: Workspace) -> list[str]:
+    """Run dirs that were started (``_started.json``) but hold no ``run.json``: lost, or still running."""
+    return list_store(ws).lost
+
+
+# ---- which record counts -------------------------------------------------------------------
+
+
+def record_key(record: RunRecord) -> tuple[str, str, Any, int]:
+    """(hypothesis, arm, matrix point, seed): runs with the same key measure the same thing."""
+    return record.hypothesis, record.arm, _point_key(record.point), record.seed
+
+
+def _point_key(point: dict[str, Any]) -> Any:
+    # Strings, ints and bools tagged with their type compare exactly as their JSON text does, at a
+    # fraction of the cost (100,000 records). Floats (-0.0 == 0.0, NaN != NaN) and containers use JSON.
+    # The two forms never meet: a tuple never equals a str.
+    if all(type(v) in _EXACT for v in point.values()):
+        return tuple(sorted((k, type(v).__name__, v) for k, v in point.items()))
+    return json.dumps(point, sort_keys=True, default=str)
+
+
+_EXACT = (str, int, bool)
+
+
+def _order(record: RunRecord) -> tuple[str, str]:
+    # run_id breaks a tie in started_at, so the answer does not depend on the order of reading.
+    return record.started_at, record.run_id
+
+
+def _decides(record: RunRecord, kept: RunRecord) -> bool:
+    """Whether ``record`` replaces ``kept`` for their key: an ok run beats a failure, then newer wins."""
+    if (record.status == "ok") != (kept.status == "ok"):
+        return record.status == "ok"
+    return _order(record) > _order(kept)
 
 
 def latest_records(records: Iterable[RunRecord]) -> list[RunRecord]:
-    """The newest record per (hypothesis, arm, matrix point, seed), in started_at order.
+    """The record that counts per (hypothesis, arm, matrix point, seed), in started_at order.
 
-    Older runs of the same key are superseded; run_id breaks a tie in started_at, so the
-    answer does not depend on the order the records were read in.
+    That is the newest ``ok`` record when the key has one, else the newest failure. A re-run that
+    timed out or crashed does not erase the measurement an earlier run made: verdicts keep resting
+    on it, and ``newer_failures`` lists the failure so it stays visible.
     """
-    newest: dict[tuple[str, str, str, int], RunRecord] = {}
+    return split_latest(records)[0]
+
+
+def newer_failures(records: Iterable[RunRecord]) -> list[RunRecord]:
+    """Failed runs newer than the ok record ``latest_records`` keeps for their key, oldest first."""
+    return split_latest(records)[1]
+
+
+def split_latest(records: Iterable[RunRecord]) -> tuple[list[RunRecord], list[RunRecord]]:
+    """``latest_records`` and ``newer_failures`` in one pass."""
+    kept: dict[tuple[str, str, Any, int], RunRecord] = {}
+    failures: list[tuple[tuple[str, str, Any, int], RunRecord]] = []
     for record in records:
         key = record_key(record)
-        kept = newest.get(key)
-        if kept is None or (record.started_at, record.run_id) > (kept.started_at, kept.run_id):
-            newest[key] = record
-    return sorted(newest.values(), key=lambda r: (r.started_at, r.run_id))
+        current = kept.get(key)
+        if current is None or _decides(record, current):
+            kept[key] = record
+        if record.status != "ok":
+            failures.append((key, record))
+    newer = []
+    for key, record in failures:
+        counted = kept[key]
+        if counted.status == "ok" and _order(record) > _order(counted):
+            newer.append(record)
+    return sorted(kept.values(), key=_order), sorted(newer, key=_order)
 
 
 def by_hypothesis(records: Iterable[RunRecord]) -> dict[str, list[RunRecord]]:
@@ -158,53 +264,3 @@ def cache_index(records: list[RunRecord]) -> dict[str, RunRecord]:
         if record.status == "ok":
             index[record.cache_key] = record
     return index
-
-
-# ---- provenance ------------------------------------------------------------------------------
-
-
-@cache
-def package_versions() -> dict[str, str]:
-    """Versions from installed metadata: nothing is imported, so TensorFlow stays unloaded."""
-    versions = {"python": sys.version.split()[0]}
-    for name in TRACKED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
-    git = _git_state(str(ws.root))
-    return {
-        **git,
-        "versions": package_versions(),
-        "hostname": socket.gethostname(),
-        "command": ["investigate", *argv],
-    }
-
-
-@cache
-def _git_state(root: str) -> dict[str, Any]:
-    def git(*args: str) -> bytes | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=20, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return {"git_commit": None, "git_dirty": None, "git_diff_sha256": None}
-    diff = git("diff", "HEAD") or b""
-    status = git("status", "--porcelain", "--untracked-files=no") or b""
-    return {
-        "git_commit": commit.decode().strip(),
-        "git_dirty": bool(status.strip()),
-        "git_diff_sha256": hashlib.sha256(diff).hexdigest(),
-    }
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")

@@ -19,13 +19,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from investigate import yamlcache
 from investigate.checks import cross_checks
 from investigate.entrypoints import entry_problem
 from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
 from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
-from investigate.yamlio import line_map, load_yaml, nearest_line, to_validation_error
+from investigate.yamlio import line_map, nearest_line, to_validation_error
 
 DEFAULT_PATHS = {"hypotheses": "hypotheses", "plans": "plans", "reports": "reports"}
 
@@ -200,7 +201,7 @@ def _initiative_files(directory: Path) -> list[Path]:
 
 def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path) -> Any:
     shown = ws.relative(path)
-    data = load_yaml(path, shown, ws.max_yaml_bytes)
+    data = yamlcache.load(ws, path, shown)  # load_yaml, served from reports/.index.sqlite when unchanged
     if not isinstance(data, dict):
         raise ValidationError(shown, 1, "", f"expected a mapping of keys, got {type(data).__name__}")
     try:

@@ -1,9 +1,22 @@
 import json
 import math
+import os
+import time
+from pathlib import Path
 
 from investigate.schema import RunRecord
-from investigate.store import cache_index, latest_records, new_stamp_dir, point_slug, read_records, write_record
-from investigate.workspace import load_workspace
+from investigate.store import (
+    cache_index,
+    latest_records,
+    lost_runs,
+    new_stamp_dir,
+    newer_failures,
+    point_slug,
+    read_records,
+    scan_store,
+    write_record,
+)
+from investigate.workspace import Workspace, load_workspace
 from tests.conftest import hypothesis
 
 
@@ -22,6 +35,22 @@ def record(**overrides) -> RunRecord:
         cache_key="k",
     )
     return RunRecord(**{**base, **overrides})
+
+
+def put(ws: Workspace, stamp: str, rec: RunRecord, run: str | None = None) -> Path:
+    """Write ``rec`` where the runner would: reports/<stamp>/<hyp>/<point>/<arm>-seed<k>/run.json."""
+    run_dir = ws.reports_dir / stamp / rec.hypothesis / point_slug(rec.point) / (run or f"{rec.arm}-seed{rec.seed}")
+    write_record(ws, run_dir, rec)
+    return run_dir / "run.json"
+
+
+def age(root: Path, seconds: float = 60) -> None:
+    """Move every mtime under ``root`` into the past, so caches may key on it (see index.RACY_NS)."""
+    past = time.time_ns() - int(seconds * 1e9)
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(dirpath, name), ns=(past, past))
+        os.utime(dirpath, ns=(past, past))
 
 
 def test_point_slug() -> None:
@@ -56,14 +85,78 @@ def test_read_records_sorted_filtered_and_tolerant(make_ws) -> None:
     broken = stamp / "H-A" / "all" / "a-seed1"
     broken.mkdir(parents=True)
     (broken / "run.json").write_text("{half")
+    (broken.parent / "a-seed2").mkdir()
+    (broken.parent / "a-seed2" / ".run.json.x.tmp").write_text("{")  # a crashed writer's temp file
     (ws.reports_dir / "notes").mkdir()  # not a stamp: ignored
     assert [r.hypothesis for r in read_records(ws)] == ["H-B", "H-A"]
     assert [r.hypothesis for r in read_records(ws, "H-A")] == ["H-A"]
+    scan = scan_store(ws)
+    assert [r.hypothesis for r in scan.records] == ["H-B", "H-A"]
+    (problem,) = scan.problems
+    assert problem.path == f"reports/{stamp.name}/H-A/all/a-seed1/run.json"
+    assert problem.reason.startswith("invalid JSON: ")
 
 
-def test_latest_records_and_cache_index() -> None:
+def test_truncated_records_are_problems_with_reasons_not_silently_dropped(make_ws) -> None:
+    # The audit: 12 records, 4 truncated by a full disk; reading found 8 and said nothing.
+    ws = load_workspace(make_ws({"hypotheses/H-A.yaml": hypothesis("H-A")}))
+    paths = [put(ws, "2026-01-01T000000Z", record(seed=k, run_id=f"r{k}")) for k in range(12)]
+    for path in paths[:4]:
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    paths[3].write_bytes(b"")
+    scan = scan_store(ws)
+    assert len(scan.records) == 8 and len(read_records(ws)) == 8
+    reasons = {p.path.rsplit("/", 2)[-2]: p.reason for p in scan.problems}
+    assert sorted(reasons) == ["a-seed0", "a-seed1", "a-seed2", "a-seed3"]
+    assert reasons["a-seed3"] == "empty file"
+    assert all(r.startswith("invalid JSON: ") for k, r in reasons.items() if k != "a-seed3")
+
+
+def test_wrong_shape_records_name_the_field(make_ws) -> None:
+    ws = load_workspace(make_ws({"hypotheses/H-A.yaml": hypothesis("H-A")}))
+    path = put(ws, "2026-01-01T000000Z", record())
+    data = json.loads(path.read_text())
+    del data["run_id"]
+    data["status"] = "done"
+    path.write_text(json.dumps(data))
+    (ws.reports_dir / "2026-01-02T000000Z" / "H-A" / "all" / "a-seed0").mkdir(parents=True)
+    (ws.reports_dir / "2026-01-02T000000Z" / "H-A" / "all" / "a-seed0" / "run.json").write_text("[1, 2]")
+    reasons = sorted(p.reason for p in scan_store(ws).problems)
+    assert reasons[0] == "not a run record: Input should be an object"
+    assert reasons[1].startswith("not a run record: run_id: Field required (and 1 more)")
+
+
+def test_newest_ok_record_decides_and_newer_failures_stay_visible() -> None:
+    ok = record(started_at="1", run_id="a", metrics={"v": 1})
+    timeout = record(started_at="2", run_id="b", status="timeout")  # run --force that timed out
+    newer_ok = record(started_at="3", run_id="c", metrics={"v": 3})
+    other_seed = record(started_at="1", seed=1, run_id="d")
+    failed_only = record(started_at="1", seed=2, run_id="e", status="error")
+    failed_again = record(started_at="2", seed=2, run_id="f", status="interrupted")
+    assert latest_records([ok, timeout, other_seed]) == [ok, other_seed]
+    assert newer_failures([ok, timeout, other_seed]) == [timeout]
+    assert latest_records([timeout, ok, newer_ok]) == [newer_ok]  # read order does not matter
+    assert newer_failures([ok, timeout, newer_ok]) == []  # older than the ok record that counts
+    assert latest_records([failed_only, failed_again]) == [failed_again]  # no ok: the newest failure
+    assert newer_failures([failed_only, failed_again]) == []
+    tie = record(started_at="1", run_id="z", metrics={"v": 9})
+    assert latest_records([tie, ok]) == latest_records([ok, tie]) == [tie]
+
+
+def test_cache_index_reuses_only_ok_runs() -> None:
     old = record(started_at="1", metrics={"v": 1})
     new = record(started_at="2", metrics={"v": 2}, status="error", cache_key="k")
-    other_seed = record(started_at="1", seed=1)
-    assert latest_records([old, new, other_seed]) == [other_seed, new]
-    assert cache_index([old, new]) == {"k": old}  # failed runs are never reused
+    assert cache_index([old, new]) == {"k": old}
+
+
+def test_lost_runs_are_started_dirs_without_a_record(make_ws) -> None:
+    ws = load_workspace(make_ws({"hypotheses/H-A.yaml": hypothesis("H-A")}))
+    put(ws, "2026-01-01T000000Z", record())
+    lost = ws.reports_dir / "2026-01-01T000000Z" / "H-A" / "scenario=s1" / "a-seed1"
+    lost.mkdir()
+    (lost / "_started.json").write_text("{}")
+    (lost.parent / "a-seed2").mkdir()  # neither marker nor record: not a run
+    finished = lost.parent / "a-seed0" / "_started.json"
+    finished.write_text("{}")  # a finished run keeps its marker: not lost
+    assert lost_runs(ws) == ["reports/2026-01-01T000000Z/H-A/scenario=s1/a-seed1"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from investigate.commands._common import counts_text, status_counts
+from investigate.commands._common import counts_text
 from investigate.jsonout import dumps
-from investigate.store import by_hypothesis, latest_records, read_records
-from investigate.verdict import evaluate
+from investigate.overview import overview
 from investigate.workspace import Workspace
 
 
@@ -17,25 +17,32 @@ def register(subparsers: Any) -> None:
         "list",
         help="list hypotheses with verdicts and run counts",
         description="List every hypothesis: id, initiative, verdict (once verdicts exist) and the "
-        "statuses of its latest runs.",
+        "statuses of the runs that count. A hypothesis whose rules cannot be evaluated shows the error.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(func=run)
 
 
 def rows(ws: Workspace) -> list[dict[str, Any]]:
-    grouped = by_hypothesis(latest_records(read_records(ws)))
+    view = overview(ws)
+    if view.problems:
+        # Never silently: the table leaves them out, so say so (``validate`` lists each one).
+        print(
+            f"warning: unreadable run records left out: {len(view.problems)} (`investigate validate` lists them)",
+            file=sys.stderr,
+        )
     out = []
     for hyp_id, hyp in sorted(ws.hypotheses.items()):
-        records = grouped.get(hyp_id, [])
-        verdict = evaluate(hyp, records, ws)
+        row = view.rows[hyp_id]
         out.append({
             "id": hyp_id,
             "title": hyp.title,
             "initiative": hyp.initiative,
-            "verdict": verdict.outcome.value,
-            "flags": [f.kind for f in verdict.flags],  # a flagged verdict is inconclusive: `investigate audit`
-            "runs": status_counts(records),
+            "verdict": row["verdict"],
+            "flags": row["flags"],
+            "runs": row["runs"],
+            "newer_failures": row["newer_failures"],
+            "error": row["error"],
         })  # fmt: skip
     return out
 
@@ -51,5 +58,10 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     width = max(len(r["id"]) for r in table)
     for row in table:
         verdict = row["verdict"] + ("⚑" if row["flags"] else "")
-        print(f"{row['id']:<{width}}  {verdict:<13} {counts_text(row['runs']):<24}  {row['title']}")
+        line = f"{row['id']:<{width}}  {verdict:<13} {counts_text(row['runs']):<24}  {row['title']}"
+        if row["newer_failures"]:
+            line += f"  ({len(row['newer_failures'])} newer failed runs not counted)"
+        if row["error"]:
+            line += f"  error: {row['error']}"
+        print(line)
     return 0

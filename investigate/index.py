@@ -1,0 +1,292 @@
+"""``reports/.index.sqlite``: a cache of what reading the store and the YAML files found.
+
+The files stay the source of truth. Each cached entry is keyed by the file's path and its
+(mtime_ns, size, inode); any change to a file, and the atomic rewrite every writer here does
+(a new inode), makes the entry stale, and it is read from the file again. Entries hold:
+
+- ``files``: per ``run.json``, the hypothesis it belongs to, or why it is unreadable;
+- ``dirs``: per store directory, its sub-directories, keyed by (mtime_ns, inode): adding or
+  removing an entry moves a directory's mtime, and a stat costs a fraction of a listing;
+- ``summaries``: per hypothesis, what ``status`` and ``list`` show, under a fingerprint of its
+  YAML file, of its run files and of this package's code;
+- ``yaml``: per YAML file, the parsed data (``yamlcache``).
+
+The index rebuilds itself: a missing file is created, one that is not a database (garbage bytes,
+a torn write) is deleted and created again, and a change of this package's code empties it.
+While another process holds the lock (``database is locked``), or where it cannot be written at
+all, callers get ``None`` or an empty answer and read the files instead: slower, never wrong.
+
+A file modified within ``RACY_NS`` of the moment it is read is not cached: its mtime may not
+move again if it is modified a second time within the file system's timestamp granularity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+INDEX_FILE = ".index.sqlite"
+RACY_NS = 2_000_000_000
+LOCK_WAIT_S = 2.0  # a writer holds the lock for one short transaction; wait that long, then go on without
+
+Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
+
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE files (run_dir TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, "
+    "ino INTEGER NOT NULL, hypothesis TEXT, problem TEXT)",
+    "CREATE TABLE dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, "
+    "children TEXT NOT NULL)",
+    "CREATE TABLE summaries (hypothesis TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data TEXT NOT NULL)",
+    "CREATE TABLE yaml (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, "
+    "ino INTEGER NOT NULL, data TEXT NOT NULL)",
+)
+_TABLES = ("meta", "files", "dirs", "summaries", "yaml")
+
+
+class Index:
+    """One open index. Every method answers from the cache or says nothing; none raises sqlite errors."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn, self.path = conn, path
+        self.usable = True
+
+    # -- run files --------------------------------------------------------------------------
+
+    def files(self) -> dict[str, tuple[str, int, int, int, str | None, str | None]]:
+        """run_dir -> (run_dir, mtime_ns, size, inode, hypothesis, problem) for every cached run.json."""
+        return {r[0]: r for r in self._select("SELECT run_dir, mtime_ns, size, ino, hypothesis, problem FROM files")}
+
+    def lister(self, reports_dir: str) -> DirLister:
+        """A ``listdir`` for ``store.list_store`` that re-reads only directories whose mtime moved."""
+        rows = self._select("SELECT path, mtime_ns, ino, children FROM dirs")
+        return DirLister(reports_dir, {r[0]: (r[1], r[2], r[3]) for r in rows})
+
+    def summaries(self) -> dict[str, tuple[str, str]]:
+        """hypothesis -> (fingerprint, JSON data)."""
+        return {r[0]: (r[1], r[2]) for r in self._select("SELECT hypothesis, fingerprint, data FROM summaries")}
+
+    def update_store(
+        self,
+        files: Iterable[tuple[str, Stat, str | None, str | None]],
+        gone: Iterable[str],
+        summaries: Iterable[tuple[str, str, str]],
+        lister: DirLister | None = None,
+        gone_summaries: Iterable[str] = (),
+    ) -> None:
+        """Cache (run_dir, stat, hypothesis, problem) rows, (hypothesis, fingerprint, data) summaries
+        and the directory listings ``lister`` made; forget files and hypotheses that are gone."""
+        with self._writing() as conn:
+            conn.executemany("DELETE FROM summaries WHERE hypothesis = ?", ((g,) for g in gone_summaries))
+            if lister is not None:
+                conn.executemany("DELETE FROM dirs WHERE path = ?", ((g,) for g in lister.gone()))
+                conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)", lister.fresh)
+            conn.executemany("DELETE FROM files WHERE run_dir = ?", ((g,) for g in gone))
+            conn.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                ((run_dir, *stat, hyp, problem) for run_dir, stat, hyp, problem in files),
+            )
+            conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", summaries)
+
+    # -- YAML -------------------------------------------------------------------------------
+
+    def yaml_entries(self) -> dict[str, tuple[Stat, str]]:
+        rows = self._select("SELECT path, mtime_ns, size, ino, data FROM yaml")
+        return {r[0]: ((r[1], r[2], r[3]), r[4]) for r in rows}
+
+    def update_yaml(self, entries: Iterable[tuple[str, Stat, str]], gone: Iterable[str]) -> None:
+        with self._writing() as conn:
+            conn.executemany("DELETE FROM yaml WHERE path = ?", ((g,) for g in gone))
+            conn.executemany(
+                "INSERT OR REPLACE INTO yaml VALUES (?, ?, ?, ?, ?)",
+                ((path, *stat, data) for path, stat, data in entries),
+            )
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _select(self, sql: str) -> list[Any]:
+        if not self.usable:
+            return []
+        try:
+            return self.conn.execute(sql).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+            return []
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; on any sqlite error it is rolled back and the cache simply stays behind."""
+        if not self.usable:
+            yield _DISCARD
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass
+            self._failed(exc)
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> None:
+        # Locked, read-only, disk full: leave the file alone and read the files this time.
+        # Anything else means the file is damaged: delete it, the next command rebuilds it.
+        self.usable = False
+        if not isinstance(exc, sqlite3.OperationalError):
+            self.close()
+            _remove(self.path)
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+
+class DirLister:
+    """Lists the sub-directories of a store directory, from the cache while its (mtime_ns, inode) holds.
+
+    Adding or removing an entry changes a directory's mtime, so a cached listing with the same
+    mtime is the listing; a stat costs a fraction of reading the directory.
+    """
+
+    def __init__(self, root: str, cached: dict[str, tuple[int, int, str]]) -> None:
+        self.prefix = len(root)
+        self.cached = cached
+        self.seen: set[str] = set()
+        self.fresh: list[tuple[str, int, int, str]] = []
+        self.now = time.time_ns()
+
+    def __call__(self, path: str) -> list[str]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return []
+        key = path[self.prefix :] or "."
+        self.seen.add(key)
+        hit = self.cached.get(key)
+        if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_ino:
+            return hit[2].split("/") if hit[2] else []
+        names = subdirs(path)
+        if settled((st.st_mtime_ns, 0, 0), self.now):
+            self.fresh.append((key, st.st_mtime_ns, st.st_ino, "/".join(names)))  # "/" never occurs in a name
+        return names
+
+    def gone(self) -> list[str]:
+        return [key for key in self.cached if key not in self.seen]
+
+
+def subdirs(path: str) -> list[str]:
+    """Names of the directories in ``path`` (none if it cannot be read)."""
+    try:
+        with os.scandir(path) as entries:
+            return [e.name for e in entries if e.is_dir()]
+    except OSError:
+        return []
+
+
+class _Discard:
+    """Stands in for a connection when the index is unusable: writes go nowhere."""
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> None:
+        pass
+
+
+_DISCARD: Any = _Discard()
+
+
+@contextmanager
+def open_index(reports_dir: Path) -> Iterator[Index | None]:
+    """The index of a workspace whose ``reports/`` exists (None otherwise, or if it cannot be opened)."""
+    index = _open(reports_dir)
+    try:
+        yield index
+    finally:
+        if index is not None:
+            index.close()
+
+
+def _open(reports_dir: Path) -> Index | None:
+    if not reports_dir.is_dir():
+        return None  # nothing recorded yet; do not create reports/ just for a cache
+    path = reports_dir / INDEX_FILE
+    for attempt in (1, 2):
+        try:
+            conn = sqlite3.connect(path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            return None
+        try:
+            _prepare(conn)
+            return Index(conn, path)
+        except sqlite3.OperationalError:
+            conn.close()
+            return None  # locked or read-only: go without
+        except sqlite3.DatabaseError:
+            conn.close()
+            if attempt == 2:
+                return None
+            _remove(path)  # not a database (garbage, torn write): start over
+    return None
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    """Create the tables on a new file, rebuild them on a schema change, empty them on a code change."""
+    tables = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table'").fetchall()
+    if sorted(t[0] for t in tables) != sorted(_SCHEMA):
+        conn.execute("BEGIN IMMEDIATE")
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            conn.execute(f'DROP TABLE "{name}"')
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    row = conn.execute("SELECT value FROM meta WHERE key = 'code'").fetchone()
+    if row is None or row[0] != code_fingerprint():
+        # Parsing, checking and verdict rules live in this package: what it cached is void when it changes.
+        conn.execute("BEGIN IMMEDIATE")
+        for table in _TABLES:
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - names from _TABLES, not input
+        conn.execute("INSERT INTO meta VALUES ('code', ?)", (code_fingerprint(),))
+        conn.execute("COMMIT")
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except OSError:
+            pass
+
+
+@cache
+def code_fingerprint() -> str:
+    """sha256 of every Python source of this package, its version, and the Python and pydantic versions."""
+    import pydantic
+
+    from investigate import __version__
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(f"{__version__} {sys.version} {pydantic.VERSION}".encode())
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def stat_key(st: os.stat_result) -> Stat:
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def settled(stat: Stat, now_ns: int | None = None) -> bool:
+    """Whether a file's stat can key a cache entry: not modified within RACY_NS of now (or in the future)."""
+    now = time.time_ns() if now_ns is None else now_ns
+    return now - stat[0] > RACY_NS
