@@ -10,6 +10,7 @@ from typing import Any
 
 from investigate.errors import EXIT_INTERRUPTED, InvestigateError, RunsFailedError
 from investigate.plan import Filters, PlannedRun, expand, parse_where
+from investigate.schema import RunRecord
 from investigate.workspace import Workspace
 
 
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         return EXIT_INTERRUPTED
     failed = summary.failed
     if args.bisect:
-        return _bisect(ws, runs)
+        return _bisect(ws, runs, summary.records)
     print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
     if failed:
         raise RunsFailedError(
@@ -139,13 +140,16 @@ def _dry_run(ws: Workspace, runs: list[PlannedRun], force: bool) -> int:
     return 0
 
 
-def _bisect(ws: Workspace, runs: list[PlannedRun]) -> int:
-    """Judge this commit by the verdict of the one hypothesis just run (see verdict.bisect_exit)."""
-    from investigate.store import latest_records, read_records
+def _bisect(ws: Workspace, runs: list[PlannedRun], records: list[RunRecord]) -> int:
+    """Judge this commit by the verdict of the one hypothesis just run (see verdict.bisect_exit).
+
+    Only this invocation's records count: an ok record from another commit must not stand in for
+    a run that failed at this one (the store's "newest ok decides" rule would pick it).
+    """
     from investigate.verdict import bisect_exit, evaluate
 
     hyp_ids = sorted({p.hypothesis for p in runs})
-    verdict = evaluate(ws.hypothesis(hyp_ids[0]), latest_records(read_records(ws, hyp_ids[0])), ws)
+    verdict = evaluate(ws.hypothesis(hyp_ids[0]), records, ws)
     code = bisect_exit(verdict)
     print(
         f"bisect: {hyp_ids[0]} {verdict.outcome.value} -> {({0: 'good', 1: 'bad'}).get(code, 'skip')}", file=sys.stderr
