@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from investigate.commands._common import counts_text, status_counts
+from investigate.lost import in_flight_line
 from investigate.store import by_hypothesis, latest_records, read_records
 from investigate.verdict import evaluate
 from investigate.workspace import Workspace
@@ -56,6 +57,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
             print(f"  {hyp_id:<28} {row['verdict'] + ('⚑' if row['flags'] else ''):<12} {counts_text(row['runs'])}")
         if group in ws.initiatives:
             print(f"  {_tree_line(ws, group, hyps)}")
+    in_flight = in_flight_line(ws)  # runs of live invocations, here or on a cluster
+    if in_flight:
+        print(in_flight)
     return 0
 
 
