@@ -45,7 +45,8 @@ def _finished(run_dir: Path) -> tuple[PlannedRun, dict[str, Any], Outcome] | Non
         run = PlannedRun(
             hypothesis=marker["hypothesis"], entry=spec["entry"], kind=spec["kind"], arm=marker["arm"],
             point=marker["point"], seed=int(marker["seed"]), params=spec["params"],
-            timeout_s=float(marker["timeout_s"]), cache_key=marker["cache_key"], key_parts=marker.get("key_parts") or {},
+            timeout_s=float(marker["timeout_s"]), cache_key=marker["cache_key"],
+            key_parts=marker.get("key_parts") or {},
         )  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no outcome (killed with its invocation), or a marker older than these fields

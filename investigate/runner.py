@@ -290,4 +290,3 @@ class Runner:
     def _stamp(self) -> Path:
         assert self.summary.stamp_dir is not None
         return self.summary.stamp_dir
-

@@ -47,7 +47,7 @@ def choose(ws: Workspace, executor: str | None, scheduler: str | None) -> Choice
         raise InvestigateError(f"pyproject.toml: tool.investigate.executor: expected one of {EXECUTORS}, got {kind!r}")
     if kind == "local":
         if scheduler is not None:
-            raise InvestigateError("--scheduler needs --executor dask (or [tool.investigate] executor = \"dask\")")
+            raise InvestigateError('--scheduler needs --executor dask (or [tool.investigate] executor = "dask")')
         return Choice()
     if scheduler is None and settings.get("scheduler") is not None:
         scheduler = _setting_scheduler(ws, settings["scheduler"])

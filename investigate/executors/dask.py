@@ -26,6 +26,7 @@ here, unstarted, and a dead client leaves no queue behind.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
@@ -50,6 +51,7 @@ REFRESH_S = 1.0  # how often the cluster's size is asked for (an adaptive cluste
 STOP_WAIT_S = 15.0  # for the workers to confirm that cancelled runs are dead
 STOP_POLL_S = 0.05
 RUNNING = ("executing", "long-running")
+NO_DASK = "--executor dask needs Dask: pip install 'investigate[dask]'"
 
 
 @dataclass
@@ -61,6 +63,10 @@ class DaskSession:
     resources: dict[str, float] = field(default_factory=dict)  # what each run takes of a worker's
     _client: Client | None = field(default=None, repr=False)
     _cluster: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if importlib.util.find_spec("distributed") is None:  # refused before any run, without importing it
+            raise InvestigateError(NO_DASK)
 
     @property
     def client(self) -> Client:
@@ -171,7 +177,7 @@ class DaskExecutor:
         try:
             client.cancel(list(cancel.values()))
             _wait_until_gone(client, [f.key for f in cancel.values()], time.monotonic() + STOP_WAIT_S)
-        except Exception:  # noqa: BLE001 - a lost scheduler: its workers close, and the runs die with them
+        except Exception:  # a lost scheduler: its workers close, and the runs die with them
             logging.getLogger(__name__).debug("cancelling on the cluster failed", exc_info=True)
         for job_id in cancel:
             job, t0 = self._jobs.pop(job_id)
@@ -237,11 +243,13 @@ def _connect(address: str | None, workers: int) -> tuple[Client, Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise InvestigateError("--executor dask needs Dask: pip install 'investigate[dask]'") from None
+        raise InvestigateError(NO_DASK) from None
     if address is None:
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            silence_logs=logging.ERROR, memory_limit=0,  # the runs are processes of their own: not the worker's
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            # no dashboard; its health endpoint on a free port (8787 may be another cluster's)
+            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+            silence_logs=logging.ERROR, memory_limit=0,  # the runs are processes of their own, not the worker's
             preload=[__name__],  # dask_setup
         )  # fmt: skip
         return Client(cluster), cluster

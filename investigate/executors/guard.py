@@ -93,7 +93,7 @@ def _refusal(job: RemoteJob, host: str) -> str | None:
     differ = sorted(k for k in {*mine, *job.versions} if mine.get(k) != job.versions.get(k))
     if differ:
         shown = ", ".join(f"{k} {mine.get(k, 'absent')} (planned with {job.versions.get(k, 'absent')})" for k in differ)
-        return f"worker {host} has other versions than this invocation, so the cache key would not describe the run: {shown}"
+        return f"worker {host} has other versions than this invocation, so the cache key would be wrong: {shown}"
     marker = Path(job.args[-1])
     if not marker.is_file():
         return (
