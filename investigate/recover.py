@@ -63,7 +63,8 @@ def _record(ws: Workspace, run_dir: Path, run: PlannedRun, marker: dict[str, Any
 
     def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
         return build_record(
-            ws, run, run_dir, status=status, started_at=str(marker["started_at"]), duration_s=outcome.duration_s,
+            ws, run, run_dir, status=status, started_at=outcome.started_at or str(marker["started_at"]),
+            duration_s=outcome.duration_s,
             provenance=provenance, metrics=metrics, error=error,
         )  # fmt: skip
 

@@ -229,7 +229,7 @@ class Runner:
 
         def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
             return build_record(
-                self.ws, active.run, active.run_dir, status=status, started_at=active.started_at,
+                self.ws, active.run, active.run_dir, status=status, started_at=outcome.started_at or active.started_at,
                 duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error,
             )  # fmt: skip
 

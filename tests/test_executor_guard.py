@@ -79,7 +79,8 @@ def test_other_versions_on_the_worker_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "started").exists()
 
 
-def test_a_workspace_the_worker_cannot_see_is_refused(tmp_path: Path) -> None:
+def test_a_workspace_the_worker_cannot_see_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("investigate.executors.guard.VISIBLE_WAIT_S", 0.3)
     job = remote(tmp_path / "run", "pass")
     Path(job.args[-1]).unlink()
     result = run_guarded(job, never)

@@ -60,11 +60,11 @@ def test_a_finished_run_is_recorded_as_its_invocation_would_have_and_then_reused
 
 
 def test_a_timed_out_run_is_recorded_as_a_timeout(make_ws, monkeypatch) -> None:
-    root, run_dir = unrecorded(make_ws, monkeypatch, "run: exps.core:noop\ntimeout_s: 2\n")
-    (run_dir / "_result.json").unlink()  # a run killed at its timeout writes no result
-    outcome(run_dir, "timeout", 2.01)
+    root, run_dir = unrecorded(make_ws, monkeypatch, "run: exps.core:noop\ntimeout_s: 30\n")
+    (run_dir / "_result.json").unlink(missing_ok=True)  # a run killed at its timeout writes no result
+    outcome(run_dir, "timeout", 30.01)
     (record,) = record_finished(load_workspace(root))
-    assert (record.status, record.error, record.duration_s) == ("timeout", "timed out after 2s", 2.01)
+    assert (record.status, record.error, record.duration_s) == ("timeout", "timed out after 30s", 30.01)
 
 
 @pytest.mark.parametrize("kind", ["cancelled", None])

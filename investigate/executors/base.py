@@ -39,6 +39,7 @@ class Outcome:
     returncode: int | None = None
     detail: str | None = None
     host: str | None = None  # the machine it ran on, when the executor knows (a Dask worker); else this one
+    started_at: str | None = None  # when its process started there (UTC), if later than the submission
 
 
 class Executor(Protocol):

@@ -17,9 +17,10 @@ timeouts (distributed#391) nor a way to stop a running task (distributed#4694). 
 client cancels its future; the guard polls its own task's state on the worker, sees it cancelled
 and kills the run's group. When this client dies, the scheduler releases its tasks the same way,
 so its runs die with it, as local ones do; runs that finished first left ``_outcome.json`` and
-the next invocation records and reuses them (``recover``). Only as many tasks as the cluster has
-slots are submitted (Hydra's launchers submit all, and lose them with the driver): the others wait
-here, unstarted, and a dead client leaves no queue behind.
+the next invocation records and reuses them (``recover``). Only as many tasks are submitted as the
+workers run at once, plus one waiting on each (so a worker goes from one run to the next without a
+round trip); Hydra's launchers submit all and lose them with the driver. The others wait here,
+unstarted, and a dead client leaves no queue behind.
 
 ``dask`` is imported only in here, and only once a run is about to execute.
 """
@@ -34,7 +35,7 @@ import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
@@ -51,6 +52,7 @@ REFRESH_S = 1.0  # how often the cluster's size is asked for (an adaptive cluste
 STOP_WAIT_S = 15.0  # for the workers to confirm that cancelled runs are dead
 STOP_POLL_S = 0.05
 RUNNING = ("executing", "long-running")
+WAITING_PER_WORKER = 1  # runs queued on a busy worker: no round trip between one run and the next
 NO_DASK = "--executor dask needs Dask: pip install 'investigate[dask]'"
 
 
@@ -98,7 +100,7 @@ class DaskExecutor:
         return max(self._slots() - len(self._futures), 0)
 
     def running(self) -> list[int]:
-        return [*self._futures, *self._stopping, *(o.job_id for o in self._done)]
+        return [*self._futures, *(o.job_id for o in self._done)]
 
     def submit(self, job: Job) -> None:
         client = self.session.client
@@ -134,7 +136,8 @@ class DaskExecutor:
     # ---- internals -------------------------------------------------------------------------------
 
     def _slots(self) -> int:
-        """Runs in flight: the cluster's slots, or ``--jobs`` when more (a queue makes an adaptive cluster grow)."""
+        """Runs in flight: what the workers take (``_runs_fitting``), or ``--jobs`` when more (a queue
+        makes an adaptive cluster grow). The cluster's size is asked for once a second."""
         if time.monotonic() - self._sized_at > REFRESH_S:
             workers = self.session.client.scheduler_info(n_workers=-1).get("workers", {})
             self._capacity = sum(_runs_fitting(w, self.session.resources) for w in workers.values())
@@ -149,16 +152,22 @@ class DaskExecutor:
                 results = dict(zip(finished, self.session.client.gather([ended[i] for i in finished]), strict=True))
             except Exception:  # noqa: BLE001 - a result lost with its worker: each is asked for below
                 results = {}
-        out = [Outcome(**results[i]) if i in results else self._failed(i, f) for i, f in ended.items()]
+        out = [self._returned(i, results[i]) if i in results else self._failed(i, f) for i, f in ended.items()]
         for outcome in out:
             self._jobs.pop(outcome.job_id, None)
         return out
+
+    def _returned(self, job_id: int, result: dict[str, Any]) -> Outcome:
+        outcome = Outcome(**result)
+        if outcome.kind == "failed":  # refused by the guard: the time it took is the time since submitting
+            outcome = replace(outcome, duration_s=time.monotonic() - self._jobs[job_id][1])
+        return outcome
 
     def _failed(self, job_id: int, fut: Future[Any]) -> Outcome:
         t0 = self._jobs[job_id][1]
         try:
             if fut.status == "finished":
-                return Outcome(**fut.result(timeout=5))
+                return self._returned(job_id, fut.result(timeout=5))
             detail = repr(fut.exception(timeout=5)) if fut.status == "error" else f"the task was {fut.status}"
         except Exception as exc:  # noqa: BLE001 - whatever the cluster says is this run's error
             detail = repr(exc)
@@ -181,8 +190,16 @@ class DaskExecutor:
             logging.getLogger(__name__).debug("cancelling on the cluster failed", exc_info=True)
         for job_id in cancel:
             job, t0 = self._jobs.pop(job_id)
-            host = _worker_host(job)
-            self._done.append(Outcome(job_id, "cancelled", time.monotonic() - t0, host=host))
+            where = _worker_file(job)  # absent: it never left the queue
+            self._done.append(
+                Outcome(
+                    job_id,
+                    "cancelled",
+                    time.monotonic() - t0,
+                    host=where.get("host"),
+                    started_at=where.get("started_at"),
+                )
+            )
 
 
 def run_on_worker(job: RemoteJob) -> dict[str, Any]:
@@ -223,20 +240,21 @@ def _wait_until_gone(client: Client, keys: list[Any], deadline: float) -> None:
 
 
 def _runs_fitting(worker: dict[str, Any], needs: dict[str, float]) -> int:
-    """How many runs a worker takes at once: its threads, fewer when each run needs resources."""
+    """How many runs a worker is given: as many as it runs at once (its threads, fewer when each run
+    needs resources), and one more waiting, which it starts the moment one ends."""
     fits = int(worker.get("nthreads", 1))
     have = worker.get("resources") or {}
     for name, amount in needs.items():
         fits = min(fits, int(have.get(name, 0) // amount) if amount > 0 else fits)
-    return fits
+    return fits + min(fits, WAITING_PER_WORKER)
 
 
-def _worker_host(job: Job) -> str | None:
+def _worker_file(job: Job) -> dict[str, str]:
     try:
-        host = json.loads((job.log_path.parent / WORKER).read_text()).get("host")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return str(host) if host else None
+        data = json.loads((job.log_path.parent / WORKER).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("host", "started_at")} if isinstance(data, dict) else {}
 
 
 def _connect(address: str | None, workers: int) -> tuple[Client, Any]:

@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from investigate.atomic import write_atomic
 from investigate.executors.base import Job, Outcome, child_env
 from investigate.executors.local import LocalExecutor
 from investigate.logtail import tail
@@ -34,6 +33,7 @@ from investigate.lost import OUTCOME, WORKER
 from investigate.store import package_versions, utc_now
 
 POLL_S = 0.02
+VISIBLE_WAIT_S = 10.0  # for a marker the client just wrote to reach this worker's view of the file system
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ def run_guarded(job: RemoteJob, stopped: Callable[[], bool]) -> dict[str, Any]:
     refusal = _refusal(job, host)
     if refusal is not None:
         return asdict(Outcome(job.job_id, "failed", 0.0, detail=refusal, host=host))
-    about = {"host": host, "pid": os.getpid(), "started_at": utc_now()}
-    write_atomic(job.run_dir / WORKER, json.dumps(about).encode())
-    if stopped():  # checked after the marker above, so a stop sent before it is never missed
+    started_at = utc_now()
+    _write(job.run_dir / WORKER, {"host": host, "pid": os.getpid(), "started_at": started_at})
+    if stopped():  # checked after the file above, so a stop sent before it is never missed
         return asdict(Outcome(job.job_id, "cancelled", 0.0, host=host))
     local = LocalExecutor(1)
     argv = [sys.executable, *job.args]
@@ -82,8 +82,8 @@ def run_guarded(job: RemoteJob, stopped: Callable[[], bool]) -> dict[str, Any]:
                 time.sleep(POLL_S)
     finally:
         local.close()  # a guard that fails in between still leaves no process behind
-    result = asdict(replace(done[0], host=host))
-    write_atomic(job.run_dir / OUTCOME, json.dumps(result).encode())
+    result = asdict(replace(done[0], host=host, started_at=started_at))
+    _write(job.run_dir / OUTCOME, result)
     return result
 
 
@@ -95,7 +95,7 @@ def _refusal(job: RemoteJob, host: str) -> str | None:
         shown = ", ".join(f"{k} {mine.get(k, 'absent')} (planned with {job.versions.get(k, 'absent')})" for k in differ)
         return f"worker {host} has other versions than this invocation, so the cache key would be wrong: {shown}"
     marker = Path(job.args[-1])
-    if not marker.is_file():
+    if not _appears(marker, VISIBLE_WAIT_S):
         return (
             f"{marker} is not visible on worker {host}: the workspace must be on a file system "
             "that every worker shares, at the same path"
@@ -111,3 +111,21 @@ def _refusal(job: RemoteJob, host: str) -> str | None:
             f"{tail(Path(job.log_path))}"
         )
     return None
+
+
+def _appears(path: Path, wait_s: float) -> bool:
+    """Whether ``path`` is (or within ``wait_s`` becomes) a file here: NFS caches lookups for seconds."""
+    deadline = time.monotonic() + wait_s
+    while not path.is_file():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Whole or absent (a temp file renamed), but not fsynced: these files matter while the machines
+    are up (the client died, not the node), and a sync per run would slow short runs down."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
