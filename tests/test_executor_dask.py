@@ -220,3 +220,37 @@ def test_an_embedded_local_cluster_from_the_workspace_setting(tmp_path: Path, ca
     assert all(r.provenance["hostname"] == socket.gethostname() for r in recs)
     assert not list((root / "reports").glob("*/*/*/*/" + WORKER))
     assert "5 runs recorded" in capsys.readouterr().err
+
+
+def test_isolate_runs_its_rounds_on_the_cluster(cluster: str, make_ws, capsys) -> None:
+    import yaml
+
+    from tests.test_isolate_cli import BAD_ONE, GOOD, NO_NAN, TOY
+
+    root = make_ws(
+        {
+            "toy.py": TOY,
+            "good.yaml": yaml.safe_dump(GOOD, sort_keys=False),
+            "bad.yaml": yaml.safe_dump(BAD_ONE, sort_keys=False),
+        }
+    )
+    argv = ["--workspace", str(root), "isolate", "--entry", "toy:descend", "--good", "good.yaml", "--bad", "bad.yaml"]
+    assert main([*argv, "--test", NO_NAN, "--json", "--executor", "dask", "--scheduler", cluster]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [c["key"] for c in data["culprits"]] == ["optim.lr"] and data["minimal"] is True
+    assert data["executed"] == data["runs"] > 2
+    recs = read_records(load_workspace(root))
+    assert len(recs) == data["runs"] and all(r.provenance["hostname"] == socket.gethostname() for r in recs)
+
+
+def test_an_unreachable_scheduler_is_a_user_error(make_ws, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("investigate.executors.dask.CONNECT_S", 1)
+    root = make_ws(
+        {
+            "exps/__init__.py": "",
+            "exps/core.py": EXPERIMENTS,
+            "hypotheses/H-A.yaml": hypothesis("H-A", "run: exps.core:noop\n"),
+        }
+    )
+    assert main(["--workspace", str(root), "run", "H-A", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

@@ -139,7 +139,10 @@ class DaskExecutor:
         """Runs in flight: what the workers take (``_runs_fitting``), or ``--jobs`` when more (a queue
         makes an adaptive cluster grow). The cluster's size is asked for once a second."""
         if time.monotonic() - self._sized_at > REFRESH_S:
-            workers = self.session.client.scheduler_info(n_workers=-1).get("workers", {})
+            try:
+                workers = self.session.client.scheduler_info(n_workers=-1).get("workers", {})
+            except (OSError, TimeoutError) as exc:  # the runs in flight are stopped and recorded on the way out
+                raise InvestigateError(f"lost the Dask scheduler {self.session.address or ''}: {exc}") from None
             self._capacity = sum(_runs_fitting(w, self.session.resources) for w in workers.values())
             self._sized_at = time.monotonic()
         return max(self.slots, self._capacity)
