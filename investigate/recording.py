@@ -19,7 +19,7 @@ from investigate._child import RESULT, check_metrics
 from investigate.errors import InvestigateError
 from investigate.executors.base import Outcome
 from investigate.logtail import clip, tail
-from investigate.lost import MARKER
+from investigate.lost import MARKER, OUTCOME, WORKER
 from investigate.schema import RunRecord, Status
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
 LOG = "log.txt"
-INTERNAL_FILES = {"run.json", LOG, RESULT, MARKER}
+INTERNAL_FILES = {"run.json", LOG, RESULT, MARKER, WORKER, OUTCOME}
 
 
 class StoreError(InvestigateError):
@@ -42,6 +42,16 @@ def writing(path: Path) -> Iterator[None]:
         reason = exc.strerror or str(exc)
         code = f"[Errno {exc.errno}] " if exc.errno else ""
         raise StoreError(f"cannot write {path}: {code}{reason}") from exc
+
+
+def finished_status(run: PlannedRun, run_dir: Path, outcome: Outcome) -> tuple[Status, dict[str, Any], str | None]:
+    """(status, metrics, error) of a run that was not stopped by this invocation."""
+    if outcome.kind == "timeout":
+        return "timeout", {}, f"timed out after {run.timeout_s:g}s"
+    try:
+        return outcome_status(run, run_dir, outcome)
+    except Exception as exc:  # noqa: BLE001 - a broken result is this run's error, not the end
+        return "error", {}, f"could not read the run's result: {exc!r}"
 
 
 def outcome_status(run: PlannedRun, run_dir: Path, outcome: Outcome) -> tuple[Status, dict[str, Any], str | None]:
@@ -99,7 +109,7 @@ def save(ws: Workspace, run_dir: Path, record: RunRecord) -> None:
     """Write ``run.json``, then drop the start marker and the child's result it supersedes."""
     with writing(run_dir / "run.json"):
         store.write_record(ws, run_dir, record)
-    for name in (MARKER, RESULT):
+    for name in (MARKER, RESULT, WORKER, OUTCOME):
         try:
             (run_dir / name).unlink(missing_ok=True)
         except OSError:

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import investigate
 from investigate.errors import InvestigateError
 from investigate.executors import Executor, Job, LocalExecutor, Outcome
+from investigate.executors.base import child_env
 from investigate.locks import FileLock, key_lock
 from investigate.lost import STAMP_LOCK, write_marker
 from investigate.plan import PlannedRun, format_command
 from investigate.progress import Progress
-from investigate.recording import LOG, StoreError, build_record, outcome_status, read_ok, save, writing
+from investigate.recording import LOG, StoreError, build_record, finished_status, read_ok, save, writing
 from investigate.rundirs import identity, unique_dirs
 from investigate.schema import RunRecord, Status
 from investigate.stopflag import StopFlag, catching_stop_signals
@@ -203,13 +203,16 @@ class Runner:
         about = {
             "hypothesis": run.hypothesis, "arm": run.arm, "point": run.point, "seed": run.seed,
             "cache_key": run.cache_key, "started_at": self.active[i].started_at,
+            # what the next invocation needs to record this run should it finish after this one died
+            "timeout_s": run.timeout_s, "key_parts": run.key_parts, "provenance": self.provenance,
+            "executor": getattr(self.executor, "name", "local"),
         }  # fmt: skip
         self.unrecorded.add(i)
         with writing(run_dir / "_started.json"):
             marker = write_marker(run_dir, spec, about)
         self.progress.started(run.label)
         argv = [sys.executable, "-m", "investigate._child", str(marker)]
-        self.executor.submit(Job(i, argv, self.ws.root, _child_env(), run_dir / LOG, run.timeout_s))
+        self.executor.submit(Job(i, argv, self.ws.root, child_env(os.environ), run_dir / LOG, run.timeout_s))
 
     # ---- finishing ----------------------------------------------------------------------------
 
@@ -221,17 +224,12 @@ class Runner:
         metrics: dict[str, Any] = {}
         status: Status
         error: str | None
-        if outcome.kind == "timeout":
-            status, error = "timeout", f"timed out after {run.timeout_s:g}s"
-        elif outcome.kind == "cancelled":
+        if outcome.kind == "cancelled":
             status, error = "interrupted", reason or self.stop.reason
         else:
-            try:
-                status, metrics, error = outcome_status(run, run_dir, outcome)
-            except Exception as exc:  # noqa: BLE001 - a broken result is this run's error, not the end
-                status, error = "error", f"could not read the run's result: {exc!r}"
+            status, metrics, error = finished_status(run, run_dir, outcome)
         try:
-            record = self._record(active, status, outcome.duration_s, metrics, error)
+            record = self._record(active, status, outcome, metrics, error)
             self.unrecorded.discard(outcome.job_id)
             if record.status == "ok" and active.lock is not None:
                 try:
@@ -244,12 +242,14 @@ class Runner:
         self._release_followers(record)
 
     def _record(
-        self, active: _Active, status: Status, duration: float, metrics: dict[str, Any], error: str | None
+        self, active: _Active, status: Status, outcome: Outcome, metrics: dict[str, Any], error: str | None
     ) -> RunRecord:
+        where = self.provenance if outcome.host is None else {**self.provenance, "hostname": outcome.host}
+
         def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
             return build_record(
-                self.ws, active.run, active.run_dir, status=status, started_at=active.started_at,
-                duration_s=duration, provenance=self.provenance, metrics=metrics, error=error,
+                self.ws, active.run, active.run_dir, status=status, started_at=outcome.started_at or active.started_at,
+                duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error,
             )  # fmt: skip
 
         try:
@@ -323,12 +323,3 @@ def _remove_if_empty(stamp: Path) -> None:
         stamp.rmdir()
     except OSError:
         pass  # it holds records
-
-
-def _child_env() -> dict[str, str]:
-    # The child must import this very ``investigate``, installed or not.
-    env = dict(os.environ)
-    here = str(Path(investigate.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env

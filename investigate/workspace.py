@@ -39,6 +39,7 @@ class Workspace:
     reports_dir: Path
     max_runs: int = MAX_RUNS  # runs one experiment may expand to ([tool.investigate] max_runs)
     max_yaml_bytes: int = MAX_YAML_BYTES  # size of one YAML file ([tool.investigate] max_yaml_bytes)
+    settings: dict[str, Any] = field(default_factory=dict)  # all of [tool.investigate], e.g. executor
     hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
     initiatives: dict[str, Initiative] = field(default_factory=dict)
     _sources: dict[str, Path] = field(default_factory=dict, repr=False)
@@ -118,7 +119,7 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
     root = find_root(start)
     table = _investigate_table(root) or {}
     dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
-    ws = Workspace(root, dirs["hypotheses"], dirs["plans"], dirs["reports"])
+    ws = Workspace(root, dirs["hypotheses"], dirs["plans"], dirs["reports"], settings=table)
     ws.max_runs = _positive_int(table, "max_runs", MAX_RUNS)
     ws.max_yaml_bytes = _positive_int(table, "max_yaml_bytes", MAX_YAML_BYTES)
     errors: list[InvestigateError] = []

@@ -82,8 +82,8 @@ def test_bug_is_exit_3_with_one_line(numpy_ws: Path, monkeypatch, capsys) -> Non
         main(["--workspace", str(numpy_ws), "--debug", "status"])
 
 
-def test_core_import_does_not_load_tensorflow() -> None:
-    code = "import sys, investigate, investigate.cli, investigate.runner; investigate.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras') or m.startswith('ptycho')))"
+def test_core_import_does_not_load_tensorflow_or_dask() -> None:
+    code = "import sys, investigate, investigate.cli, investigate.runner, investigate.executors.dask, investigate.recover; investigate.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'dask', 'distributed') or m.startswith('ptycho')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -93,13 +93,13 @@ def test_workspace_option_must_be_a_directory(tmp_path: Path, capsys) -> None:
     assert "not a directory" in capsys.readouterr().err
 
 
-def test_help_loads_neither_tensorflow_nor_the_subject() -> None:
+def test_help_loads_neither_tensorflow_nor_dask_nor_the_subject() -> None:
     code = (
         "import sys, contextlib, io\n"
         "from investigate.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = main(['--help'])\n"
-        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'ptycho')))"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'ptycho', 'dask', 'distributed')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "0 []"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import socket
 from pathlib import Path
 
+from investigate.cli import main
 from investigate.locks import FileLock, is_locked
-from investigate.lost import MARKER, STAMP_LOCK, find_lost, write_marker
+from investigate.lost import MARKER, STAMP_LOCK, WORKER, find_in_flight, find_lost, in_flight_line, write_marker
 from investigate.workspace import load_workspace
 from tests.conftest import hypothesis
 
@@ -61,6 +64,31 @@ def test_stamps_that_ended_cleanly_are_not_searched(make_ws) -> None:
 
 def test_no_reports_no_lost_runs(make_ws) -> None:
     assert find_lost(load_workspace(make_ws({"hypotheses/H-A.yaml": hypothesis("H-A")}))) == []
+
+
+def test_runs_of_a_live_invocation_are_in_flight_with_where_they_run(make_ws, capsys) -> None:
+    root = make_ws({"hypotheses/H-A.yaml": hypothesis("H-A")})
+    stamp = "2026-01-01T000000Z"
+    started(root, stamp, "local-seed1")
+    on_node = started(root, stamp, "node-seed1")
+    queued = started(root, stamp, "queued-seed1")
+    for run_dir in (on_node, queued):  # written by the runner for runs it hands to Dask
+        write_marker(run_dir, {"kind": "run"}, {**ABOUT, "executor": "dask"})
+    (on_node / WORKER).write_text(json.dumps({"host": "node-a"}))  # picked up by a worker
+    ws = load_workspace(root)
+    assert find_in_flight(ws) == [] and in_flight_line(ws) is None  # nobody holds the stamp: lost, not in flight
+    holder = FileLock(root / "reports" / stamp / STAMP_LOCK)
+    assert holder.try_acquire()
+    try:
+        hosts = {Path(r.run_dir).name: r.host for r in find_in_flight(ws)}
+        assert hosts == {"local-seed1": socket.gethostname(), "node-seed1": "node-a", "queued-seed1": None}
+        here = socket.gethostname()
+        expected = ", ".join(sorted([f"1 on {here}", "1 on node-a", "1 queued"], key=lambda s: s.split()[-1]))
+        assert in_flight_line(ws) == f"in flight: 3 runs ({expected})"
+        assert main(["--workspace", str(root), "status"]) == 0
+        assert f"in flight: 3 runs ({expected})" in capsys.readouterr().out
+    finally:
+        holder.release()
 
 
 def test_a_key_lock_passes_a_note_to_the_next_holder(tmp_path: Path) -> None:

@@ -131,17 +131,17 @@ def test_a_refused_path_is_a_clear_error(make_ws, monkeypatch, capsys) -> None:
 
 
 def test_a_bug_while_recording_one_run_is_that_runs_error(make_ws, monkeypatch, capsys) -> None:
-    import investigate.runner as runner
+    import investigate.recording as recording
 
     root = make(make_ws, "run: exps.extra:label\nmatrix: {L: [1, 2, 3]}\n")
-    real = runner.outcome_status
+    real = recording.outcome_status
 
     def broken(run, run_dir, outcome):
         if run.point == {"L": 2}:
             raise RuntimeError("result reader broke")
         return real(run, run_dir, outcome)
 
-    monkeypatch.setattr(runner, "outcome_status", broken)
+    monkeypatch.setattr(recording, "outcome_status", broken)
     assert main(["--workspace", str(root), "run", "H-A", "--jobs", "2"]) == 4
     by_l = {r.point["L"]: r for r in records(root)}
     assert by_l[1].status == by_l[3].status == "ok"

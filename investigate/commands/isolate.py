@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
+from investigate.executors.choose import add_arguments as add_executor_arguments
 from investigate.jsonout import dumps
 from investigate.workspace import Workspace
 
@@ -48,6 +49,7 @@ def register(subparsers: Any) -> None:
         "--confidence", type=float, default=0.99, help="posterior confidence a replicated outcome needs (0.99)"
     )
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="configurations run in parallel")
+    add_executor_arguments(parser)
     parser.add_argument("--by-section", action="store_true", help="isolate top-level sections first, then keys")
     parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds per run (default: H-X's, else 900)")
@@ -58,6 +60,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
+    from investigate.executors.choose import opened
     from investigate.isolate import compute_deltas, isolate
     from investigate.isolate.inputs import build_spec
     from investigate.isolate.runs import RunBatch
@@ -71,15 +74,16 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         where=args.where, timeout_s=args.timeout,
     )  # fmt: skip
     deltas = compute_deltas(spec.good, spec.bad)
-    batch = RunBatch(
-        ws, args.argv, spec, deltas, jobs=args.jobs, force=args.force, replicates=args.replicates,
-        confidence=args.confidence,
-    )  # fmt: skip
     t0 = time.monotonic()
-    try:
-        result = isolate(deltas, batch=batch, jobs=args.jobs, by_section=args.by_section)
-    except IsolationError as exc:
-        raise IsolationError(f"{exc}\n{_endpoints_text(batch, deltas)}") from None
+    with opened(ws, args) as make_executor:  # one cluster for every round of the search
+        batch = RunBatch(
+            ws, args.argv, spec, deltas, jobs=args.jobs, force=args.force, replicates=args.replicates,
+            confidence=args.confidence, executor=make_executor,
+        )  # fmt: skip
+        try:
+            result = isolate(deltas, batch=batch, jobs=args.jobs, by_section=args.by_section)
+        except IsolationError as exc:
+            raise IsolationError(f"{exc}\n{_endpoints_text(batch, deltas)}") from None
     wall = time.monotonic() - t0
     written = None
     if target is not None:

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from investigate.errors import EXIT_INTERRUPTED, InvestigateError, RunsFailedError
+from investigate.executors.choose import add_arguments as add_executor_arguments
 from investigate.plan import Filters, PlannedRun, expand, parse_where
 from investigate.schema import RunRecord
 from investigate.workspace import Workspace
@@ -38,7 +39,11 @@ def register(subparsers: Any) -> None:
         help="only matrix points with KEY=VALUE (repeatable; same key = any of)",
     )
     parser.add_argument("--seeds", metavar="0,1", help="comma-separated seeds, instead of the experiment's")
-    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs in parallel (default 1)")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N",
+        help="runs in parallel (default 1); dask: the local cluster's workers, or at least N in flight on --scheduler",
+    )  # fmt: skip
+    add_executor_arguments(parser)
     parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
     parser.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
     parser.add_argument("--profile", metavar="P", help="set params.profile=P in every run (e.g. quick)")
@@ -104,10 +109,16 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         raise InvestigateError("--bisect judges one hypothesis; name exactly one")
     if args.dry_run:
         return _dry_run(ws, runs, args.force)
+    from investigate.executors.choose import opened
+    from investigate.recover import record_finished
     from investigate.runner import Runner
 
+    recovered = record_finished(ws)
+    if recovered:
+        print(f"recorded {len(recovered)} run(s) that finished after their investigate process died", file=sys.stderr)
     _warn_lost(ws)
-    summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force).run_all(runs)
+    with opened(ws, args) as make_executor:
+        summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force, executor=make_executor()).run_all(runs)
     where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
     if summary.interrupted:
         _ignore_further_signals()

@@ -8,6 +8,7 @@ from typing import Any
 
 from investigate.commands._common import STATUSES, counts_text
 from investigate.jsonout import dumps
+from investigate.lost import in_flight_line
 from investigate.overview import Overview, overview
 from investigate.workspace import Workspace
 
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
             print(f"  {_tree_line(ws, group, hyps)}")
     if store is not None:
         _print_store(store)
+    in_flight = in_flight_line(ws)  # runs of live invocations, here or on a cluster
+    if in_flight:
+        print(in_flight)
     return 0
 
 

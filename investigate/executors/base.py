@@ -8,9 +8,13 @@ file system and nothing else from this process.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
+
+import investigate
 
 # exited: the process ended by itself (its return code says how); timeout / cancelled: stopped by
 # the executor; failed: it never started (the detail says why).
@@ -34,6 +38,8 @@ class Outcome:
     duration_s: float
     returncode: int | None = None
     detail: str | None = None
+    host: str | None = None  # the machine it ran on, when the executor knows (a Dask worker); else this one
+    started_at: str | None = None  # when its process started there (UTC), if later than the submission
 
 
 class Executor(Protocol):
@@ -54,3 +60,13 @@ class Executor(Protocol):
 
     def close(self) -> None:
         """Stop every job still running and release resources; outcomes are not reported."""
+
+
+def child_env(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` plus what a run's process needs: this very ``investigate`` importable, installed or
+    not (``PYTHONPATH`` first), and unbuffered output so the log is current when the run is killed."""
+    env = dict(base)
+    here = str(Path(investigate.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env

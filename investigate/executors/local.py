@@ -26,6 +26,8 @@ class _Active:
 
 
 class LocalExecutor:
+    name = "local"
+
     def __init__(self, slots: int) -> None:
         self.slots = slots
         self._active: dict[int, _Active] = {}

@@ -15,10 +15,11 @@ H-X's own runs of its arms are still reused.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from investigate.errors import InvestigateError
+from investigate.executors.base import Executor
 from investigate.isolate.algorithm import Outcome, Tested
 from investigate.isolate.configs import Delta, apply_deltas
 from investigate.isolate.inputs import IsolationSpec
@@ -63,11 +64,13 @@ class RunBatch:
         force: bool = False,
         replicates: int = 1,
         confidence: float = 0.99,
+        executor: Callable[[], Executor] | None = None,  # makes each round's executor (default: local)
     ) -> None:
         if replicates < 1:
             raise InvestigateError("--replicates must be at least 1")
         self.ws, self.argv, self.spec, self.deltas = ws, argv, spec, list(deltas)
         self.jobs, self.force, self.replicates = jobs, force, replicates
+        self.make_executor = executor
         self.seeds = seed_list(spec.seeds, replicates)
         self.records: list[RunRecord] = []  # every record of this search, cache hits included
         self.cached_ids: set[str] = set()  # run ids of the records the cache served
@@ -160,7 +163,9 @@ class RunBatch:
         if plans:
             from investigate.runner import Runner
 
-            summary = Runner(self.ws, self.argv, jobs=self.jobs, force=self.force).run_all([p for _, p in plans])
+            executor = self.make_executor() if self.make_executor is not None else None
+            runner = Runner(self.ws, self.argv, jobs=self.jobs, force=self.force, executor=executor)
+            summary = runner.run_all([p for _, p in plans])
             self.records.extend(summary.records)
             self.cached_ids |= summary.cached
             if summary.interrupted:
