@@ -96,10 +96,15 @@ def apply(ws: Workspace, plan: CleanPlan) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    dirs = sorted((r.path for r in plan.removals if r.kind == "empty-dir"), key=lambda p: -p.count("/"))
-    for rel in dirs:
+    for removal in plan.removals:
+        if removal.kind == "empty-dir":
+            _remove_empty_tree(ws.root / removal.path)
+
+
+def _remove_empty_tree(top: Path) -> None:
+    for dirpath, _dirs, _files in os.walk(top, topdown=False):
         try:
-            (ws.root / rel).rmdir()
+            os.rmdir(dirpath)
         except OSError:
             pass  # something was written there meanwhile: it stays
 
@@ -195,7 +200,7 @@ def _live_stamps(ws: Workspace) -> list[str]:
 
 def _plan_lost(ws: Workspace, plan: CleanPlan) -> None:
     for run in find_lost(ws):
-        reason = f"lost: started {run.started_at} by pid {run.pid} on {run.host}, never recorded"
+        reason = f"started {run.started_at} by pid {run.pid} on {run.host}, never recorded"
         plan.removals.append(Removal(run.run_dir, "lost", reason, _size(ws.root / run.run_dir)))
     for stamp in _stamps(ws):
         lock = stamp / STAMP_LOCK
@@ -232,7 +237,9 @@ def _plan_empty_dirs(ws: Workspace, plan: CleanPlan) -> None:
     for stamp in _stamps(ws):
         if ws.relative(stamp) not in plan.live:
             empty_after(str(stamp))
-    for path in empty:
+    inner = set(empty)
+    outermost = [p for p in empty if os.path.dirname(p) not in inner]
+    for path in outermost:
         kind_of = "stamp directory" if STAMP.match(os.path.basename(path)) else "directory"
         plan.removals.append(Removal(ws.relative(Path(path)), "empty-dir", f"empty {kind_of}"))
 
