@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from investigate.errors import InvestigateError
 from investigate.progress import failure_reason, log_note
 from investigate.rundirs import point_dir
 from investigate.schema import RunRecord
@@ -22,7 +23,10 @@ def verdicts(ws: Workspace, hyp_ids: list[str]) -> dict[str, str]:
     out = {}
     for hyp_id in hyp_ids:
         records = latest_records(read_records(ws, hyp_id))
-        out[hyp_id] = evaluate(ws.hypothesis(hyp_id), records, ws).outcome.value
+        try:
+            out[hyp_id] = evaluate(ws.hypothesis(hyp_id), records, ws).outcome.value
+        except InvestigateError:  # e.g. a rule's metric no run reports yet: the runs may be the fix
+            out[hyp_id] = "not evaluable"
     return out
 
 

@@ -104,3 +104,28 @@ def test_failure_reason_is_the_last_non_empty_line() -> None:
 def test_clock() -> None:
     assert [clock(5.5), clock(190), clock(3 * 3600 + 125)] == ["5s", "3m10s", "3h02m"]
     assert [clock(5.5, precise=False), clock(421, precise=False)] == ["6s", "8m"]
+
+
+def test_a_verdict_that_cannot_be_evaluated_does_not_stop_the_runs(make_ws, capsys) -> None:
+    root = make_ws(
+        {
+            "exps/__init__.py": "",
+            "exps/core.py": EXPERIMENTS,
+            "hypotheses/H-MISS.yaml": hypothesis("H-MISS", GROW, "verdict:\n  confirmed: {metric: nope, equals: 1}\n"),
+        }
+    )
+    assert main(["--workspace", str(root), "run", "H-MISS"]) == 0
+    assert "H-MISS: untested → not evaluable" in capsys.readouterr().err
+    assert main(["--workspace", str(root), "run", "H-MISS", "--force"]) == 0  # the runs may be what fixes it
+    assert "verdicts unchanged: H-MISS not evaluable" in capsys.readouterr().err
+
+
+def test_the_terminal_bar_shows_the_eta() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    bar = Progress(3, stream=Terminal(), jobs=1)
+    bar.done(record(0, duration=10.0), cached=False)
+    assert bar._live is not None and bar._live.tasks[0].fields["eta"] == "ETA 20s"
+    bar.close()
