@@ -5,12 +5,16 @@ runs as a child of it, so both kinds die with the ``investigate`` process that s
 (see ``procguard``). The parent reads ``_result.json`` from the run dir: ``{"metrics": ...}`` on
 success, ``{"error": traceback}`` when the experiment raised, ``{"returncode": n}`` for a command.
 A process that dies without writing it (segfault, kill) is an error too; the parent decides that.
+
+This module and the ones it imports use the standard library only: with ``experiment.python`` it
+runs under the user's interpreter (``launch.BOOT``), where nothing else may be installed.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -52,8 +56,14 @@ def run_command(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Run the formatted command in this process group, its output going to the same log."""
     import subprocess  # only here: Python experiments should not pay for its import
 
+    # This process's PYTHONPATH leads with investigate's own directory; the command gets the user's.
+    env = dict(os.environ)
+    if spec.get("pythonpath"):
+        env["PYTHONPATH"] = spec["pythonpath"]
+    elif "pythonpath" in spec:
+        env.pop("PYTHONPATH", None)
     try:
-        proc = subprocess.Popen(spec["argv"], cwd=spec["root"], stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(spec["argv"], cwd=spec.get("cwd") or spec["root"], env=env, stdin=subprocess.DEVNULL)
     except OSError as exc:  # e.g. the command's program does not exist
         return 127, {"error": f"could not start {spec['argv'][0]!r}: {exc}"}
     code = proc.wait()

@@ -73,7 +73,38 @@ def differences(run: PlannedRun, record: RunRecord) -> list[str]:
         return reasons
     reasons += _source_changes(old.get("source") or {}, run.key_parts.get("source") or {})
     reasons += _version_changes(old.get("versions") or {}, run.key_parts.get("versions") or {})
+    reasons += _runtime_changes(old.get("runtime") or {}, run.key_parts.get("runtime") or {})
+    reasons += _root_changes(old.get("source_roots") or {}, run.key_parts.get("source_roots") or {})
     return reasons
+
+
+def _runtime_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """experiment.shell / python / env / cwd, and the interpreter behind python."""
+    names = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return [f"experiment.{k}: {_shown(old.get(k))} → {_shown(new.get(k))}" for k in names]
+
+
+def _root_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    out = []
+    for entry in sorted(set(old) | set(new)):
+        before, after = old.get(entry) or {}, new.get(entry) or {}
+        if before.get("git_commit") != after.get("git_commit"):
+            out.append(
+                f"source root {entry}: commit {_shown(before.get('git_commit'))} → {_shown(after.get('git_commit'))}"
+            )
+        out += [
+            f"source root {entry}: {line}"
+            for line in _source_changes(before.get("files") or {}, after.get("files") or {})
+        ]
+    return out
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, str) and len(value) == 40:  # a commit
+        return value[:10]
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
 
 
 def _source_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:

@@ -16,6 +16,7 @@ from types import ModuleType
 from investigate import __version__
 from investigate.commands import (
     audit,
+    clean,
     compare,
     diff,
     export,
@@ -46,6 +47,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     diff,
     compare,
     export,
+    clean,
     schema,
 )
 

@@ -2,9 +2,9 @@
 nothing, only after the runs. ``validate`` reports them all; ``run`` refuses a hypothesis that fails
 one before it starts anything; other commands load such a file so ``show`` and ``list`` still work.
 
-- Command placeholders: every ``{name}`` in ``experiment.command`` must be set for every arm, by
-  ``params``, the ``matrix``, the arm's overrides, or be ``run_dir`` / ``seed``. ``{{`` and ``}}``
-  are literal braces; a lone brace is an error.
+- Command placeholders: every ``{name}`` in ``experiment.command`` (and in ``experiment.env``
+  values) must be set for every arm, by ``params``, the ``matrix``, the arm's overrides, or be
+  ``run_dir`` / ``seed`` / ``workspace``. ``{{`` and ``}}`` are literal braces; a lone brace is an error.
 - Metric names: when ``experiment.metrics`` lists what the experiment reports, a rule (or the
   initiative's verification table) naming another metric is a typo.
 - ``where`` filters: a key no run has, or a value no run can take (``offset: 100000.0`` against a
@@ -24,7 +24,7 @@ from investigate.errors import KeyPath, ValidationError
 from investigate.schema import Experiment, Hypothesis, Initiative, Rule
 
 Locate = Callable[[str, KeyPath, str], ValidationError]
-BUILTIN_PLACEHOLDERS = ("run_dir", "seed")
+BUILTIN_PLACEHOLDERS = ("run_dir", "seed", "workspace")
 RUNTIME_PARAMS = frozenset({"profile"})  # `run --profile` sets it, whatever the file says
 
 
@@ -32,8 +32,11 @@ def hypothesis_checks(hyp: Hypothesis, locate: Locate, placeholders: bool = True
     exp = hyp.experiment
     if exp is None:
         return
-    if exp.command is not None and placeholders:
-        yield lambda: _placeholders(hyp.id, exp, locate)
+    if placeholders:
+        templates: list[tuple[str, KeyPath]] = [(exp.command, ("experiment", "command"))] if exp.command else []
+        templates += [(v, ("experiment", "env", k)) for k, v in (exp.env or {}).items() if isinstance(v, str)]
+        for template, key_path in templates:
+            yield _placeholder_check(hyp.id, exp, template, key_path, locate)
     for rule, path in rule_leaves(hyp):
         if exp.metrics is not None:
             yield _metric_check(hyp.id, exp.metrics, rule, path, locate)
@@ -87,10 +90,13 @@ def placeholder_names(command: str) -> list[str]:
     return names
 
 
-def _placeholders(owner: str, exp: Experiment, locate: Locate) -> None:
-    path = ("experiment", "command")
+def _placeholder_check(owner: str, exp: Experiment, template: str, path: KeyPath, locate: Locate) -> Callable[[], None]:
+    return lambda: _placeholders(owner, exp, template, path, locate)
+
+
+def _placeholders(owner: str, exp: Experiment, template: str, path: KeyPath, locate: Locate) -> None:
     try:
-        names = placeholder_names(exp.command or "")
+        names = placeholder_names(template)
     except ValueError as exc:
         raise locate(owner, path, f"{exc} (write {{{{ and }}}} for a literal brace)") from None
     shared = {*exp.params, *exp.matrix, *BUILTIN_PLACEHOLDERS}

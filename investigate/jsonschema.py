@@ -29,8 +29,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "Experiment": {
         "run": "python entry point 'module:function', called as fn(params, ctx) -> dict of metrics",
-        "command": "shell command with {param}, {run_dir} and {seed} placeholders ({{ }} for literal braces); "
-        "writes metrics.json into {run_dir}",
+        "command": "command line, split like a shell line into arguments (no shell unless shell: true), with "
+        "{param}, {run_dir}, {seed} and {workspace} placeholders ({{ }} for literal braces; a token that is only "
+        "a placeholder with an empty or null value is dropped); writes metrics.json into {run_dir}",
         "params": "params shared by every run",
         "matrix": "key: [values]; one run per combination (a matrix point)",
         "arms": "arm name: params merged over params and the point (control and treatment)",
@@ -38,6 +39,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "seeds": "the seeds each (point, arm) runs with (default [0])",
         "timeout_s": "seconds before a run is stopped and recorded as timeout (default 900)",
         "metrics": "the metrics the experiment reports; rules naming any other metric are an error",
+        "shell": "command only: run it through /bin/sh -c, each placeholder value shell-quoted (default false)",
+        "python": "the interpreter: replaces a leading python/python3 of 'command', or runs a 'run' entry "
+        "(a path from the workspace root, or a name on PATH)",
+        "env": "environment variables for the run: NAME: value; values may hold placeholders",
+        "cwd": "where the run's process starts: workspace (default, the workspace root) or run (its run directory)",
     },
     "Rule": {
         "all": "every part holds",

@@ -6,13 +6,11 @@ merged params = experiment.params ∪ matrix point ∪ arm overrides (later wins
 from __future__ import annotations
 
 import itertools
-import json
-import shlex
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from investigate.commandline import command_argv, command_env, command_tokens, runtime_options, script_tokens
 from investigate.errors import InvestigateError
 from investigate.fingerprint import (
     digest,
@@ -24,6 +22,7 @@ from investigate.fingerprint import (
     third_party_versions,
 )
 from investigate.hypcheck import hypothesis_checks
+from investigate.keyparts import optional_parts
 from investigate.limits import too_many_runs
 from investigate.rundirs import point_dir, run_rel_dir
 from investigate.schema import Hypothesis
@@ -45,6 +44,7 @@ class PlannedRun:
     argv: list[str] = field(default_factory=list)  # command template tokens, formatted per run
     cache_key: str = ""
     key_parts: dict[str, Any] = field(default_factory=dict)  # what the key hashes, for explaining misses
+    runtime: dict[str, Any] = field(default_factory=dict)  # shell/python/env/cwd that differ from the defaults
 
     @property
     def label(self) -> str:
@@ -94,7 +94,8 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     if too_many is not None:
         raise InvestigateError(f"{hyp.id}: {too_many}")
     points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(values[k] for k in keys))]
-    argv = _command_tokens(hyp) if exp.command else []
+    argv = command_tokens(hyp.id, exp.command) if exp.command else []
+    runtime = runtime_options(exp)
     runs = []
     for point in points:
         for arm, overrides in arms.items():
@@ -104,10 +105,12 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
                     params["profile"] = filters.profile
                 entry = exp.run or exp.command or ""
                 run = PlannedRun(
-                    hyp.id, entry, "run" if exp.run else "command", arm, point, seed, params, exp.timeout_s, argv
-                )
+                    hyp.id, entry, "run" if exp.run else "command", arm, point, seed, params, exp.timeout_s, argv,
+                    runtime=dict(runtime),
+                )  # fmt: skip
                 if argv:
                     format_command(run, Path("RUN_DIR"))  # fail before anything runs on a bad placeholder
+                command_env(run, Path("RUN_DIR"))
                 run.cache_key = cache_key(ws, run)
                 runs.append(run)
     return runs
@@ -131,36 +134,9 @@ def _accepts(value: Any, accepted: list[str]) -> bool:
     return False
 
 
-def _command_tokens(hyp: Hypothesis) -> list[str]:
-    assert hyp.experiment is not None and hyp.experiment.command is not None
-    try:
-        return shlex.split(hyp.experiment.command)
-    except ValueError as exc:
-        raise InvestigateError(f"{hyp.id}: experiment.command: {exc}") from None
-
-
-class _StrictMapping(dict[str, Any]):
-    def __missing__(self, key: str) -> Any:
-        known = ", ".join(sorted(self))
-        raise InvestigateError(f"unknown placeholder {{{key}}} in command (known: {known})")
-
-
-def format_command(run: PlannedRun, run_dir: Path) -> list[str]:
-    """Fill ``{run_dir}``, ``{seed}`` and ``{param}`` per token, so a value with spaces stays one argument."""
-    mapping = _StrictMapping(
-        {**{k: _text(v) for k, v in run.params.items()}, "run_dir": str(run_dir), "seed": str(run.seed)}
-    )
-    out = []
-    for token in run.argv:
-        try:
-            out.append(string.Formatter().vformat(token, (), mapping))
-        except (ValueError, IndexError) as exc:
-            raise InvestigateError(f"{run.hypothesis}: bad command template token {token!r}: {exc}") from None
-    return out
-
-
-def _text(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (dict, list, bool)) or value is None else str(value)
+def format_command(run: PlannedRun, run_dir: Path, root: Path | None = None) -> list[str]:
+    """The run's argv (see ``commandline``: per-token placeholders, optional tokens, shell, python)."""
+    return command_argv(run, run_dir, root)
 
 
 # ---- cache keys ------------------------------------------------------------------------------
@@ -169,10 +145,12 @@ def _text(value: Any) -> str:
 def cache_key(ws: Workspace, run: PlannedRun) -> str:
     """The run's key; its parts stay on ``run.key_parts`` so a miss can be explained."""
     source, versions = dependencies(ws, run)
-    run.key_parts = {"entry": run.entry, "params": run.params, "seed": run.seed, "source": source, "versions": versions}
-    return digest(
-        {"entry": run.entry, "params": run.params, "seed": run.seed, "source": digest(source), "versions": versions}
-    )
+    # Parts a newer feature adds (runtime settings, [tool.investigate] source_roots) join only when
+    # set, so every key computed without them stays what it was.
+    recorded, hashed = optional_parts(ws, run)
+    base = {"entry": run.entry, "params": run.params, "seed": run.seed}
+    run.key_parts = {**base, "source": source, "versions": versions, **recorded}
+    return digest({**base, "source": digest(source), "versions": versions, **hashed})
 
 
 _dependencies: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
@@ -186,7 +164,7 @@ def dependencies(ws: Workspace, run: PlannedRun) -> tuple[dict[str, str], dict[s
         if memo not in _dependencies:
             _dependencies[memo] = _module_dependencies(ws.root, module)
         return _dependencies[memo]
-    named = [ws.root / t for t in run.argv if "{" not in t and (ws.root / t).is_file()]
+    named = [ws.root / t for t in script_tokens(run) if "{" not in t and (ws.root / t).is_file()]
     memo = (str(ws.root), "cmd:" + " ".join(map(str, named)))
     if memo not in _dependencies:
         # A command may run anything; its named scripts' imports give the packages, and every

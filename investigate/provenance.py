@@ -44,12 +44,17 @@ def package_versions() -> dict[str, str]:
 
 def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
     git = _git_state(str(ws.root))
-    return {
+    out = {
         **git,
         "versions": package_versions(),
         "hostname": socket.gethostname(),
         "command": ["investigate", *argv],
     }
+    if ws.source_roots:  # [tool.investigate] source_roots: each one's commit, dirty flag and diff hash
+        from investigate.sourceroots import provenance as roots
+
+        out["source_roots"] = roots(ws)
+    return out
 
 
 @cache

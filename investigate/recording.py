@@ -71,15 +71,24 @@ def outcome_status(run: PlannedRun, run_dir: Path, outcome: Outcome) -> tuple[St
 
 
 def _command_result(run_dir: Path, code: int) -> tuple[Status, dict[str, Any], str | None]:
-    if code != 0:
-        return "error", {}, f"command exited with code {code}\n{tail(run_dir / LOG)}"
     path = run_dir / "metrics.json"
+    if code != 0:
+        # What it measured before failing is kept as observations; the status keeps the run out of
+        # every verdict (only ok runs satisfy a condition).
+        return "error", _metrics_if_any(path), f"command exited with code {code}\n{tail(run_dir / LOG)}"
     if not path.is_file():
         return "error", {}, f"command exited 0 but wrote no metrics.json into {run_dir}"
     try:
         return "ok", check_metrics(json.loads(path.read_text())), None
     except (OSError, ValueError, TypeError) as exc:
         return "error", {}, clip(f"metrics.json: {exc}")
+
+
+def _metrics_if_any(path: Path) -> dict[str, Any]:
+    try:
+        return check_metrics(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return {}
 
 
 def build_record(

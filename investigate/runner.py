@@ -10,20 +10,20 @@ keeps its ``_started.json`` marker and shows up in ``lost.find_lost``.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
-from investigate.executors import Executor, Job, LocalExecutor, Outcome
+from investigate.executors import Executor, LocalExecutor, Outcome
 from investigate.executors.base import child_env
+from investigate.launch import child_job, child_spec
 from investigate.locks import FileLock, key_lock
 from investigate.lost import STAMP_LOCK, write_marker
-from investigate.plan import PlannedRun, format_command
+from investigate.plan import PlannedRun
 from investigate.progress import Progress
-from investigate.recording import LOG, StoreError, build_record, finished_status, read_ok, save, writing
+from investigate.recording import StoreError, build_record, finished_status, read_ok, save, writing
 from investigate.rundirs import identity, unique_dirs
 from investigate.schema import RunRecord, Status
 from investigate.stopflag import StopFlag, catching_stop_signals
@@ -85,7 +85,7 @@ class Runner:
         stamp_lock = FileLock(stamp / STAMP_LOCK)
         with writing(stamp_lock.path):
             stamp_lock.try_acquire()
-        self.progress = Progress(len(runs))
+        self.progress = Progress(len(runs), jobs=self.jobs)
         self.active: dict[int, _Active] = {}
         self.queue: dict[int, None] = {}  # leaders not started yet, in order
         self.followers: dict[str, list[int]] = {}
@@ -98,6 +98,7 @@ class Runner:
                 finished = self.executor.poll()
                 for outcome in finished:
                     self._finish(outcome)
+                self.progress.tick()
                 if not started and not finished:
                     time.sleep(POLL_S)
             if self.stop.is_set:
@@ -194,12 +195,7 @@ class Runner:
         self.active[i] = _Active(run, run_dir, utc_now(), lock)
         with writing(run_dir):
             run_dir.mkdir(parents=True)
-        spec: dict[str, Any] = {
-            "kind": run.kind, "entry": run.entry, "params": run.params, "seed": run.seed,
-            "run_dir": str(run_dir), "root": str(self.ws.root),
-        }  # fmt: skip
-        if run.kind == "command":
-            spec["argv"] = format_command(run, run_dir)
+        spec = child_spec(run, run_dir, self.ws.root)
         about = {
             "hypothesis": run.hypothesis, "arm": run.arm, "point": run.point, "seed": run.seed,
             "cache_key": run.cache_key, "started_at": self.active[i].started_at,
@@ -211,8 +207,7 @@ class Runner:
         with writing(run_dir / "_started.json"):
             marker = write_marker(run_dir, spec, about)
         self.progress.started(run.label)
-        argv = [sys.executable, "-m", "investigate._child", str(marker)]
-        self.executor.submit(Job(i, argv, self.ws.root, child_env(os.environ), run_dir / LOG, run.timeout_s))
+        self.executor.submit(child_job(i, run, run_dir, marker, self.ws.root, child_env(os.environ)))
 
     # ---- finishing ----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ Controls and the kind of claim (the evidence standards of ``evidence`` and ``aud
 from __future__ import annotations
 
 import re
+import shlex
 from enum import Enum
 from typing import Any, Literal
 
@@ -32,6 +33,8 @@ HYPOTHESIS_ID = re.compile(r"\AH-[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
 INITIATIVE_ID = re.compile(r"\A[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
 ENTRY_POINT = re.compile(r"\A[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
 SLUG = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
+ENV_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+PYTHON_WORDS = ("python", "python3")  # the leading command words experiment.python replaces
 
 Scalar = bool | int | float | str | None
 COMPARISONS = ("equals", "lt", "le", "gt", "ge", "between")
@@ -119,6 +122,15 @@ class Rule(Strict):
         ]
 
 
+def leading_word(command: str) -> str:
+    """The first word of a command line as a shell would split it ("" for none or a broken line)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return ""
+    return words[0] if words else ""
+
+
 def _is_plain_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -145,6 +157,12 @@ class Experiment(Strict):
     seeds: list[int] = Field(default_factory=lambda: [0])
     timeout_s: float = Field(default=900, gt=0)
     metrics: list[str] | None = None  # the metrics the experiment reports: rules may name no other
+    # How the run executes (docs/format.md, `runtime`). Each is in the cache key only when it differs
+    # from its default, so the keys of experiments that do not use them stay what they were.
+    shell: bool = False  # command: through /bin/sh -c, each placeholder value shell-quoted
+    python: str | None = None  # the interpreter: replaces a leading python/python3 token, or runs a run: entry
+    env: dict[str, Scalar] | None = None  # extra environment variables; values may hold placeholders
+    cwd: Literal["workspace", "run"] = "workspace"  # where the run's process starts
 
     @model_validator(mode="after")
     def _one_entry(self) -> Experiment:
@@ -166,6 +184,22 @@ class Experiment(Strict):
             raise ValueError("metrics repeat a name")
         if self.control is not None and self.control not in self.arm_names:
             raise ValueError(f"control: {self.control!r} is not one of the arms ({', '.join(self.arm_names)})")
+        return self._runtime_fits()
+
+    def _runtime_fits(self) -> Experiment:
+        if self.shell and self.command is None:
+            raise ValueError("shell: true applies to 'command'; a 'run' entry point is called, not parsed by a shell")
+        for name in self.env or {}:
+            if not ENV_NAME.fullmatch(name):
+                raise ValueError(f"env: {name!r} is not an environment variable name (letters, digits, '_')")
+        if self.python is not None:
+            if not self.python.strip():
+                raise ValueError("python: give an interpreter (a path or a name on PATH)")
+            if self.command is not None and leading_word(self.command) not in PYTHON_WORDS:
+                raise ValueError(
+                    "python: replaces a leading 'python' or 'python3' in 'command', and this command starts with "
+                    f"{leading_word(self.command)!r}; start it with python, or drop python:"
+                )
         return self
 
     @property

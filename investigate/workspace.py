@@ -40,6 +40,8 @@ class Workspace:
     max_runs: int = MAX_RUNS  # runs one experiment may expand to ([tool.investigate] max_runs)
     max_yaml_bytes: int = MAX_YAML_BYTES  # size of one YAML file ([tool.investigate] max_yaml_bytes)
     settings: dict[str, Any] = field(default_factory=dict)  # all of [tool.investigate], e.g. executor
+    source_roots: list[str] = field(default_factory=list)  # code outside the workspace runs depend on
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # facts computed once per load
     hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
     initiatives: dict[str, Initiative] = field(default_factory=dict)
     _sources: dict[str, Path] = field(default_factory=dict, repr=False)
@@ -122,6 +124,7 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
     ws = Workspace(root, dirs["hypotheses"], dirs["plans"], dirs["reports"], settings=table)
     ws.max_runs = _positive_int(table, "max_runs", MAX_RUNS)
     ws.max_yaml_bytes = _positive_int(table, "max_yaml_bytes", MAX_YAML_BYTES)
+    ws.source_roots = _strings(table, "source_roots")
     errors: list[InvestigateError] = []
 
     def attempt(fn: Any, *args: Any) -> None:
@@ -148,6 +151,8 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
         for ini in list(ws.initiatives.values()):
             for check in verification_checks(ini, ws.hypotheses, ws.error_at):
                 attempt(check)
+        for entry in ws.source_roots:
+            attempt(_check_source_root, ws, entry)
     if errors:
         raise WorkspaceErrors(errors)
     return ws
@@ -160,6 +165,13 @@ def _positive_int(table: dict[str, Any], key: str, default: int) -> int:
     return value
 
 
+def _strings(table: dict[str, Any], key: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InvestigateError(f"pyproject.toml: tool.investigate.{key}: expected a list of non-empty strings")
+    return list(dict.fromkeys(value))
+
+
 def _check_run_count(ws: Workspace, hyp: Hypothesis) -> None:
     exp = hyp.experiment
     if exp is None:
@@ -168,6 +180,12 @@ def _check_run_count(ws: Workspace, hyp: Hypothesis) -> None:
     reason = too_many_runs(sizes, len(exp.arm_names), len(exp.seeds), ws.max_runs)
     if reason is not None:
         raise ws.error_at(hyp.id, ("experiment", "matrix") if exp.matrix else ("experiment",), reason)
+
+
+def _check_source_root(ws: Workspace, entry: str) -> None:
+    from investigate.sourceroots import locate
+
+    locate(ws, entry)
 
 
 def _check_entry(ws: Workspace, hyp: Hypothesis, parsed: dict[Path, Any]) -> None:

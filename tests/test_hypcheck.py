@@ -38,7 +38,7 @@ def test_unknown_and_partial_placeholders_are_errors_before_any_run(make_ws, cap
     errors = _errors(make_ws, capsys, {"hypotheses/H-A.yaml": hypothesis("H-A", exp)})
     assert errors == [
         "hypotheses/H-A.yaml:6: experiment.command: unknown placeholder {stpes} "
-        "(did you mean {steps}? known: lr, mode, run_dir, seed, steps)"
+        "(did you mean {steps}? known: lr, mode, run_dir, seed, steps, workspace)"
     ]
     fixed = exp.replace("{stpes}", "{steps}")
     errors = _errors(make_ws, capsys, {"hypotheses/H-A.yaml": hypothesis("H-A", fixed)})

@@ -112,22 +112,28 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     from investigate.executors.choose import opened
     from investigate.recover import record_finished
     from investigate.runner import Runner
+    from investigate.runreport import failure_lines, verdict_changes, verdicts
 
     recovered = record_finished(ws)
     if recovered:
         print(f"recorded {len(recovered)} run(s) that finished after their investigate process died", file=sys.stderr)
     _warn_lost(ws)
+    hyp_ids = list(dict.fromkeys(p.hypothesis for p in runs))
+    before = verdicts(ws, hyp_ids)
     with opened(ws, args) as make_executor:
         summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force, executor=make_executor()).run_all(runs)
     where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
+    changes = verdict_changes(before, verdicts(ws, hyp_ids))
     if summary.interrupted:
         _ignore_further_signals()
         print(f"interrupted: {len(summary.records)} of {len(runs)} runs recorded in {where}", file=sys.stderr)
+        print("\n".join(changes), file=sys.stderr)
         return EXIT_INTERRUPTED
     failed = summary.failed
+    print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
+    print("\n".join([*failure_lines(summary.records), *changes]), file=sys.stderr)
     if args.bisect:
         return _bisect(ws, runs, summary.records)
-    print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
     if failed:
         raise RunsFailedError(
             f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5])

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from investigate.commandline import runtime_options
 from investigate.errors import InvestigateError, ValidationError
 from investigate.isolate.configs import flatten
 from investigate.isolate.rules import TestRule, parse_rules
@@ -84,6 +85,10 @@ def build_spec(
     good_cfg, good_name = _config(ws, good, hyp, point, "--good")
     bad_cfg, bad_name = _config(ws, bad, hyp, point, "--bad")
     chosen = entry or (exp.run or exp.command if exp is not None else None)
+    if exp is not None and not entry and runtime_options(exp):
+        # its runs would execute differently from the hypothesis' own: refuse rather than mislead
+        shown = ", ".join(f"experiment.{k}" for k in runtime_options(exp))
+        raise InvestigateError(f"{hyp.id if hyp else ''}: isolate does not support {shown} yet; pass --entry")
     if not chosen:
         raise InvestigateError("name the experiment to run: --entry module:function, or --hypothesis H-X")
     return IsolationSpec(
