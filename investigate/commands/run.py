@@ -130,7 +130,10 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print("\n".join(changes), file=sys.stderr)
         return EXIT_INTERRUPTED
     failed = summary.failed
-    print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
+    if summary.stamp_dir is None:  # every run was already recorded: nothing new was written
+        print(f"{len(summary.records)} runs, all already recorded: {len(failed)} failed", file=sys.stderr)
+    else:
+        print(f"{len(summary.records)} runs recorded in {where}: {len(failed)} failed", file=sys.stderr)
     print("\n".join([*failure_lines(summary.records), *changes]), file=sys.stderr)
     if args.bisect:
         return _bisect(ws, runs, summary.records)
