@@ -75,6 +75,13 @@ class Workspace:
         return located(self.relative(self.source_path(id)), self.line_of(id, *key_path), key_path, reason)
 
     def relative(self, path: Path) -> str:
+        # Files the loader lists are already absolute under the (resolved) root: resolving each of
+        # 10,000 again was a third of a warm `status`. Anything else (relative, symlinked) resolves.
+        if path.is_absolute() and ".." not in path.parts:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
         try:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:
