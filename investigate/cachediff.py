@@ -13,6 +13,7 @@ from typing import Any
 
 from investigate.plan import PlannedRun
 from investigate.schema import RunRecord
+from investigate.store import cache_index
 
 MAX_ITEMS = 3  # changed files or packages named per line; the rest are counted
 
@@ -37,12 +38,11 @@ class CacheExplainer:
     """Answers hit/miss for planned runs against the records already in the store."""
 
     def __init__(self, records: list[RunRecord]) -> None:
-        self.by_key: dict[str, RunRecord] = {}
+        self.by_key = cache_index(records)  # what the runner would reuse
         self.by_point: dict[tuple[str, str, str], list[RunRecord]] = {}
-        for record in records:  # oldest first: the newest wins
+        for record in records:  # oldest first, so the nearest candidate is the last
             if record.status != "ok":
                 continue
-            self.by_key[record.cache_key] = record
             self.by_point.setdefault((record.hypothesis, record.arm, _point_key(record.point)), []).append(record)
 
     def status(self, run: PlannedRun) -> CacheStatus:

@@ -123,14 +123,12 @@ class Runner:
         index = cache_index(records)
         # A hit whose own ok record (same hypothesis, arm, point, seed and key) already exists
         # writes nothing: re-running a recorded investigation must not fill reports/ with pointers.
-        recorded = {
-            (_identity(r.hypothesis, r.arm, r.point, r.seed), r.cache_key): r for r in records if r.status == "ok"
-        }
+        recorded = {(identity(r), r.cache_key): r for r in records if r.status == "ok"}
         leaders: set[str] = set()
         for i, run in enumerate(self.runs):
             if self.stop.is_set:
                 return
-            own = recorded.get((_identity(run.hypothesis, run.arm, run.point, run.seed), run.cache_key))
+            own = recorded.get((identity(run), run.cache_key))
             if own is not None:
                 self.summary.records.append(own)
                 self.summary.cached.add(own.run_id)
@@ -305,11 +303,6 @@ class Runner:
     def _stamp(self) -> Path:
         assert self.summary.stamp_dir is not None
         return self.summary.stamp_dir
-
-
-def _identity(hypothesis: str, arm: str, point: dict[str, Any], seed: int) -> tuple[str, str, str, int]:
-    # repr keeps 2 and "2" apart, as the run directories do
-    return hypothesis, arm, repr(sorted(point.items())), seed
 
 
 def _remove_if_empty(stamp: Path) -> None:
