@@ -27,6 +27,7 @@ Evidence findings need the runs:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,9 @@ def _deterministic(verdict: Verdict, deciding: list[ConditionResult]) -> str:
     return "; ".join(f"{m}: {text}" for m, text in parts.items())
 
 
-def claim_findings(ini: Initiative, hypotheses: dict[str, Hypothesis], verdicts: dict[str, Verdict]) -> list[Finding]:
+def claim_findings(
+    ini: Initiative, hypotheses: Mapping[str, Hypothesis], verdicts: dict[str, Verdict]
+) -> list[Finding]:
     """Each claim of the initiative's narrative against the verdict and its controls."""
     out: list[Finding] = []
     claims = ini.summary.claims if ini.summary else {}

@@ -11,20 +11,20 @@ import difflib
 from collections.abc import Callable, Collection, Iterator
 
 from investigate.errors import KeyPath, ValidationError
-from investigate.schema import Hypothesis, Initiative
+from investigate.lazymodels import Hypotheses
+from investigate.schema import Initiative
 
 Check = Callable[[], None]
 Locate = Callable[[str, KeyPath, str], ValidationError]
 
 
-def cross_checks(
-    hypotheses: dict[str, Hypothesis], initiatives: dict[str, Initiative], locate: Locate
-) -> Iterator[Check]:
+def cross_checks(hypotheses: Hypotheses, initiatives: dict[str, Initiative], locate: Locate) -> Iterator[Check]:
     # Sets, not sorted lists: 10,000 hypotheses made list membership the cost of loading.
     initiative_ids, hypothesis_ids = frozenset(initiatives), frozenset(hypotheses)
-    for hyp in list(hypotheses.values()):
-        if hyp.initiative is not None and initiatives:
-            yield _exists(locate, hyp.id, ("initiative",), hyp.initiative, initiative_ids, "initiative")
+    for hyp_id in list(hypotheses):
+        head = hypotheses.head(hyp_id)  # no model needed: a deferred hypothesis stays deferred
+        if head.initiative is not None and initiatives:
+            yield _exists(locate, hyp_id, ("initiative",), head.initiative, initiative_ids, "initiative")
     for ini in list(initiatives.values()):
         yield from _initiative_checks(locate, ini, hypothesis_ids)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from investigate.conditions import compare, fmt
@@ -45,7 +45,7 @@ def hypothesis_checks(hyp: Hypothesis, locate: Locate, placeholders: bool = True
 
 
 def verification_checks(
-    ini: Initiative, hypotheses: dict[str, Hypothesis], locate: Locate
+    ini: Initiative, hypotheses: Mapping[str, Hypothesis], locate: Locate
 ) -> Iterator[Callable[[], None]]:
     """The verification table's metrics against the metrics its hypothesis declares."""
     spec = ini.summary.verification if ini.summary else None

@@ -4,12 +4,15 @@ The files stay the source of truth. Each cached entry is keyed by the file's pat
 (mtime_ns, size, inode); any change to a file, and the atomic rewrite every writer here does
 (a new inode), makes the entry stale, and it is read from the file again. Entries hold:
 
-- ``files``: per ``run.json``, the hypothesis it belongs to, or why it is unreadable;
+- ``groups``: per ``reports/<stamp>/<name>`` directory, the (mtime_ns, size, inode) of every
+  ``run.json`` in it, how many of their records name each hypothesis, and which files are
+  unreadable and why (``overview``);
 - ``dirs``: per store directory, its sub-directories, keyed by (mtime_ns, inode): adding or
   removing an entry moves a directory's mtime, and a stat costs a fraction of a listing;
 - ``summaries``: per hypothesis, what ``status`` and ``list`` show, under a fingerprint of its
-  YAML file, of its run files and of this package's code;
-- ``yaml``: per YAML file, the parsed data (``yamlcache``).
+  YAML file, of its groups and of this package's code;
+- ``yaml``: per YAML file, the parsed data and, for a hypothesis that validated, the few fields
+  every command shows (``yamlcache``).
 
 The index rebuilds itself: a missing file is created, one that is not a database (garbage bytes,
 a torn write) is deleted and created again, and a change of this package's code empties it.
@@ -23,6 +26,7 @@ move again if it is modified a second time within the file system's timestamp gr
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import sys
@@ -31,25 +35,25 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 INDEX_FILE = ".index.sqlite"
 RACY_NS = 2_000_000_000
 LOCK_WAIT_S = 2.0  # a writer holds the lock for one short transaction; wait that long, then go on without
 
 Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
+STAT_TYPE = "q"  # array type code of packed stats
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE files (run_dir TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, "
-    "ino INTEGER NOT NULL, hypothesis TEXT, problem TEXT)",
+    "CREATE TABLE groups (path TEXT PRIMARY KEY, names TEXT NOT NULL, stats BLOB NOT NULL, owners TEXT NOT NULL)",
     "CREATE TABLE dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, "
     "children TEXT NOT NULL)",
     "CREATE TABLE summaries (hypothesis TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data TEXT NOT NULL)",
     "CREATE TABLE yaml (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, "
-    "ino INTEGER NOT NULL, data TEXT NOT NULL)",
+    "ino INTEGER NOT NULL, data TEXT NOT NULL, head TEXT)",
 )
-_TABLES = ("meta", "files", "dirs", "summaries", "yaml")
+_TABLES = ("meta", "groups", "dirs", "summaries", "yaml")
 
 
 class Index:
@@ -59,14 +63,16 @@ class Index:
         self.conn, self.path = conn, path
         self.usable = True
 
-    # -- run files --------------------------------------------------------------------------
+    # -- the store ----------------------------------------------------------------------------
 
-    def files(self) -> dict[str, tuple[str, int, int, int, str | None, str | None]]:
-        """run_dir -> (run_dir, mtime_ns, size, inode, hypothesis, problem) for every cached run.json."""
-        return {r[0]: r for r in self._select("SELECT run_dir, mtime_ns, size, ino, hypothesis, problem FROM files")}
+    def groups(self) -> dict[str, CachedGroup]:
+        """ "<stamp>/<name>" -> what the index knows of that directory's run files."""
+        return {
+            r[0]: CachedGroup(r[1], r[2], r[3]) for r in self._select("SELECT path, names, stats, owners FROM groups")
+        }
 
     def lister(self, reports_dir: str) -> DirLister:
-        """A ``listdir`` for ``store.list_store`` that re-reads only directories whose mtime moved."""
+        """A ``listdir`` for walking the store that re-reads only directories whose mtime moved."""
         rows = self._select("SELECT path, mtime_ns, ino, children FROM dirs")
         return DirLister(reports_dir, {r[0]: (r[1], r[2], r[3]) for r in rows})
 
@@ -76,38 +82,37 @@ class Index:
 
     def update_store(
         self,
-        files: Iterable[tuple[str, Stat, str | None, str | None]],
-        gone: Iterable[str],
+        *,
+        groups: Iterable[tuple[str, str, bytes, str]],
+        gone_groups: Iterable[str],
         summaries: Iterable[tuple[str, str, str]],
-        lister: DirLister | None = None,
-        gone_summaries: Iterable[str] = (),
+        gone_summaries: Iterable[str],
+        listings: Iterable[tuple[str, int, int, str]],
+        gone_dirs: Iterable[str],
     ) -> None:
-        """Cache (run_dir, stat, hypothesis, problem) rows, (hypothesis, fingerprint, data) summaries
-        and the directory listings ``lister`` made; forget files and hypotheses that are gone."""
+        """Cache (path, names, stats, owners) groups, (hypothesis, fingerprint, data) summaries and
+        (path, mtime_ns, inode, children) listings; forget the ones that are gone."""
         with self._writing() as conn:
             conn.executemany("DELETE FROM summaries WHERE hypothesis = ?", ((g,) for g in gone_summaries))
-            if lister is not None:
-                conn.executemany("DELETE FROM dirs WHERE path = ?", ((g,) for g in lister.gone()))
-                conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)", lister.fresh)
-            conn.executemany("DELETE FROM files WHERE run_dir = ?", ((g,) for g in gone))
-            conn.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                ((run_dir, *stat, hyp, problem) for run_dir, stat, hyp, problem in files),
-            )
+            conn.executemany("DELETE FROM dirs WHERE path = ?", ((g,) for g in gone_dirs))
+            conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)", listings)
+            conn.executemany("DELETE FROM groups WHERE path = ?", ((g,) for g in gone_groups))
+            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)", groups)
             conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", summaries)
 
     # -- YAML -------------------------------------------------------------------------------
 
-    def yaml_entries(self) -> dict[str, tuple[Stat, str]]:
-        rows = self._select("SELECT path, mtime_ns, size, ino, data FROM yaml")
-        return {r[0]: ((r[1], r[2], r[3]), r[4]) for r in rows}
+    def yaml_entries(self) -> dict[str, tuple[Stat, str, str | None]]:
+        """path -> (stat, parsed data as JSON, the head of a hypothesis that validated or None)."""
+        rows = self._select("SELECT path, mtime_ns, size, ino, data, head FROM yaml")
+        return {r[0]: ((r[1], r[2], r[3]), r[4], r[5]) for r in rows}
 
-    def update_yaml(self, entries: Iterable[tuple[str, Stat, str]], gone: Iterable[str]) -> None:
+    def update_yaml(self, entries: Iterable[tuple[str, Stat, str, str | None]], gone: Iterable[str]) -> None:
         with self._writing() as conn:
             conn.executemany("DELETE FROM yaml WHERE path = ?", ((g,) for g in gone))
             conn.executemany(
-                "INSERT OR REPLACE INTO yaml VALUES (?, ?, ?, ?, ?)",
-                ((path, *stat, data) for path, stat, data in entries),
+                "INSERT OR REPLACE INTO yaml VALUES (?, ?, ?, ?, ?, ?)",
+                ((path, *stat, data, head) for path, stat, data, head in entries),
             )
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -157,13 +162,14 @@ class DirLister:
     """Lists the sub-directories of a store directory, from the cache while its (mtime_ns, inode) holds.
 
     Adding or removing an entry changes a directory's mtime, so a cached listing with the same
-    mtime is the listing; a stat costs a fraction of reading the directory.
+    mtime is the listing; a stat costs a fraction of reading the directory. Keys are paths
+    relative to the store root ("." for the root itself).
     """
 
     def __init__(self, root: str, cached: dict[str, tuple[int, int, str]]) -> None:
-        self.prefix = len(root)
+        self.prefix = len(root) + 1
         self.cached = cached
-        self.seen: set[str] = set()
+        self.seen: list[str] = []  # keys listed, in order
         self.fresh: list[tuple[str, int, int, str]] = []
         self.now = time.time_ns()
 
@@ -173,7 +179,7 @@ class DirLister:
         except OSError:
             return []
         key = path[self.prefix :] or "."
-        self.seen.add(key)
+        self.seen.append(key)
         hit = self.cached.get(key)
         if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_ino:
             return hit[2].split("/") if hit[2] else []
@@ -182,8 +188,32 @@ class DirLister:
             self.fresh.append((key, st.st_mtime_ns, st.st_ino, "/".join(names)))  # "/" never occurs in a name
         return names
 
-    def gone(self) -> list[str]:
-        return [key for key in self.cached if key not in self.seen]
+
+class CachedGroup(NamedTuple):
+    """What the index knows of one ``<stamp>/<name>`` directory of the store (see ``overview.Group``)."""
+
+    names: str
+    stats: bytes
+    owners: str  # "" when every file is a readable record of the hypothesis the directory is named after
+
+    def decode(self, name: str) -> tuple[dict[str, int], dict[str, str]]:
+        """(hypothesis -> how many records name it, file name -> why it is unreadable)."""
+        if not self.owners:
+            return ({name: self.names.count("\n") + 1} if self.names else {}), {}
+        data = json.loads(self.owners)
+        return data["owners"], data["problems"]
+
+    @staticmethod
+    def encode(name: str, names: str, owners: dict[str, int], problems: dict[str, str]) -> str:
+        usual = ({name: names.count("\n") + 1} if names else {}) == owners and not problems
+        return "" if usual else json.dumps({"owners": owners, "problems": problems})
+
+
+def packed_stat(st: os.stat_result) -> tuple[int, int, int]:
+    """(mtime_ns, size, inode) as three signed 64-bit integers (``STAT_TYPE``): an inode past 2**63
+    wraps around, one to one."""
+    ino = st.st_ino
+    return st.st_mtime_ns, st.st_size, ino if ino < 1 << 63 else ino - (1 << 64)
 
 
 def subdirs(path: str) -> list[str]:

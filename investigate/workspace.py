@@ -24,6 +24,7 @@ from investigate.checks import cross_checks
 from investigate.entrypoints import entry_problem
 from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
 from investigate.hypcheck import hypothesis_checks, verification_checks
+from investigate.lazymodels import Head, Hypotheses
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
 from investigate.yamlio import line_map, nearest_line, to_validation_error
@@ -42,7 +43,7 @@ class Workspace:
     settings: dict[str, Any] = field(default_factory=dict)  # all of [tool.investigate], e.g. executor
     source_roots: list[str] = field(default_factory=list)  # code outside the workspace runs depend on
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # facts computed once per load
-    hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
+    hypotheses: Hypotheses = field(default_factory=Hypotheses)
     initiatives: dict[str, Initiative] = field(default_factory=dict)
     _sources: dict[str, Path] = field(default_factory=dict, repr=False)
     _lines: dict[Path, dict[KeyPath, int]] = field(default_factory=dict, repr=False)
@@ -225,9 +226,13 @@ def _initiative_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*/initiative.yaml") if p.is_file())
 
 
-def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path) -> Any:
+_UNREAD: Any = object()
+
+
+def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path, data: Any = _UNREAD) -> Any:
     shown = ws.relative(path)
-    data = yamlcache.load(ws, path, shown)  # load_yaml, served from reports/.index.sqlite when unchanged
+    if data is _UNREAD:
+        data = yamlcache.load(ws, path, shown)  # load_yaml, served from reports/.index.sqlite when unchanged
     if not isinstance(data, dict):
         raise ValidationError(shown, 1, "", f"expected a mapping of keys, got {type(data).__name__}")
     try:
@@ -237,14 +242,23 @@ def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path) -> Any
 
 
 def _load_hypothesis(ws: Workspace, path: Path) -> None:
-    hyp: Hypothesis = _validate(ws, Hypothesis, path)
+    entry = yamlcache.primed(ws, path)
+    if entry is not None and entry.head is not None:
+        head = entry.head  # known to validate: the model is built when first used
+    else:
+        hyp: Hypothesis = _validate(ws, Hypothesis, path, entry.data() if entry is not None else _UNREAD)
+        head = Head.of(hyp)
     expected = path.name.rsplit(".", 1)[0]
-    if hyp.id != expected:
-        raise _error(ws, path, ("id",), f"id {hyp.id!r} must equal the file name {expected!r}")
-    if hyp.id in ws._sources:
-        raise _error(ws, path, ("id",), f"duplicate id {hyp.id!r} (also in {ws.relative(ws._sources[hyp.id])})")
-    ws.hypotheses[hyp.id] = hyp
-    ws._sources[hyp.id] = path
+    if head.id != expected:
+        raise _error(ws, path, ("id",), f"id {head.id!r} must equal the file name {expected!r}")
+    if head.id in ws._sources:
+        raise _error(ws, path, ("id",), f"duplicate id {head.id!r} (also in {ws.relative(ws._sources[head.id])})")
+    if entry is not None and entry.head is not None:
+        known = entry
+        ws.hypotheses.defer(head, lambda: _validate(ws, Hypothesis, path, known.data()))
+    else:
+        ws.hypotheses.put(hyp)
+    ws._sources[head.id] = path
 
 
 def _load_initiative(ws: Workspace, path: Path) -> None:

@@ -7,6 +7,10 @@ Each file is then served from memory, once. A file that fails to parse is not ca
 loader parses it again and reports the error as always. The parsed data is stored as JSON only
 when JSON gives back exactly the same data (no dates, no non-string keys, no NaN); other files
 are simply parsed every time.
+
+A hypothesis file is also validated where it is parsed (in a forked worker when there are
+many); one that validates gets a ``Head`` (id, title, initiative), cached with its data, and the
+loader defers building its model until something uses it (``lazymodels``).
 """
 
 from __future__ import annotations
@@ -15,32 +19,52 @@ import json
 import os
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pydantic
+
 from investigate import parallel
 from investigate.index import Stat, open_index, settled, stat_key
+from investigate.lazymodels import Head
+from investigate.schema import Hypothesis
 from investigate.yamlio import load_yaml
 
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
-# The workspace being loaded, its primed files (absolute path -> ("json", text) or ("data", parsed))
-# and the stat each file had when it was read.
-_current: tuple[weakref.ref[Any], dict[str, tuple[str, Any]], dict[str, Stat]] | None = None
+
+@dataclass(frozen=True)
+class Entry:
+    """One primed file: its data (as JSON text, or parsed when JSON cannot hold it) and its head."""
+
+    kind: str  # "json" or "data"
+    value: Any
+    head: Head | None  # a hypothesis that validates under this code; None otherwise
+
+    def data(self) -> Any:
+        return json.loads(self.value) if self.kind == "json" else self.value
+
+
+# The workspace being loaded, its primed files (absolute path -> Entry) and the stat each file
+# had when it was read.
+_current: tuple[weakref.ref[Any], dict[str, Entry], dict[str, Stat]] | None = None
 PER_WORKER = 500  # files worth a forked worker
 
 
 def load(ws: Workspace, path: Path, shown: str) -> Any:
     """What ``load_yaml(path, shown)`` returns, from the cache when the file is unchanged."""
+    entry = primed(ws, path)
+    return load_yaml(path, shown, ws.max_yaml_bytes) if entry is None else entry.data()
+
+
+def primed(ws: Workspace, path: Path) -> Entry | None:
+    """The primed entry of ``path`` (handed out once), or None: then parse it yourself."""
     global _current
     if _current is None or _current[0]() is not ws:
         _current = (weakref.ref(ws), *_prime(ws))
-    primed = _current[1].pop(str(path), None)
-    if primed is None:
-        return load_yaml(path, shown, ws.max_yaml_bytes)
-    kind, value = primed
-    return json.loads(value) if kind == "json" else value
+    return _current[1].pop(str(path), None)
 
 
 def stat_when_read(ws: Workspace, path: Path) -> Stat | None:
@@ -54,56 +78,65 @@ def stat_when_read(ws: Workspace, path: Path) -> Stat | None:
     return _current[2].get(str(path))
 
 
-def _prime(ws: Workspace) -> tuple[dict[str, tuple[str, Any]], dict[str, Stat]]:
+def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
     with open_index(ws.reports_dir) as index:
         if index is None:
             return {}, {}
         cached = index.yaml_entries()
-        primed: dict[str, tuple[str, Any]] = {}
-        misses: list[tuple[str, str]] = []
+        entries: dict[str, Entry] = {}
+        misses: list[tuple[str, str, bool]] = []
         stats: dict[str, Stat] = {}
         root = f"{ws.root}{os.sep}"
-        for path in _yaml_files(ws):
+        for path, is_hypothesis in _yaml_files(ws):
             key = path.removeprefix(root)
             try:
                 stats[path] = stat_key(os.stat(path))
             except OSError:
                 continue
-            entry = cached.pop(key, None)
-            if entry is not None and entry[0] == stats[path]:
-                primed[path] = ("json", entry[1])
+            hit = cached.pop(key, None)
+            if hit is not None and hit[0] == stats[path]:
+                entries[path] = Entry("json", hit[1], Head(*json.loads(hit[2])) if hit[2] else None)
             else:
-                misses.append((path, key))
+                misses.append((path, key, is_hypothesis))
         chunks = parallel.split(misses, parallel.workers(len(misses), PER_WORKER))
-        fresh: list[tuple[str, Stat, str]] = []
+        fresh: list[tuple[str, Stat, str, str | None]] = []
         now = time.time_ns()
-        for path, key, kind, value in (item for chunk in parallel.fork_map(_parse, chunks) for item in chunk):
-            if kind == "error":
+        for path, key, entry in (item for chunk in parallel.fork_map(_parse, chunks) for item in chunk):
+            if entry is None:
                 continue  # not cached; the loader parses it again and reports the error
-            primed[path] = (kind, value)
-            if kind == "json" and settled(stats[path], now):
-                fresh.append((key, stats[path], value))
+            entries[path] = entry
+            if entry.kind == "json" and settled(stats[path], now):
+                fresh.append((key, stats[path], entry.value, json.dumps(entry.head) if entry.head else None))
         if fresh or cached:
             index.update_yaml(fresh, gone=list(cached))  # what is left in ``cached`` no longer exists
-    return primed, stats
+    return entries, stats
 
 
-def _parse(files: list[tuple[str, str]]) -> list[tuple[str, str, str, Any]]:
-    """(path, key, "json", text) when JSON holds the data exactly, else "data" (or "error"): also in a worker."""
-    out: list[tuple[str, str, str, Any]] = []
-    for path, key in files:
+def _parse(files: list[tuple[str, str, bool]]) -> list[tuple[str, str, Entry | None]]:
+    """Parse (and validate a hypothesis): also in a worker. JSON text when JSON holds the data exactly."""
+    out: list[tuple[str, str, Entry | None]] = []
+    for path, key, is_hypothesis in files:
         try:
             data = load_yaml(Path(path), key)
         except Exception:  # noqa: BLE001 - the loader parses it again and reports the error
-            out.append((path, key, "error", None))
+            out.append((path, key, None))
             continue
         text = _as_json(data)
-        out.append((path, key, "data", data) if text is None else (path, key, "json", text))
+        head = _head(data) if is_hypothesis else None
+        out.append((path, key, Entry("data", data, head) if text is None else Entry("json", text, head)))
     return out
 
 
-def _yaml_files(ws: Workspace) -> list[str]:
-    """Every file workspace loading may ask for: hypotheses/*.y(a)ml and plans/*/initiative.yaml."""
+def _head(data: Any) -> Head | None:
+    try:
+        return Head.of(Hypothesis.model_validate(data))
+    except pydantic.ValidationError:
+        return None  # the loader validates it again and reports where
+
+
+def _yaml_files(ws: Workspace) -> list[tuple[str, bool]]:
+    """Every file workspace loading may ask for: hypotheses/*.y(a)ml and plans/*/initiative.yaml
+    (each with whether it is a hypothesis)."""
     found = []
     for directory, nested in ((ws.hypotheses_dir, False), (ws.plans_dir, True)):
         try:
@@ -114,9 +147,9 @@ def _yaml_files(ws: Workspace) -> list[str]:
         for name in names:
             path = os.path.join(directory, name)
             if nested:
-                found.append(os.path.join(path, "initiative.yaml"))
+                found.append((os.path.join(path, "initiative.yaml"), False))
             elif name.endswith((".yaml", ".yml")):
-                found.append(path)
+                found.append((path, True))
     return found
 
 

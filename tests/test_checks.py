@@ -6,6 +6,7 @@ import pytest
 
 from investigate.checks import cross_checks
 from investigate.errors import ValidationError, key_text
+from investigate.lazymodels import Hypotheses
 from investigate.schema import Hypothesis, Initiative
 
 
@@ -26,7 +27,7 @@ def _initiative(nodes: dict, hypotheses: list[str], start: str = "n0") -> Initia
 
 def _failures(hyps: list[Hypothesis], inis: list[Initiative]) -> list[str]:
     out = []
-    for check in cross_checks({h.id: h for h in hyps}, {i.id: i for i in inis}, _locate):
+    for check in cross_checks(Hypotheses.of(hyps), {i.id: i for i in inis}, _locate):
         try:
             check()
         except ValidationError as exc:

@@ -27,7 +27,11 @@ def cached_ws(make_ws, capsys) -> tuple[Path, dict]:
     first = status_json(root, capsys)
     assert first["INI"]["H-A"]["verdict"] == "confirmed" and first["INI"]["H-B"]["verdict"] == "ruled_out"
     with sqlite3.connect(root / "reports" / INDEX_FILE) as conn:
-        assert conn.execute("SELECT count(*) FROM files").fetchone() == (8,)
+        groups = conn.execute("SELECT path, names, owners FROM groups ORDER BY path").fetchall()
+        assert [(path.split("/")[1], names.count("\n") + 1, owners) for path, names, owners in groups] == [
+            ("H-A", 4, ""),  # every file a readable record of the hypothesis the directory is named after
+            ("H-B", 4, ""),
+        ]
         assert conn.execute("SELECT count(*) FROM summaries").fetchone() == (2,)
     return root, first
 
@@ -161,7 +165,7 @@ def test_changed_code_empties_the_index(cached_ws, capsys, monkeypatch) -> None:
     root, first = cached_ws
     monkeypatch.setattr(index_module, "code_fingerprint", lambda: "another version")
     with open_index(root / "reports") as index:
-        assert index is not None and index.summaries() == {} and index.files() == {}
+        assert index is not None and index.summaries() == {} and index.groups() == {}
     assert status_json(root, capsys) == first
 
 

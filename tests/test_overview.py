@@ -204,7 +204,7 @@ def test_fresh_files_are_not_cached(make_ws, capsys, command) -> None:
 
     with sqlite3.connect(root / "reports" / ".index.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM summaries WHERE hypothesis = 'H-A'").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM groups").fetchone() == (0,)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers are used on Linux only")

@@ -32,12 +32,12 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
             file=sys.stderr,
         )
     out = []
-    for hyp_id, hyp in sorted(ws.hypotheses.items()):
-        row = view.rows[hyp_id]
+    for hyp_id in sorted(ws.hypotheses):
+        row, head = view.rows[hyp_id], ws.hypotheses.head(hyp_id)
         out.append({
             "id": hyp_id,
-            "title": hyp.title,
-            "initiative": hyp.initiative,
+            "title": head.title,
+            "initiative": head.initiative,
             "verdict": row["verdict"],
             "flags": row["flags"],
             "runs": row["runs"],
