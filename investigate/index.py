@@ -46,12 +46,13 @@ STAT_TYPE = "q"  # array type code of packed stats
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE groups (path TEXT PRIMARY KEY, names TEXT NOT NULL, stats BLOB NOT NULL, owners TEXT NOT NULL)",
+    "CREATE TABLE groups (path TEXT PRIMARY KEY, names TEXT NOT NULL, stats BLOB NOT NULL, owners TEXT NOT NULL, "
+    "listing TEXT NOT NULL)",
     "CREATE TABLE dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, "
     "children TEXT NOT NULL)",
     "CREATE TABLE summaries (hypothesis TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data TEXT NOT NULL)",
     "CREATE TABLE yaml (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, "
-    "ino INTEGER NOT NULL, data TEXT NOT NULL, head TEXT)",
+    "ino INTEGER NOT NULL, data TEXT NOT NULL, hyp_id TEXT, title TEXT, initiative TEXT)",
 )
 _TABLES = ("meta", "groups", "dirs", "summaries", "yaml")
 
@@ -65,54 +66,65 @@ class Index:
 
     # -- the store ----------------------------------------------------------------------------
 
-    def groups(self) -> dict[str, CachedGroup]:
-        """ "<stamp>/<name>" -> what the index knows of that directory's run files."""
-        return {
-            r[0]: CachedGroup(r[1], r[2], r[3]) for r in self._select("SELECT path, names, stats, owners FROM groups")
-        }
+    def groups(self, names: set[str]) -> dict[str, CachedGroup]:
+        """'<stamp>/<name>' -> what the index knows of that directory and its run files, for these names."""
+        rows = self._select("SELECT path, names, stats, owners, listing FROM groups")
+        return {r[0]: CachedGroup(r[1], r[2], r[3], r[4]) for r in rows if r[0].split("/", 1)[1] in names}
+
+    def group_paths(self) -> list[str]:
+        return [r[0] for r in self._select("SELECT path FROM groups")]
 
     def lister(self, reports_dir: str) -> DirLister:
         """A ``listdir`` for walking the store that re-reads only directories whose mtime moved."""
         rows = self._select("SELECT path, mtime_ns, ino, children FROM dirs")
         return DirLister(reports_dir, {r[0]: (r[1], r[2], r[3]) for r in rows})
 
-    def summaries(self) -> dict[str, tuple[str, str]]:
-        """hypothesis -> (fingerprint, JSON data)."""
-        return {r[0]: (r[1], r[2]) for r in self._select("SELECT hypothesis, fingerprint, data FROM summaries")}
+    def summaries(self, hypotheses: set[str]) -> dict[str, tuple[str, str]]:
+        """hypothesis -> (fingerprint, JSON data), for these hypotheses."""
+        rows = self._select("SELECT hypothesis, fingerprint, data FROM summaries")
+        return {r[0]: (r[1], r[2]) for r in rows if r[0] in hypotheses}
+
+    def summarized(self) -> list[str]:
+        return [r[0] for r in self._select("SELECT hypothesis FROM summaries")]
 
     def update_store(
         self,
         *,
-        groups: Iterable[tuple[str, str, bytes, str]],
-        gone_groups: Iterable[str],
-        summaries: Iterable[tuple[str, str, str]],
-        gone_summaries: Iterable[str],
-        listings: Iterable[tuple[str, int, int, str]],
-        gone_dirs: Iterable[str],
+        groups: list[tuple[str, str, bytes, str, str]],
+        gone_groups: list[str],
+        summaries: list[tuple[str, str, str]],
+        gone_summaries: list[str],
+        listings: list[tuple[str, int, int, str]],
+        gone_dirs: list[str],
     ) -> None:
-        """Cache (path, names, stats, owners) groups, (hypothesis, fingerprint, data) summaries and
-        (path, mtime_ns, inode, children) listings; forget the ones that are gone."""
+        """Cache (path, names, stats, owners, listing) groups, (hypothesis, fingerprint, data) summaries
+        and (path, mtime_ns, inode, children) listings of the store root and stamps; forget the ones
+        that are gone."""
+        if not (groups or gone_groups or summaries or gone_summaries or listings or gone_dirs):
+            return  # no write transaction, no lock taken
         with self._writing() as conn:
             conn.executemany("DELETE FROM summaries WHERE hypothesis = ?", ((g,) for g in gone_summaries))
             conn.executemany("DELETE FROM dirs WHERE path = ?", ((g,) for g in gone_dirs))
             conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)", listings)
             conn.executemany("DELETE FROM groups WHERE path = ?", ((g,) for g in gone_groups))
-            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)", groups)
+            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)", groups)
             conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", summaries)
 
     # -- YAML -------------------------------------------------------------------------------
 
-    def yaml_entries(self) -> dict[str, tuple[Stat, str, str | None]]:
-        """path -> (stat, parsed data as JSON, the head of a hypothesis that validated or None)."""
-        rows = self._select("SELECT path, mtime_ns, size, ino, data, head FROM yaml")
-        return {r[0]: ((r[1], r[2], r[3]), r[4], r[5]) for r in rows}
+    def yaml_entries(self) -> dict[str, tuple[Stat, str, tuple[str, str, str | None] | None]]:
+        """path -> (stat, parsed data as JSON, (id, title, initiative) of a hypothesis that validated, or None)."""
+        rows = self._select("SELECT path, mtime_ns, size, ino, data, hyp_id, title, initiative FROM yaml")
+        return {r[0]: ((r[1], r[2], r[3]), r[4], (r[5], r[6], r[7]) if r[5] is not None else None) for r in rows}
 
-    def update_yaml(self, entries: Iterable[tuple[str, Stat, str, str | None]], gone: Iterable[str]) -> None:
+    def update_yaml(
+        self, entries: Iterable[tuple[str, Stat, str, tuple[str, str, str | None] | None]], gone: Iterable[str]
+    ) -> None:
         with self._writing() as conn:
             conn.executemany("DELETE FROM yaml WHERE path = ?", ((g,) for g in gone))
             conn.executemany(
-                "INSERT OR REPLACE INTO yaml VALUES (?, ?, ?, ?, ?, ?)",
-                ((path, *stat, data, head) for path, stat, data, head in entries),
+                "INSERT OR REPLACE INTO yaml VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((path, *stat, data, *(head or (None, None, None))) for path, stat, data, head in entries),
             )
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -195,6 +207,7 @@ class CachedGroup(NamedTuple):
     names: str
     stats: bytes
     owners: str  # "" when every file is a readable record of the hypothesis the directory is named after
+    listing: str  # JSON [[mtime_ns, inode] of the group's directory, [[point, mtime_ns, inode, "run/run/…"], …]]
 
     def decode(self, name: str) -> tuple[dict[str, int], dict[str, str]]:
         """(hypothesis -> how many records name it, file name -> why it is unreadable)."""
@@ -217,10 +230,10 @@ def packed_stat(st: os.stat_result) -> tuple[int, int, int]:
 
 
 def subdirs(path: str) -> list[str]:
-    """Names of the directories in ``path`` (none if it cannot be read)."""
+    """Names of the directories in ``path``, sorted (none if it cannot be read)."""
     try:
         with os.scandir(path) as entries:
-            return [e.name for e in entries if e.is_dir()]
+            return sorted(e.name for e in entries if e.is_dir())
     except OSError:
         return []
 

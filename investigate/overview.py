@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -33,7 +34,17 @@ from typing import Any
 from investigate import parallel, yamlcache
 from investigate.commands._common import status_counts
 from investigate.errors import InvestigateError
-from investigate.index import STAT_TYPE, CachedGroup, DirLister, code_fingerprint, open_index, packed_stat, settled
+from investigate.index import (
+    STAT_TYPE,
+    CachedGroup,
+    DirLister,
+    Index,
+    code_fingerprint,
+    open_index,
+    packed_stat,
+    settled,
+    subdirs,
+)
 from investigate.recordjson import RecordError
 from investigate.schema import RunRecord
 from investigate.store import RUN_JSON, STAMP, STARTED, Problem, RunFile, read_file, split_latest
@@ -66,10 +77,8 @@ class Group:
     owners: dict[str, int] = field(default_factory=dict)  # hypothesis -> how many records name it
     problems: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be read
     fresh: bool = False  # read now, not known to the index
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha1(self.names.encode() + self.stats, usedforsecurity=False).hexdigest()
+    listing: str = ""  # the directory listings it was walked from, as CachedGroup.listing holds them
+    relisted: bool = False  # a directory was listed again: the cached listing is out of date
 
     def files(self, root: str, prefix: str) -> list[RunFile]:
         names = self.names.split("\n") if self.names else []
@@ -86,9 +95,7 @@ class _Survey:
     """What a worker found for a share of the directory names."""
 
     groups: list[Group]
-    rows: dict[str, tuple[str | None, dict[str, Any] | None]]  # hypothesis -> (fingerprint, row; None: cached)
-    listings: list[tuple[str, int, int, str]]  # directory listings read (index.DirLister.fresh)
-    seen: list[str]  # directories listed under groups that changed (the rest keep their listings)
+    rows: dict[str, tuple[str | None, dict[str, Any] | str]]  # hypothesis -> (fingerprint, row, or its cached JSON)
 
 
 @dataclass
@@ -99,15 +106,16 @@ class _Job:
     root: str  # reports/, absolute
     prefix: str  # reports/, relative to the workspace root
     stamps: dict[str, list[str]]  # name -> the stamps that have a directory of that name
-    dirs: dict[str, tuple[int, int, str]]  # the index's directory listings
-    groups: dict[str, CachedGroup]  # the index's groups
-    summaries: dict[str, tuple[str, str]]  # the index's rows: hypothesis -> (fingerprint, JSON)
+    indexed: bool  # whether there is an index to ask
     code: str
     now: int
     with_rows: bool
 
 
-_job: _Job | None = None
+# Jobs in progress by key, read by the workers (forked ones inherit it). A key per call, not one
+# global: threads may survey the same store at once.
+_jobs: dict[int, _Job] = {}
+_next_key = itertools.count()
 
 
 def overview(ws: Workspace, *, rows: bool = True) -> Overview:
@@ -125,7 +133,6 @@ def overview(ws: Workspace, *, rows: bool = True) -> Overview:
 
 
 def _overview(ws: Workspace, with_rows: bool) -> Overview:
-    global _job
     with open_index(ws.reports_dir) as index:
         root = str(ws.reports_dir)
         lister = index.lister(root) if index is not None else DirLister(root, {})
@@ -134,38 +141,35 @@ def _overview(ws: Workspace, with_rows: bool) -> Overview:
             if STAMP.match(stamp):
                 for name in lister(f"{root}/{stamp}"):
                     stamps.setdefault(name, []).append(stamp)
-        cached_groups = index.groups() if index is not None else {}
-        summaries = index.summaries() if index is not None and with_rows else {}
-        _job = _Job(
-            ws, root, ws.relative(ws.reports_dir), stamps, lister.cached, cached_groups, summaries,
-            code_fingerprint(), time.time_ns(), with_rows,
+        # Each worker fetches the cached groups and rows of its own names: what a forked worker
+        # touches of the parent's memory, it copies, and that cost more than the queries.
+        job = _Job(
+            ws, root, ws.relative(ws.reports_dir), stamps, index is not None, code_fingerprint(), time.time_ns(),
+            with_rows,
         )  # fmt: skip
+        key = next(_next_key)
+        _jobs[key] = job
         try:
-            names = list(stamps)
             workers = parallel.workers(sum(len(found) for found in stamps.values()), PER_WORKER)
-            chunks = parallel.split(names, workers, lambda name: len(stamps[name]))
-            surveys = parallel.fork_map(_survey, chunks)
-            view, fresh_rows = _merge(_job, surveys)
+            chunks = parallel.split(list(stamps), workers, lambda name: len(stamps[name]))
+            surveys = parallel.fork_map(_survey, [(key, chunk) for chunk in chunks])
+            view, fresh_rows = _merge(job, surveys, index)
         finally:
-            _job = None
+            del _jobs[key]
         if index is not None:
-            fresh_groups = [g for survey in surveys for g in survey.groups if g.fresh]
             walked = {g.path for survey in surveys for g in survey.groups}
-            lister.fresh.extend(listing for survey in surveys for listing in survey.listings)
-            seen = {*lister.seen, *(key for survey in surveys for key in survey.seen)}
-            changed = {g.path for g in fresh_groups}
             index.update_store(
-                groups=[_cache_row(g) for g in fresh_groups if g.settled],
-                gone_groups=[path for path in cached_groups if path not in walked],
+                groups=[_cache_row(g) for survey in surveys for g in survey.groups if _worth_caching(g)],
+                gone_groups=[path for path in index.group_paths() if path not in walked],
                 summaries=fresh_rows,
-                gone_summaries=[h for h in summaries if h not in ws.hypotheses] if with_rows else [],
+                gone_summaries=[h for h in index.summarized() if h not in ws.hypotheses] if with_rows else [],
                 listings=lister.fresh,
-                gone_dirs=[key for key in lister.cached if _gone(key, seen, walked, changed)],
+                gone_dirs=[key for key in lister.cached if key not in lister.seen],  # root and stamps only
             )
     return view
 
 
-def _merge(job: _Job, surveys: list[_Survey]) -> tuple[Overview, list[tuple[str, str, str]]]:
+def _merge(job: _Job, surveys: list[_Survey], index: Index | None) -> tuple[Overview, list[tuple[str, str, str]]]:
     """Rows for every hypothesis from what the workers found; the rows worth caching."""
     ws = job.ws
     problems: dict[str, str] = {}
@@ -184,21 +188,26 @@ def _merge(job: _Job, surveys: list[_Survey]) -> tuple[Overview, list[tuple[str,
     rows: dict[str, dict[str, Any]] = {}
     fresh: list[tuple[str, str, str]] = []
     ahead = {hyp: result for survey in surveys for hyp, result in survey.rows.items()}
-    for hyp_id in ws.hypotheses if job.with_rows else ():
+    # Decided here: no runs, or records filed under another name (over all of its groups).
+    here = [
+        h for h in (ws.hypotheses if job.with_rows else ()) if h not in ahead or any(_name(g) != h for g in holding[h])
+    ]
+    cached = index.summaries(set(here)) if index is not None and here else {}
+    for hyp_id in here:
         groups = holding.get(hyp_id, [])
-        if hyp_id in ahead and all(_name(g) == hyp_id for g in groups):
-            fingerprint, row = ahead[hyp_id]  # the worker saw every group it depends on
-        else:  # no runs, or records filed under another name: decided here, over all its groups
-            fingerprint, row = _fingerprint(job, hyp_id, groups), None
-            hit = job.summaries.get(hyp_id)
-            if hit is None or fingerprint is None or hit[0] != fingerprint:
-                row = summarize(ws, hyp_id, _read_records(job, hyp_id, groups, problems))
-        if row is None:
-            rows[hyp_id] = json.loads(job.summaries[hyp_id][1])  # unchanged since it was cached
-            continue
-        rows[hyp_id] = row
-        if fingerprint is not None:
-            fresh.append((hyp_id, fingerprint, json.dumps(row)))
+        fingerprint, hit = _fingerprint(job, hyp_id, groups), cached.get(hyp_id)
+        if hit is not None and fingerprint is not None and hit[0] == fingerprint:
+            ahead[hyp_id] = (fingerprint, hit[1])
+        else:
+            ahead[hyp_id] = (fingerprint, summarize(ws, hyp_id, _read_records(job, hyp_id, groups, problems)))
+    for hyp_id in ws.hypotheses if job.with_rows else ():
+        fingerprint, row = ahead[hyp_id]
+        if isinstance(row, str):
+            rows[hyp_id] = json.loads(row)  # unchanged since it was cached
+        else:
+            rows[hyp_id] = row
+            if fingerprint is not None:
+                fresh.append((hyp_id, fingerprint, json.dumps(row)))
     found = [Problem(f"{run_dir}/{RUN_JSON}", reason) for run_dir, reason in sorted(problems.items())]
     return Overview(rows, found, sorted(lost), records), fresh
 
@@ -232,21 +241,21 @@ def summarize(ws: Workspace, hyp_id: str, records: list[RunRecord]) -> dict[str,
 # ---- in the workers -------------------------------------------------------------------------
 
 
-def _survey(names: list[str]) -> _Survey:
+def _survey(task: tuple[int, list[str]]) -> _Survey:
     """Walk the groups of each directory name, read what changed, and evaluate the hypothesis named so."""
-    job = _job
-    assert job is not None
-    lister = DirLister(job.root, job.dirs)
-    out = _Survey([], {}, [], [])
+    job, names = _jobs[task[0]], task[1]
+    out = _Survey([], {})
+    cached_groups: dict[str, CachedGroup] = {}
+    summaries: dict[str, tuple[str, str]] = {}
+    if job.indexed:
+        with open_index(job.ws.reports_dir) as index:
+            if index is not None:
+                mine = set(names)
+                cached_groups = index.groups(mine)
+                summaries = index.summaries(mine) if job.with_rows else {}
     for name in names:
-        groups, known = [], []
-        for stamp in job.stamps[name]:
-            start = len(lister.seen)
-            group = _walk(job, lister, f"{stamp}/{name}")
-            known.append(_recall(job, group))
-            if group.fresh:
-                out.seen.extend(lister.seen[start:])
-            groups.append(group)
+        groups = [_walk(job, f"{stamp}/{name}", cached_groups.get(f"{stamp}/{name}")) for stamp in job.stamps[name]]
+        known = [_recall(group, cached_groups.get(group.path)) for group in groups]
         out.groups.extend(groups)
         if not (job.with_rows and name in job.ws.hypotheses):
             for group in groups:
@@ -254,44 +263,74 @@ def _survey(names: list[str]) -> _Survey:
                     _read_group(job, group)
             continue
         fingerprint = _fingerprint(job, name, groups)
-        cached = job.summaries.get(name)
+        cached = summaries.get(name)
         if all(known) and cached is not None and fingerprint is not None and cached[0] == fingerprint:
-            out.rows[name] = (fingerprint, None)
+            out.rows[name] = cached
             continue
         records = [r for group in groups for r in _read_group(job, group) if r.hypothesis == name]
         out.rows[name] = (fingerprint, summarize(job.ws, name, records))
-    out.listings = lister.fresh
     return out
 
 
-def _walk(job: _Job, lister: DirLister, path: str) -> Group:
-    """The run files of one group, stat'ed; nothing read."""
+def _walk(job: _Job, path: str, cached: CachedGroup | None) -> Group:
+    """The run files of one group, stat'ed; nothing read. The loop every call pays for, kept tight.
+
+    Each directory is stat'ed; its listing comes from the index while its (mtime_ns, inode) holds
+    (adding or removing an entry moves a directory's mtime), else it is listed again.
+    """
+    base = f"{job.root}/{path}"
+    stat = os.stat
+    try:
+        st = stat(base)
+    except OSError:
+        return Group(path, "", b"", True)
+    listing = json.loads(cached.listing) if cached is not None else None
+    relisted = listing is None or listing[0] != [st.st_mtime_ns, st.st_ino]
+    points: list[list[Any]] = [[p, 0, 0, None] for p in subdirs(base)] if relisted else listing[1]  # type: ignore[index]
     names: list[str] = []
     stats = array(STAT_TYPE)
     lost: list[str] = []
-    newest = 0
-    base = f"{job.root}/{path}"
-    for point in sorted(lister(base)):
+    newest = st.st_mtime_ns
+    kept = []
+    for point, mtime, inode, cached_runs in points:
         point_path = f"{base}/{point}"
-        for run in sorted(lister(point_path)):
-            run_path = f"{point_path}/{run}"
+        try:
+            pst = stat(point_path)
+        except OSError:
+            relisted = True
+            continue
+        runs = cached_runs
+        if runs is None or mtime != pst.st_mtime_ns or inode != pst.st_ino:
+            runs = "/".join(subdirs(point_path))  # "/" never occurs in a name
+            relisted = True
+        kept.append([point, pst.st_mtime_ns, pst.st_ino, runs])
+        if pst.st_mtime_ns > newest:
+            newest = pst.st_mtime_ns
+        for run in runs.split("/") if runs else ():
             try:
-                st = os.stat(f"{run_path}/{RUN_JSON}")
+                rst = stat(f"{point_path}/{run}/{RUN_JSON}")
             except FileNotFoundError:
-                if os.path.exists(f"{run_path}/{STARTED}"):
+                if os.path.exists(f"{point_path}/{run}/{STARTED}"):
                     lost.append(f"{point}/{run}")
                 continue
             except OSError:
                 continue
             names.append(f"{point}/{run}")
-            stats.extend(packed_stat(st))
-            newest = max(newest, st.st_mtime_ns)
-    return Group(path, "\n".join(names), stats.tobytes(), settled((newest, 0, 0), job.now), lost)
+            try:
+                stats.extend((rst.st_mtime_ns, rst.st_size, rst.st_ino))
+            except OverflowError:  # an inode past 2**63; extend() had appended the fields before it
+                del stats[3 * (len(names) - 1) :]
+                stats.extend(packed_stat(rst))
+            if rst.st_mtime_ns > newest:
+                newest = rst.st_mtime_ns
+    group = Group(path, "\n".join(names), stats.tobytes(), settled((newest, 0, 0), job.now), lost)
+    group.relisted = relisted
+    group.listing = json.dumps([[st.st_mtime_ns, st.st_ino], kept]) if relisted else cached.listing  # type: ignore[union-attr]
+    return group
 
 
-def _recall(job: _Job, group: Group) -> bool:
+def _recall(group: Group, hit: CachedGroup | None) -> bool:
     """Fill in what the index knows of ``group`` if its files are unchanged; whether they were."""
-    hit = job.groups.get(group.path)
     if hit is None or hit.names != group.names or hit.stats != group.stats:
         group.fresh = True
         return False
@@ -318,11 +357,14 @@ def _read_group(job: _Job, group: Group) -> list[RunRecord]:
 
 def _fingerprint(job: _Job, hyp_id: str, groups: list[Group]) -> str | None:
     """What the row of ``hyp_id`` depends on; None while a file is too fresh to key a cache entry."""
-    source = yamlcache.stat_when_read(job.ws, job.ws.source_path(hyp_id))
+    source = yamlcache.stat_when_read(job.ws, job.ws.source_file(hyp_id))
     if source is None or not settled(source, job.now) or not all(g.settled for g in groups):
         return None
-    digests = sorted(f"{g.path} {g.digest}" for g in groups)
-    return hashlib.sha256(repr((job.code, hyp_id, source, digests)).encode()).hexdigest()
+    digest = hashlib.sha256(f"{job.code} {hyp_id} {source}".encode())
+    for group in sorted(groups, key=lambda g: g.path):
+        digest.update(f"\0{group.path}\0{group.names}\0".encode())  # no name holds a NUL
+        digest.update(group.stats)  # 24 bytes per name: its length follows from the names
+    return digest.hexdigest()
 
 
 # ---- back here -------------------------------------------------------------------------------
@@ -347,21 +389,10 @@ def _read_records(job: _Job, hyp_id: str, groups: list[Group], problems: dict[st
     return out
 
 
-def _cache_row(group: Group) -> tuple[str, str, bytes, str]:
-    return (
-        group.path,
-        group.names,
-        group.stats,
-        CachedGroup.encode(_name(group), group.names, group.owners, group.problems),
-    )
+def _worth_caching(group: Group) -> bool:
+    return (group.fresh or group.relisted) and group.settled
 
 
-def _gone(key: str, seen: set[str], walked: set[str], changed: set[str]) -> bool:
-    """Whether a cached directory listing is for a directory that is no longer there."""
-    if key == ".":
-        return False
-    parts = key.split("/", 2)
-    if len(parts) == 1:  # a stamp: the parent listed every stamp
-        return key not in seen
-    group = f"{parts[0]}/{parts[1]}"
-    return group not in walked or (group in changed and key not in seen)
+def _cache_row(group: Group) -> tuple[str, str, bytes, str, str]:
+    owners = CachedGroup.encode(_name(group), group.names, group.owners, group.problems)
+    return group.path, group.names, group.stats, owners, group.listing

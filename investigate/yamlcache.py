@@ -59,7 +59,7 @@ def load(ws: Workspace, path: Path, shown: str) -> Any:
     return load_yaml(path, shown, ws.max_yaml_bytes) if entry is None else entry.data()
 
 
-def primed(ws: Workspace, path: Path) -> Entry | None:
+def primed(ws: Workspace, path: str | Path) -> Entry | None:
     """The primed entry of ``path`` (handed out once), or None: then parse it yourself."""
     global _current
     if _current is None or _current[0]() is not ws:
@@ -67,7 +67,7 @@ def primed(ws: Workspace, path: Path) -> Entry | None:
     return _current[1].pop(str(path), None)
 
 
-def stat_when_read(ws: Workspace, path: Path) -> Stat | None:
+def stat_when_read(ws: Workspace, path: str | Path) -> Stat | None:
     """The (mtime_ns, size, inode) ``path`` had just before this workspace read it; None if unknown.
 
     A cache keyed on what a file held must use this stat, not a later one: a file edited after
@@ -95,18 +95,18 @@ def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
                 continue
             hit = cached.pop(key, None)
             if hit is not None and hit[0] == stats[path]:
-                entries[path] = Entry("json", hit[1], Head(*json.loads(hit[2])) if hit[2] else None)
+                entries[path] = Entry("json", hit[1], Head(*hit[2]) if hit[2] else None)
             else:
                 misses.append((path, key, is_hypothesis))
         chunks = parallel.split(misses, parallel.workers(len(misses), PER_WORKER))
-        fresh: list[tuple[str, Stat, str, str | None]] = []
+        fresh: list[tuple[str, Stat, str, Head | None]] = []
         now = time.time_ns()
         for path, key, entry in (item for chunk in parallel.fork_map(_parse, chunks) for item in chunk):
             if entry is None:
                 continue  # not cached; the loader parses it again and reports the error
             entries[path] = entry
             if entry.kind == "json" and settled(stats[path], now):
-                fresh.append((key, stats[path], entry.value, json.dumps(entry.head) if entry.head else None))
+                fresh.append((key, stats[path], entry.value, entry.head))
         if fresh or cached:
             index.update_yaml(fresh, gone=list(cached))  # what is left in ``cached`` no longer exists
     return entries, stats

@@ -165,7 +165,7 @@ def test_changed_code_empties_the_index(cached_ws, capsys, monkeypatch) -> None:
     root, first = cached_ws
     monkeypatch.setattr(index_module, "code_fingerprint", lambda: "another version")
     with open_index(root / "reports") as index:
-        assert index is not None and index.summaries() == {} and index.groups() == {}
+        assert index is not None and index.summarized() == [] and index.group_paths() == []
     assert status_json(root, capsys) == first
 
 
