@@ -1,8 +1,6 @@
 """``python -m investigate ...`` runs the command line, as the ``investigate`` script does."""
 
-import sys
-
-from investigate.cli import main
+from investigate.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

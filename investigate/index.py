@@ -43,11 +43,12 @@ LOCK_WAIT_S = 2.0  # a writer holds the lock for one short transaction; wait tha
 
 Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 STAT_TYPE = "q"  # array type code of packed stats
+GroupRow = tuple[str, str, bytes, str, bytes, str, str]  # path, names, stats, owners, dirs, points, runs
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE groups (path TEXT PRIMARY KEY, names TEXT NOT NULL, stats BLOB NOT NULL, owners TEXT NOT NULL, "
-    "listing TEXT NOT NULL)",
+    "dirs BLOB NOT NULL, points TEXT NOT NULL, runs TEXT NOT NULL)",
     "CREATE TABLE dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, "
     "children TEXT NOT NULL)",
     "CREATE TABLE summaries (hypothesis TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data TEXT NOT NULL)",
@@ -68,8 +69,8 @@ class Index:
 
     def groups(self, names: set[str]) -> dict[str, CachedGroup]:
         """'<stamp>/<name>' -> what the index knows of that directory and its run files, for these names."""
-        rows = self._select("SELECT path, names, stats, owners, listing FROM groups")
-        return {r[0]: CachedGroup(r[1], r[2], r[3], r[4]) for r in rows if r[0].split("/", 1)[1] in names}
+        rows = self._select("SELECT path, names, stats, owners, dirs, points, runs FROM groups")
+        return {r[0]: CachedGroup(*r[1:]) for r in rows if r[0].split("/", 1)[1] in names}
 
     def group_paths(self) -> list[str]:
         return [r[0] for r in self._select("SELECT path FROM groups")]
@@ -90,14 +91,14 @@ class Index:
     def update_store(
         self,
         *,
-        groups: list[tuple[str, str, bytes, str, str]],
+        groups: list[GroupRow],
         gone_groups: list[str],
         summaries: list[tuple[str, str, str]],
         gone_summaries: list[str],
         listings: list[tuple[str, int, int, str]],
         gone_dirs: list[str],
     ) -> None:
-        """Cache (path, names, stats, owners, listing) groups, (hypothesis, fingerprint, data) summaries
+        """Cache (path, names, stats, owners, dirs, points, runs) groups, (hypothesis, fingerprint, data) summaries
         and (path, mtime_ns, inode, children) listings of the store root and stamps; forget the ones
         that are gone."""
         if not (groups or gone_groups or summaries or gone_summaries or listings or gone_dirs):
@@ -107,15 +108,30 @@ class Index:
             conn.executemany("DELETE FROM dirs WHERE path = ?", ((g,) for g in gone_dirs))
             conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)", listings)
             conn.executemany("DELETE FROM groups WHERE path = ?", ((g,) for g in gone_groups))
-            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)", groups)
+            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)", groups)
             conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", summaries)
 
     # -- YAML -------------------------------------------------------------------------------
 
-    def yaml_entries(self) -> dict[str, tuple[Stat, str, tuple[str, str, str | None] | None]]:
-        """path -> (stat, parsed data as JSON, (id, title, initiative) of a hypothesis that validated, or None)."""
-        rows = self._select("SELECT path, mtime_ns, size, ino, data, hyp_id, title, initiative FROM yaml")
-        return {r[0]: ((r[1], r[2], r[3]), r[4], (r[5], r[6], r[7]) if r[5] is not None else None) for r in rows}
+    def yaml_entries(self) -> dict[str, tuple[Stat, tuple[str, str, str | None] | None, str | None]]:
+        """path -> (stat, (id, title, initiative) of a hypothesis that validated or None, parsed data
+        as JSON: only for files without that head; ``yaml_data`` has the rest)."""
+        rows = self._select(
+            "SELECT path, mtime_ns, size, ino, hyp_id, title, initiative, "
+            "CASE WHEN hyp_id IS NULL THEN data END FROM yaml"
+        )
+        return {r[0]: ((r[1], r[2], r[3]), (r[4], r[5], r[6]) if r[4] is not None else None, r[7]) for r in rows}
+
+    def yaml_data(self, paths: list[str]) -> dict[str, tuple[Stat, str]]:
+        """path -> (stat, parsed data as JSON), for these paths."""
+        if len(paths) > 500:  # many: one scan beats many lookups
+            wanted = set(paths)
+            rows = self._select("SELECT path, mtime_ns, size, ino, data FROM yaml")
+            return {r[0]: ((r[1], r[2], r[3]), r[4]) for r in rows if r[0] in wanted}
+        marks = ", ".join("?" * len(paths))
+        query = f"SELECT path, mtime_ns, size, ino, data FROM yaml WHERE path IN ({marks})"  # noqa: S608 - only ?s
+        rows = self._select_with(query, paths)
+        return {r[0]: ((r[1], r[2], r[3]), r[4]) for r in rows}
 
     def update_yaml(
         self, entries: Iterable[tuple[str, Stat, str, tuple[str, str, str | None] | None]], gone: Iterable[str]
@@ -130,10 +146,13 @@ class Index:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _select(self, sql: str) -> list[Any]:
+        return self._select_with(sql, ())
+
+    def _select_with(self, sql: str, parameters: Iterable[Any]) -> list[Any]:
         if not self.usable:
             return []
         try:
-            return self.conn.execute(sql).fetchall()
+            return self.conn.execute(sql, tuple(parameters)).fetchall()
         except sqlite3.DatabaseError as exc:
             self._failed(exc)
             return []
@@ -207,7 +226,9 @@ class CachedGroup(NamedTuple):
     names: str
     stats: bytes
     owners: str  # "" when every file is a readable record of the hypothesis the directory is named after
-    listing: str  # JSON [[mtime_ns, inode] of the group's directory, [[point, mtime_ns, inode, "run/run/…"], …]]
+    dirs: bytes  # (mtime_ns, inode) of the group's directory, then of each point directory (STAT_TYPE)
+    points: str  # the point directories when ``dirs`` was taken, one per line
+    runs: str  # "<point>/<run>" of every run directory then, one per line (with or without a run.json)
 
     def decode(self, name: str) -> tuple[dict[str, int], dict[str, str]]:
         """(hypothesis -> how many records name it, file name -> why it is unreadable)."""

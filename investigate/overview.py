@@ -38,6 +38,7 @@ from investigate.index import (
     STAT_TYPE,
     CachedGroup,
     DirLister,
+    GroupRow,
     Index,
     code_fingerprint,
     open_index,
@@ -77,8 +78,10 @@ class Group:
     owners: dict[str, int] = field(default_factory=dict)  # hypothesis -> how many records name it
     problems: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be read
     fresh: bool = False  # read now, not known to the index
-    listing: str = ""  # the directory listings it was walked from, as CachedGroup.listing holds them
-    relisted: bool = False  # a directory was listed again: the cached listing is out of date
+    relisted: bool = False  # a directory was listed again: the cached listings are out of date
+    dirs: bytes = b""  # what the listings below were read under (CachedGroup.dirs)
+    points: str = ""  # the point directories, one per line
+    runs: str = ""  # "<point>/<run>" of every run directory, one per line
 
     def files(self, root: str, prefix: str) -> list[RunFile]:
         names = self.names.split("\n") if self.names else []
@@ -92,10 +95,16 @@ class Group:
 
 @dataclass
 class _Survey:
-    """What a worker found for a share of the directory names."""
+    """What a worker found for a share of the directory names: only what the caller needs, since
+    everything a forked worker returns is pickled."""
 
-    groups: list[Group]
     rows: dict[str, tuple[str | None, dict[str, Any] | str]]  # hypothesis -> (fingerprint, row, or its cached JSON)
+    walked: list[str]  # every group's path
+    to_cache: list[GroupRow]  # index rows of groups read or listed again
+    records: int  # readable records
+    problems: dict[str, str]  # run_dir -> why its run.json cannot be read
+    lost: list[str]  # run dirs started without a run.json
+    foreign: dict[str, list[Group]]  # hypothesis -> groups under another name holding its records
 
 
 @dataclass
@@ -157,9 +166,9 @@ def _overview(ws: Workspace, with_rows: bool) -> Overview:
         finally:
             del _jobs[key]
         if index is not None:
-            walked = {g.path for survey in surveys for g in survey.groups}
+            walked = {path for survey in surveys for path in survey.walked}
             index.update_store(
-                groups=[_cache_row(g) for survey in surveys for g in survey.groups if _worth_caching(g)],
+                groups=[row for survey in surveys for row in survey.to_cache],
                 gone_groups=[path for path in index.group_paths() if path not in walked],
                 summaries=fresh_rows,
                 gone_summaries=[h for h in index.summarized() if h not in ws.hypotheses] if with_rows else [],
@@ -172,29 +181,21 @@ def _overview(ws: Workspace, with_rows: bool) -> Overview:
 def _merge(job: _Job, surveys: list[_Survey], index: Index | None) -> tuple[Overview, list[tuple[str, str, str]]]:
     """Rows for every hypothesis from what the workers found; the rows worth caching."""
     ws = job.ws
-    problems: dict[str, str] = {}
-    lost: list[str] = []
-    records = 0
-    holding: dict[str, list[Group]] = {}  # hypothesis -> groups named after it or holding its records
-    for group in (g for survey in surveys for g in survey.groups):
-        name = _name(group)
-        holding.setdefault(name, []).append(group)
-        for hyp, count in group.owners.items():
-            records += count
-            if hyp != name:
-                holding.setdefault(hyp, []).append(group)
-        problems.update((f"{job.prefix}/{group.path}/{n}", reason) for n, reason in group.problems.items())
-        lost.extend(f"{job.prefix}/{group.path}/{n}" for n in group.lost)
+    problems = {run_dir: reason for survey in surveys for run_dir, reason in survey.problems.items()}
+    foreign: dict[str, list[Group]] = {}
+    for survey in surveys:
+        for hyp_id, groups in survey.foreign.items():
+            foreign.setdefault(hyp_id, []).extend(groups)
     rows: dict[str, dict[str, Any]] = {}
     fresh: list[tuple[str, str, str]] = []
     ahead = {hyp: result for survey in surveys for hyp, result in survey.rows.items()}
-    # Decided here: no runs, or records filed under another name (over all of its groups).
-    here = [
-        h for h in (ws.hypotheses if job.with_rows else ()) if h not in ahead or any(_name(g) != h for g in holding[h])
-    ]
+    # Decided here: no runs, or records filed under another name (over all of its groups, the
+    # ones under its own name walked again: a worker returns no files, to keep its answer small).
+    here = [h for h in ws.hypotheses if h not in ahead or h in foreign] if job.with_rows else []
     cached = index.summaries(set(here)) if index is not None and here else {}
     for hyp_id in here:
-        groups = holding.get(hyp_id, [])
+        own = [_walk(job, f"{stamp}/{hyp_id}", None) for stamp in job.stamps.get(hyp_id, [])]
+        groups = own + foreign.get(hyp_id, [])
         fingerprint, hit = _fingerprint(job, hyp_id, groups), cached.get(hyp_id)
         if hit is not None and fingerprint is not None and hit[0] == fingerprint:
             ahead[hyp_id] = (fingerprint, hit[1])
@@ -209,7 +210,8 @@ def _merge(job: _Job, surveys: list[_Survey], index: Index | None) -> tuple[Over
             if fingerprint is not None:
                 fresh.append((hyp_id, fingerprint, json.dumps(row)))
     found = [Problem(f"{run_dir}/{RUN_JSON}", reason) for run_dir, reason in sorted(problems.items())]
-    return Overview(rows, found, sorted(lost), records), fresh
+    lost = sorted(run_dir for survey in surveys for run_dir in survey.lost)
+    return Overview(rows, found, lost, sum(survey.records for survey in surveys)), fresh
 
 
 def store_problems(ws: Workspace) -> tuple[list[Problem], int]:
@@ -244,7 +246,7 @@ def summarize(ws: Workspace, hyp_id: str, records: list[RunRecord]) -> dict[str,
 def _survey(task: tuple[int, list[str]]) -> _Survey:
     """Walk the groups of each directory name, read what changed, and evaluate the hypothesis named so."""
     job, names = _jobs[task[0]], task[1]
-    out = _Survey([], {})
+    out = _Survey({}, [], [], 0, {}, [], {})
     cached_groups: dict[str, CachedGroup] = {}
     summaries: dict[str, tuple[str, str]] = {}
     if job.indexed:
@@ -256,27 +258,43 @@ def _survey(task: tuple[int, list[str]]) -> _Survey:
     for name in names:
         groups = [_walk(job, f"{stamp}/{name}", cached_groups.get(f"{stamp}/{name}")) for stamp in job.stamps[name]]
         known = [_recall(group, cached_groups.get(group.path)) for group in groups]
-        out.groups.extend(groups)
-        if not (job.with_rows and name in job.ws.hypotheses):
-            for group in groups:
-                if group.fresh:
-                    _read_group(job, group)
-            continue
-        fingerprint = _fingerprint(job, name, groups)
-        cached = summaries.get(name)
-        if all(known) and cached is not None and fingerprint is not None and cached[0] == fingerprint:
-            out.rows[name] = cached
-            continue
-        records = [r for group in groups for r in _read_group(job, group) if r.hypothesis == name]
-        out.rows[name] = (fingerprint, summarize(job.ws, name, records))
+        if job.with_rows and name in job.ws.hypotheses:
+            fingerprint = _fingerprint(job, name, groups)
+            cached = summaries.get(name)
+            if all(known) and cached is not None and fingerprint is not None and cached[0] == fingerprint:
+                out.rows[name] = cached
+            else:
+                records = [r for group in groups for r in _read_group(job, group) if r.hypothesis == name]
+                out.rows[name] = (fingerprint, summarize(job.ws, name, records))
+        for group in groups:
+            if group.fresh and not group.owners and not group.problems:
+                _read_group(job, group)  # not read above: learn who owns its records
+            _account(job, group, out)
     return out
+
+
+def _account(job: _Job, group: Group, out: _Survey) -> None:
+    """Add what the caller needs to know of one walked group to ``out``."""
+    out.walked.append(group.path)
+    if (group.fresh or group.relisted) and group.settled:
+        owners = CachedGroup.encode(_name(group), group.names, group.owners, group.problems)
+        out.to_cache.append((group.path, group.names, group.stats, owners, group.dirs, group.points, group.runs))
+    name = _name(group)
+    for hyp_id, count in group.owners.items():
+        out.records += count
+        if hyp_id != name:
+            out.foreign.setdefault(hyp_id, []).append(group)
+    out.problems.update((f"{job.prefix}/{group.path}/{n}", reason) for n, reason in group.problems.items())
+    out.lost.extend(f"{job.prefix}/{group.path}/{n}" for n in group.lost)
 
 
 def _walk(job: _Job, path: str, cached: CachedGroup | None) -> Group:
     """The run files of one group, stat'ed; nothing read. The loop every call pays for, kept tight.
 
-    Each directory is stat'ed; its listing comes from the index while its (mtime_ns, inode) holds
-    (adding or removing an entry moves a directory's mtime), else it is listed again.
+    Every directory is stat'ed: while the (mtime_ns, inode) of the group's directory and of each
+    of its point directories are what the index holds, so are their listings (adding or removing
+    an entry moves a directory's mtime), and the run directories come from the index; else they
+    are listed again. Then every ``run.json`` is stat'ed.
     """
     base = f"{job.root}/{path}"
     stat = os.stat
@@ -284,49 +302,54 @@ def _walk(job: _Job, path: str, cached: CachedGroup | None) -> Group:
         st = stat(base)
     except OSError:
         return Group(path, "", b"", True)
-    listing = json.loads(cached.listing) if cached is not None else None
-    relisted = listing is None or listing[0] != [st.st_mtime_ns, st.st_ino]
-    points: list[list[Any]] = [[p, 0, 0, None] for p in subdirs(base)] if relisted else listing[1]  # type: ignore[index]
+    dirs = array(STAT_TYPE)
+    _add_dir(dirs, st)
+    if cached is not None and cached.dirs[: dirs.itemsize * 2] == dirs.tobytes():
+        points = cached.points.split("\n") if cached.points else []
+    else:
+        points = subdirs(base)
+    for point in points:
+        try:
+            _add_dir(dirs, stat(f"{base}/{point}"))
+        except OSError:
+            continue  # gone since it was listed: the stats differ from any listing that had it
+    dir_stats = dirs.tobytes()
+    relisted = cached is None or dir_stats != cached.dirs
+    if relisted:
+        runs = [f"{point}/{run}" for point in points for run in subdirs(f"{base}/{point}")]
+    else:
+        runs = cached.runs.split("\n") if cached.runs else []  # type: ignore[union-attr]
     names: list[str] = []
     stats = array(STAT_TYPE)
     lost: list[str] = []
-    newest = st.st_mtime_ns
-    kept = []
-    for point, mtime, inode, cached_runs in points:
-        point_path = f"{base}/{point}"
+    for run in runs:
         try:
-            pst = stat(point_path)
-        except OSError:
-            relisted = True
+            rst = stat(f"{base}/{run}/{RUN_JSON}")
+        except FileNotFoundError:
+            if os.path.exists(f"{base}/{run}/{STARTED}"):
+                lost.append(run)
             continue
-        runs = cached_runs
-        if runs is None or mtime != pst.st_mtime_ns or inode != pst.st_ino:
-            runs = "/".join(subdirs(point_path))  # "/" never occurs in a name
-            relisted = True
-        kept.append([point, pst.st_mtime_ns, pst.st_ino, runs])
-        if pst.st_mtime_ns > newest:
-            newest = pst.st_mtime_ns
-        for run in runs.split("/") if runs else ():
-            try:
-                rst = stat(f"{point_path}/{run}/{RUN_JSON}")
-            except FileNotFoundError:
-                if os.path.exists(f"{point_path}/{run}/{STARTED}"):
-                    lost.append(f"{point}/{run}")
-                continue
-            except OSError:
-                continue
-            names.append(f"{point}/{run}")
-            try:
-                stats.extend((rst.st_mtime_ns, rst.st_size, rst.st_ino))
-            except OverflowError:  # an inode past 2**63; extend() had appended the fields before it
-                del stats[3 * (len(names) - 1) :]
-                stats.extend(packed_stat(rst))
-            if rst.st_mtime_ns > newest:
-                newest = rst.st_mtime_ns
+        except OSError:
+            continue
+        names.append(run)
+        try:
+            stats.extend((rst.st_mtime_ns, rst.st_size, rst.st_ino))
+        except OverflowError:  # an inode past 2**63; extend() had appended the fields before it
+            del stats[3 * (len(names) - 1) :]
+            stats.extend(packed_stat(rst))
+    newest = max(max(dirs[0::2]), max(stats[0::3]) if stats else 0)
     group = Group(path, "\n".join(names), stats.tobytes(), settled((newest, 0, 0), job.now), lost)
     group.relisted = relisted
-    group.listing = json.dumps([[st.st_mtime_ns, st.st_ino], kept]) if relisted else cached.listing  # type: ignore[union-attr]
+    group.dirs, group.points, group.runs = dir_stats, "\n".join(points), "\n".join(runs)
     return group
+
+
+def _add_dir(dirs: array[int], st: os.stat_result) -> None:
+    try:
+        dirs.extend((st.st_mtime_ns, st.st_ino))
+    except OverflowError:  # an inode past 2**63
+        del dirs[len(dirs) - len(dirs) % 2 :]
+        dirs.extend(packed_stat(st)[::2])
 
 
 def _recall(group: Group, hit: CachedGroup | None) -> bool:
@@ -387,12 +410,3 @@ def _read_records(job: _Job, hyp_id: str, groups: list[Group], problems: dict[st
             if record.hypothesis == hyp_id:
                 out.append(record)
     return out
-
-
-def _worth_caching(group: Group) -> bool:
-    return (group.fresh or group.relisted) and group.settled
-
-
-def _cache_row(group: Group) -> tuple[str, str, bytes, str, str]:
-    owners = CachedGroup.encode(_name(group), group.names, group.owners, group.problems)
-    return group.path, group.names, group.stats, owners, group.listing

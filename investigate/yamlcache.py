@@ -21,7 +21,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
 
@@ -35,16 +35,51 @@ if TYPE_CHECKING:
     from investigate.workspace import Workspace
 
 
-@dataclass(frozen=True)
+@dataclass
 class Entry:
     """One primed file: its data (as JSON text, or parsed when JSON cannot hold it) and its head."""
 
     kind: str  # "json" or "data"
-    value: Any
+    value: Any  # None: cached, not fetched yet (a deferred hypothesis may never need it)
     head: Head | None  # a hypothesis that validates under this code; None otherwise
+    fetch: _Fetch | None = None  # where a cached entry's data is fetched from
+    key: str = ""  # its path relative to the workspace root, the index's key
 
     def data(self) -> Any:
+        if self.value is None and self.fetch is not None:
+            self.fetch.fill(self)
         return json.loads(self.value) if self.kind == "json" else self.value
+
+
+@dataclass
+class _Fetch:
+    """The cached entries of one load whose data is still in the index, fetched when first needed:
+    one by one for the first few (a command that uses a handful of models), then all at once.
+
+    Only a row with the stat the entry was primed under is taken; a file re-cached since (by
+    another process, after an edit) is parsed again instead, never mixed with the old stat.
+    """
+
+    reports_dir: Path
+    pending: dict[str, tuple[Entry, Stat, str]]  # key -> (entry, the stat it was primed under, file)
+    fills: int = 0
+
+    ONE_BY_ONE: ClassVar[int] = 16
+
+    def fill(self, entry: Entry) -> None:
+        self.fills += 1
+        wanted = list(self.pending) if self.fills > self.ONE_BY_ONE else [entry.key]
+        with open_index(self.reports_dir) as index:
+            rows = index.yaml_data(wanted) if index is not None else {}
+        for key in wanted:
+            found, stat, path = self.pending.pop(key)
+            row = rows.get(key)
+            if row is not None and row[0] == stat:
+                found.value = row[1]
+                continue
+            data = load_yaml(Path(path), key)
+            text = _as_json(data)
+            found.kind, found.value = ("data", data) if text is None else ("json", text)
 
 
 # The workspace being loaded, its primed files (absolute path -> Entry) and the stat each file
@@ -83,6 +118,7 @@ def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
         if index is None:
             return {}, {}
         cached = index.yaml_entries()
+        fetch = _Fetch(ws.reports_dir, {})
         entries: dict[str, Entry] = {}
         misses: list[tuple[str, str, bool]] = []
         stats: dict[str, Stat] = {}
@@ -95,7 +131,11 @@ def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
                 continue
             hit = cached.pop(key, None)
             if hit is not None and hit[0] == stats[path]:
-                entries[path] = Entry("json", hit[1], Head(*hit[2]) if hit[2] else None)
+                if hit[2] is not None:  # initiatives, and hypotheses that must be validated now
+                    entries[path] = Entry("json", hit[2], Head(*hit[1]) if hit[1] else None)
+                else:  # a hypothesis known to validate: its data may never be needed
+                    entries[path] = Entry("json", None, Head(*hit[1]) if hit[1] else None, fetch, key)
+                    fetch.pending[key] = (entries[path], stats[path], path)
             else:
                 misses.append((path, key, is_hypothesis))
         chunks = parallel.split(misses, parallel.workers(len(misses), PER_WORKER))
@@ -144,12 +184,11 @@ def _yaml_files(ws: Workspace) -> list[tuple[str, bool]]:
                 names = [e.name for e in entries]
         except OSError:
             continue
-        for name in names:
-            path = os.path.join(directory, name)
+        for name in names:  # f-strings, not os.path.join: this runs for each of 10,000 files
             if nested:
-                found.append((os.path.join(path, "initiative.yaml"), False))
+                found.append((f"{directory}{os.sep}{name}{os.sep}initiative.yaml", False))
             elif name.endswith((".yaml", ".yml")):
-                found.append((path, True))
+                found.append((f"{directory}{os.sep}{name}", True))
     return found
 
 
