@@ -218,7 +218,7 @@ class Evaluator:
     def condition(self, rule: Rule, path: tuple[Any, ...], *, strict: bool = True) -> ConditionResult:
         """One leaf. ``strict=False`` (re-evaluating on another arm) never raises for a missing metric."""
         assert rule.metric is not None
-        scoped = [r for r in self.records if matches_where(r, rule.where)]
+        scoped = [r for r in self.records if matches_where(r, rule.where)] if rule.where else self.records
         mine = [r for r in scoped if rule.arm is None or r.arm == rule.arm]
         if rule.vs is not None:
             observations = _contrast(rule, mine, [r for r in scoped if r.arm == rule.vs])

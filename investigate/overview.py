@@ -231,7 +231,7 @@ def summarize(ws: Workspace, hyp_id: str, records: list[RunRecord]) -> dict[str,
         "flags": [],
     }
     try:
-        verdict = evaluate(ws.hypotheses[hyp_id], latest, ws)
+        verdict = evaluate(ws.hypotheses[hyp_id], latest, ws, counted=True)
         row["verdict"] = verdict.outcome.value
         row["flags"] = [f.kind for f in verdict.flags]  # a flagged verdict is inconclusive: `investigate audit`
     except EVALUATION_ERRORS as exc:

@@ -196,7 +196,11 @@ def _point_key(point: dict[str, Any]) -> Any:
     # Strings, ints and bools tagged with their type compare exactly as their JSON text does, at a
     # fraction of the cost (100,000 records). Floats (-0.0 == 0.0, NaN != NaN) and containers use JSON.
     # The two forms never meet: a tuple never equals a str.
-    if all(type(v) in _EXACT for v in point.values()):
+    if len(point) == 1:  # the usual matrix of one axis: no sorting
+        ((key, value),) = point.items()
+        if type(value) in _EXACT:
+            return ((key, type(value).__name__, value),)
+    elif all(type(v) in _EXACT for v in point.values()):
         return tuple(sorted((k, type(v).__name__, v) for k, v in point.items()))
     return json.dumps(point, sort_keys=True, default=str)
 

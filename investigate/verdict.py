@@ -268,9 +268,12 @@ def _blind(ev: Evaluator, cond: ConditionResult) -> str | None:
     return f"{_also_holds(cond)}, although {rule.metric} differs by more than {margin:.3g}: {', '.join(seen)}"
 
 
-def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None) -> Verdict:
-    """The verdict of one hypothesis over ``records`` (any runs; only its latest are used)."""
-    mine = latest_records(r for r in records if r.hypothesis == hyp.id)
+def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None, *, counted: bool = False) -> Verdict:
+    """The verdict of one hypothesis over ``records`` (any runs; only its latest are used).
+
+    ``counted``: ``records`` are already this hypothesis' ``latest_records`` (not chosen again).
+    """
+    mine = list(records) if counted else latest_records(r for r in records if r.hypothesis == hyp.id)
     ev = Evaluator(hyp, mine, ws)
     rules: dict[str, RuleResult] = {}
     for name in ("confirmed", "ruled_out"):

@@ -259,7 +259,9 @@ def _load_hypothesis(ws: Workspace, path: str) -> None:
     if head.id in ws._sources:
         also = ws.relative(ws.source_path(head.id))
         raise _error(ws, Path(path), ("id",), f"duplicate id {head.id!r} (also in {also})")
-    if entry is not None and entry.head is not None:
+    if entry is not None and entry.model is not None:
+        ws.hypotheses.put(entry.model)  # validated as it was parsed, in this process
+    elif entry is not None and entry.head is not None:
         known = entry
         ws.hypotheses.defer(head, lambda: _validate(ws, Hypothesis, Path(path), known.data()))
     else:

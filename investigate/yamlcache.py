@@ -44,6 +44,7 @@ class Entry:
     head: Head | None  # a hypothesis that validates under this code; None otherwise
     fetch: _Fetch | None = None  # where a cached entry's data is fetched from
     key: str = ""  # its path relative to the workspace root, the index's key
+    model: Hypothesis | None = None  # validated where it was parsed, in this process
 
     def data(self) -> Any:
         if self.value is None and self.fetch is not None:
@@ -113,7 +114,12 @@ def stat_when_read(ws: Workspace, path: str | Path) -> Stat | None:
     return _current[2].get(str(path))
 
 
+_priming_pid = 0  # the process that primes; forked workers see its pid and know they are not it
+
+
 def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
+    global _priming_pid
+    _priming_pid = os.getpid()
     with open_index(ws.reports_dir) as index:
         if index is None:
             return {}, {}
@@ -162,14 +168,18 @@ def _parse(files: list[tuple[str, str, bool]]) -> list[tuple[str, str, Entry | N
             out.append((path, key, None))
             continue
         text = _as_json(data)
-        head = _head(data) if is_hypothesis else None
-        out.append((path, key, Entry("data", data, head) if text is None else Entry("json", text, head)))
+        model = _validated(data) if is_hypothesis else None
+        head = Head.of(model) if model is not None else None
+        entry = Entry("data", data, head) if text is None else Entry("json", text, head)
+        if os.getpid() == _priming_pid:  # here, not in a worker: a model costs nothing to keep
+            entry.model = model
+        out.append((path, key, entry))
     return out
 
 
-def _head(data: Any) -> Head | None:
+def _validated(data: Any) -> Hypothesis | None:
     try:
-        return Head.of(Hypothesis.model_validate(data))
+        return Hypothesis.model_validate(data)
     except pydantic.ValidationError:
         return None  # the loader validates it again and reports where
 

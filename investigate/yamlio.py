@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import pydantic
 import yaml
 
+from investigate import yamlfast
 from investigate.errors import KeyPath, ValidationError, key_text, located
 from investigate.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
@@ -118,8 +119,10 @@ def load_yaml(path: Path, shown: str, max_bytes: int = MAX_YAML_BYTES) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        check_nodes(node, shown)
-        return loader.construct_document(node)
+        if not yamlfast.fine(node, MAX_YAML_NODES, MAX_YAML_DEPTH):
+            check_nodes(node, shown)  # refuses with file:line, or finds it fine after all
+        data = yamlfast.construct(node)
+        return loader.construct_document(node) if data is yamlfast.UNSUPPORTED else data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
