@@ -20,7 +20,7 @@ from typing import Any
 
 import investigate
 from investigate.commandline import command_env, interpreter
-from investigate.executors import Job
+from investigate.executors.base import Job
 from investigate.plan import PlannedRun, format_command
 from investigate.recording import LOG
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
-from investigate.executors import Executor, LocalExecutor, Outcome
-from investigate.executors.base import child_env
+from investigate.executors.base import Executor, Outcome, child_env
+from investigate.executors.local import LocalExecutor
 from investigate.launch import child_job, child_spec
 from investigate.locks import FileLock, key_lock
 from investigate.lost import STAMP_LOCK, write_marker

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from investigate.executors import Job, LocalExecutor, Outcome
+from investigate.executors.base import Job, Outcome
+from investigate.executors.local import LocalExecutor
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

@@ -6,13 +6,15 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from investigate.errors import EXIT_INTERRUPTED, InvestigateError, RunsFailedError
 from investigate.executors.choose import add_arguments as add_executor_arguments
-from investigate.plan import Filters, PlannedRun, expand, parse_where
 from investigate.schema import RunRecord
 from investigate.workspace import Workspace
+
+if TYPE_CHECKING:
+    from investigate.plan import PlannedRun
 
 
 def register(subparsers: Any) -> None:
@@ -56,6 +58,8 @@ def register(subparsers: Any) -> None:
 
 
 def plan(args: argparse.Namespace, ws: Workspace) -> list[PlannedRun]:
+    from investigate.plan import Filters, expand, parse_where  # only for a run: other commands start faster
+
     ids: list[str] = list(args.ids)
     for ini_id in args.initiative:
         ids += [h for h in ws.initiative(ini_id).hypotheses if ws.hypothesis(h).experiment is not None]

@@ -8,7 +8,6 @@ from typing import Any
 
 from investigate.commands._common import counts_text, status_counts
 from investigate.errors import UnknownIdError
-from investigate.explain import verdict_lines
 from investigate.jsonout import dumps
 from investigate.store import latest_records, point_slug, read_records
 from investigate.verdict import evaluate
@@ -58,6 +57,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"    {n_points * len(exp.arm_names) * len(exp.seeds)} runs")
 
     # the outcome, its flags, then the values that decided it with each arm's effect against its control
+    from investigate.explain import verdict_lines  # only here: `investigate --help` need not load it
+
     lines = verdict_lines(evaluate(hyp, records, ws), effects=True)
     print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
     for line in lines[1:]:

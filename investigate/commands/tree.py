@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from investigate.jsonout import dumps
-from investigate.tree import render_mermaid, render_text, walk
 from investigate.verdict import evaluate_workspace
 
 
@@ -20,6 +19,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, ws: Any) -> int:
+    from investigate.tree import render_mermaid, render_text, walk
+
     ids = [ws.initiative(args.initiative).id] if args.initiative else sorted(ws.initiatives)
     outcomes = {h: v.outcome for h, v in evaluate_workspace(ws).items()}
     walks = [(i, walk(ws.initiatives[i], outcomes)) for i in ids]

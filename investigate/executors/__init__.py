@@ -2,7 +2,5 @@
 as subprocesses of this process. An executor only starts, watches and stops processes: the runner
 prepares each run directory before ``submit`` and writes the record after the outcome comes back."""
 
-from investigate.executors.base import Executor, Job, Outcome
-from investigate.executors.local import LocalExecutor
-
-__all__ = ["Executor", "Job", "LocalExecutor", "Outcome"]
+# Import from the modules (``executors.base``, ``executors.local``): the package itself imports
+# nothing, so a command that only registers ``--executor`` does not load the process machinery.

@@ -12,11 +12,13 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
-from investigate.executors.base import Executor
 from investigate.workspace import Workspace
+
+if TYPE_CHECKING:
+    from investigate.executors.base import Executor
 
 EXECUTORS = ("local", "dask")
 
