@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from investigate import __version__
 from investigate.commands import (
@@ -32,6 +33,9 @@ from investigate.commands import (
 )
 from investigate.commands import list as list_command
 from investigate.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
+
+if TYPE_CHECKING:
+    from investigate.overview import Early
 
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
@@ -70,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in dict.fromkeys(subparsers.choices.values()):
         _accept_global_options(sub)
     return parser
+
+
+def _start_survey(args: argparse.Namespace) -> Early | None:
+    from investigate.overview import start
+
+    return start(args.workspace)
 
 
 def _accept_global_options(sub: argparse.ArgumentParser) -> None:
@@ -130,8 +140,15 @@ def _main(argv: list[str]) -> tuple[int, bool]:
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
         needs = getattr(args, "needs_workspace", True)  # `schema` describes the format, not a workspace
-        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
-        return int(args.func(args, ws)), False
+        # `status` and `list` walk the store; that starts now, in forked workers, while the
+        # workspace loads (nothing is started where it would not pay: see overview.start).
+        args.early = _start_survey(args) if getattr(args, "survey", False) else None
+        try:
+            ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
+            return int(args.func(args, ws)), False
+        finally:
+            if args.early is not None:
+                args.early.close()
     except InvestigateError as exc:
         if args.debug:
             raise

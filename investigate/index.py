@@ -72,6 +72,9 @@ class Index:
         rows = self._select("SELECT path, names, stats, owners, dirs, points, runs FROM groups")
         return {r[0]: CachedGroup(*r[1:]) for r in rows if r[0].split("/", 1)[1] in names}
 
+    def has_groups(self) -> bool:
+        return bool(self._select("SELECT 1 FROM groups LIMIT 1"))
+
     def group_paths(self) -> list[str]:
         return [r[0] for r in self._select("SELECT path FROM groups")]
 

@@ -9,10 +9,12 @@ Elsewhere, and for small jobs, the work runs in this process.
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,3 +62,59 @@ def split(items: Sequence[T], parts: int, weight: Callable[[T], int] = lambda _:
         bins[lightest].append(item)
         loads[lightest] += weight(item)
     return [b for b in bins if b]
+
+
+class Started:
+    """Work running in forked workers since ``start``; ``collect`` waits for it and returns the results."""
+
+    def __init__(self, children: list[tuple[int, int]]) -> None:
+        self.children = children  # (pid, read end of the pipe it writes its result to)
+
+    def collect(self) -> list[Any] | None:
+        """The results in the order of the chunks, or None if a worker failed (then do the work here)."""
+        results: list[Any] = []
+        failed = False
+        while self.children:
+            pid, fd = self.children.pop(0)
+            with os.fdopen(fd, "rb") as pipe:
+                data = pipe.read()  # until the worker exits; others wait on full pipes meanwhile
+            _, status = os.waitpid(pid, 0)
+            if status != 0 or not data:
+                failed = True
+                continue
+            results.append(pickle.loads(data))  # noqa: S301 - written by our own fork, just now
+        return None if failed else results
+
+    def close(self) -> None:
+        """Stop and reap what was not collected (the command failed before it needed the results)."""
+        while self.children:
+            pid, fd = self.children.pop()
+            os.close(fd)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+
+def start(fn: Callable[[T], Any], chunks: Sequence[T]) -> Started | None:
+    """Start ``fn(chunk)`` for every chunk in forked workers now, for this process to do something
+    else meanwhile; None where forking is not safe. Results travel back pickled through a pipe."""
+    if not can_fork():
+        return None
+    children = []
+    for chunk in chunks:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code, whatever happens
+            status = 1
+            try:
+                os.close(read_end)
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(pickle.dumps(fn(chunk), protocol=pickle.HIGHEST_PROTOCOL))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        children.append((pid, read_end))
+    return Started(children)

@@ -121,6 +121,23 @@ def _investigate_table(directory: Path) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
+@dataclass(frozen=True)
+class Dirs:
+    root: Path
+    hypotheses: Path
+    plans: Path
+    reports: Path
+    table: dict[str, Any]  # [tool.investigate]
+
+
+def workspace_dirs(start: Path | None = None) -> Dirs:
+    """The workspace's root and directories, without loading anything (raises as ``load_workspace``)."""
+    root = find_root(start)
+    table = _investigate_table(root) or {}
+    dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
+    return Dirs(root, dirs["hypotheses"], dirs["plans"], dirs["reports"], table)
+
+
 def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Workspace:
     """Load and check the workspace. Raises the first error, or all of them with ``all_errors``.
 
@@ -130,10 +147,9 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
     Other commands still load such a file, so ``show`` and ``list`` keep working on it and ``run``
     refuses it (or a ``--where`` subset over the limit).
     """
-    root = find_root(start)
-    table = _investigate_table(root) or {}
-    dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
-    ws = Workspace(root, dirs["hypotheses"], dirs["plans"], dirs["reports"], settings=table)
+    dirs = workspace_dirs(start)
+    table = dirs.table
+    ws = Workspace(dirs.root, dirs.hypotheses, dirs.plans, dirs.reports, settings=table)
     ws.max_runs = _positive_int(table, "max_runs", MAX_RUNS)
     ws.max_yaml_bytes = _positive_int(table, "max_yaml_bytes", MAX_YAML_BYTES)
     ws.source_roots = _strings(table, "source_roots")

@@ -71,7 +71,7 @@ def test_errors_under_bisect_abort_instead_of_reading_as_bad(numpy_ws: Path) -> 
 
 
 def test_bug_is_exit_3_with_one_line(numpy_ws: Path, monkeypatch, capsys) -> None:
-    def broken(ws):
+    def broken(ws, early=None):
         raise KeyError("oops")
 
     monkeypatch.setattr(status_cmd, "collect", broken)

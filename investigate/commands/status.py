@@ -9,7 +9,7 @@ from typing import Any
 from investigate.commands._common import STATUSES, counts_text
 from investigate.jsonout import dumps
 from investigate.lost import in_flight_line
-from investigate.overview import Overview, overview
+from investigate.overview import Early, Overview, overview
 from investigate.workspace import Workspace
 
 # Keys of the JSON output that are not initiatives (initiative ids cannot contain parentheses).
@@ -26,11 +26,11 @@ def register(subparsers: Any) -> None:
         "than the ok runs they follow, unreadable run records and runs that never recorded a result.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, survey=True)
 
 
-def collect(ws: Workspace) -> dict[str, Any]:
-    return _collect(ws, overview(ws))
+def collect(ws: Workspace, early: Early | None = None) -> dict[str, Any]:
+    return _collect(ws, overview(ws, early=early))
 
 
 def _collect(ws: Workspace, view: Overview) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def lost_runs(view: Overview) -> list[str]:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
-    data = collect(ws)
+    data = collect(ws, getattr(args, "early", None))
     if args.json:
         print(dumps(data))
         return 0

@@ -1,0 +1,163 @@
+"""``status`` and ``list`` start walking the store before the workspace loads (``overview.start``),
+in forked workers: the answers must be exactly those of the ordinary survey, whatever changed.
+
+Each call runs in a fresh interpreter (forking is used only from a single-threaded process), with
+``parallel.workers`` forced to 2 so that a small store is split as a large one would be.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from investigate.workspace import load_workspace
+from tests.conftest import hypothesis
+from tests.test_overview import EXPERIMENT, LATER, RULES, build, runs
+from tests.test_store import age, put, record
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers are used on Linux only")
+
+SCRIPT = """
+import json, sys
+import investigate.overview as overview
+import investigate.parallel as parallel
+from investigate.cli import main
+
+parallel.workers = lambda items, per_worker: 2
+early = sys.argv[1] == "early"
+started = []
+real = overview.start
+def start(where):
+    handle = real(where) if early else None
+    started.append(handle is not None)
+    return handle
+overview.start = start
+code = main(sys.argv[2:])
+print(json.dumps({"code": code, "started": started}), file=sys.stderr)
+"""
+
+EDITED_WHILE_WALKING = """
+import json, sys, time
+from pathlib import Path
+import investigate.parallel as parallel
+from investigate.overview import overview, start
+from investigate.workspace import load_workspace
+
+parallel.workers = lambda items, per_worker: 2
+root = Path(sys.argv[1])
+early = start(root)
+assert early is not None
+time.sleep(1)  # the workers have taken H-B's cached row, under the stat its file had then
+path = root / "hypotheses" / "H-B.yaml"
+path.write_text(path.read_text().replace("lt: 0.5", "gt: 0.8").replace("ge: 0.5", "ge: 1.0"))
+print(json.dumps(overview(load_workspace(root), early=early).rows))
+"""
+
+
+def cli(root: Path, mode: str, *argv: str) -> tuple[object, list[bool]]:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode, "--workspace", str(root), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["code"] == 0, done.stderr
+    return json.loads(done.stdout), report["started"]
+
+
+def same_both_ways(root: Path, command: str = "status") -> object:
+    """The answer with the early start, checked against the ordinary survey."""
+    early, started = cli(root, "early", command, "--json")
+    plain, _ = cli(root, "plain", command, "--json")
+    assert started == [True]
+    assert early == plain
+    return early
+
+
+@pytest.fixture
+def indexed(make_ws) -> Path:
+    extra = {f"H-X{i}": hypothesis(f"H-X{i}", EXPERIMENT, RULES) for i in range(4)}
+    root = build(make_ws, **extra)
+    for i, hyp in enumerate(["H-A", "H-B", *extra]):
+        runs(root, hyp, loss=0.1 + 0.2 * (i % 2))
+    age(root)
+    _, started = cli(root, "early", "status", "--json")
+    assert started == [False]  # no index yet: the ordinary survey builds it
+    return root
+
+
+def test_unchanged_store_gives_the_same_rows(indexed) -> None:
+    data = same_both_ways(indexed)
+    assert data["INI"]["H-A"]["verdict"] == "confirmed"
+    same_both_ways(indexed, "list")
+
+
+def test_new_runs_and_an_edited_hypothesis_are_evaluated_again(indexed) -> None:
+    runs(indexed, "H-A", loss=0.9, stamp=LATER)
+    path = indexed / "hypotheses" / "H-B.yaml"
+    path.write_text(path.read_text().replace("lt: 0.5", "gt: 0.8").replace("ge: 0.5", "ge: 1.0"))
+    age(indexed)
+    data = same_both_ways(indexed)
+    assert data["INI"]["H-A"]["verdict"] == "ruled_out"  # the newer 0.9 runs decide
+    assert data["INI"]["H-B"]["verdict"] == "inconclusive"  # loss 0.3: neither > 0.8 nor >= 1.0 any more
+
+
+def test_records_filed_elsewhere_unreadable_and_lost_runs_are_all_seen(indexed) -> None:
+    ws = load_workspace(indexed)
+    put(ws, LATER, record(hypothesis="H-B", arm="b", run_id="odd", started_at=LATER, metrics={"loss": 0.9}))
+    (indexed / "reports" / LATER / "H-B").rename(indexed / "reports" / LATER / "H-X0")
+    broken = indexed / "reports" / LATER / "H-X1" / "all" / "a-seed0"
+    broken.mkdir(parents=True)
+    (broken / "run.json").write_text("{")
+    started_only = indexed / "reports" / LATER / "H-X2" / "all" / "b-seed0"
+    started_only.mkdir(parents=True)
+    (started_only / "_started.json").write_text("{}")
+    age(indexed)
+    data = same_both_ways(indexed)
+    assert data["INI"]["H-B"]["verdict"] == "ruled_out"  # the 0.9 run filed under H-X0 counts for H-B
+    assert [p["path"] for p in data["(store)"]["unreadable"]] == [f"reports/{LATER}/H-X1/all/a-seed0/run.json"]
+    assert data["(store)"]["lost"] == [f"reports/{LATER}/H-X2/all/b-seed0"]
+
+
+def test_a_hypothesis_edited_while_the_store_is_walked_is_evaluated_as_loaded(indexed) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", EDITED_WHILE_WALKING, str(indexed)], capture_output=True, text=True, check=True
+    )
+    rows = json.loads(done.stdout)
+    # Loss 0.3 under the edited rules (> 0.8 / >= 1.0); the row cached for the old rules said confirmed.
+    assert rows["H-B"]["verdict"] == "inconclusive"
+
+
+def test_nothing_is_started_without_an_index_or_for_a_small_store(make_ws) -> None:
+    root = build(make_ws)
+    runs(root, "H-A")
+    age(root)
+    assert cli(root, "early", "status", "--json")[1] == [False]  # no index yet
+    code = "from investigate.overview import start; import sys; print(start(__import__('pathlib').Path(sys.argv[1])))"
+    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "None"  # indexed now, but too small to be worth a worker
+
+
+PARALLEL = """
+import json
+from investigate import parallel
+
+def work(chunk):
+    if chunk == "bad":
+        raise ValueError(chunk)
+    return chunk.upper()
+
+good = parallel.start(work, ["a", "b", "c"])
+bad = parallel.start(work, ["a", "bad"])
+left = parallel.start(work, ["a", "b"])
+left.close()
+print(json.dumps([good.collect(), bad.collect(), left.children]))
+"""
+
+
+def test_started_workers_return_in_order_fail_as_a_whole_and_can_be_abandoned() -> None:
+    done = subprocess.run([sys.executable, "-c", PARALLEL], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [["A", "B", "C"], None, []]
