@@ -8,12 +8,17 @@ temporary directory. Every timing is a fresh ``python -m investigate`` process:
   so the process parses every YAML file and every ``run.json`` and rebuilds it;
 - warm: the caches from the previous process are in place.
 
-The OS page cache is warm in both cases (dropping it would need root and disturb the machine).
+The OS page cache is warm in both cases. With ``--drop-page-cache`` (root only: it writes
+/proc/sys/vm/drop_caches, and slows everything else on the machine for a while) a third timing,
+``os_cold``, runs with the index in place after the kernel dropped its page, inode and directory
+caches: the first command after a reboot, dominated by the disk.
+
 Wall time depends on what else the machine runs; CPU time (user + system of the process) much
 less, so both are printed, along with the load average.
 
 Usage: python benchmarks/bench_store.py [--hypotheses N] [--runs-per-hypothesis K] [--repeat R]
        [--keep DIR]   (generate into DIR, or reuse DIR if it was generated before)
+       [--drop-page-cache]
 """
 
 from __future__ import annotations
@@ -160,8 +165,13 @@ def timed(root: Path, command: str) -> tuple[float, float]:
     return round(wall, 3), round(cpu, 3)
 
 
-def measure(root: Path, repeat: int) -> dict[str, object]:
-    """Per command: cold (caches deleted) then warm, ``repeat`` times; wall and CPU seconds."""
+def drop_page_cache() -> None:
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def measure(root: Path, repeat: int, os_cold: bool) -> dict[str, object]:
+    """Per command: cold (caches deleted) then warm (then OS-cold), ``repeat`` times; wall and CPU seconds."""
     out: dict[str, object] = {}
     for command in ("status", "list"):
         runs: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
@@ -169,6 +179,9 @@ def measure(root: Path, repeat: int) -> dict[str, object]:
             clear_caches(root)
             runs["cold"].append(timed(root, command))
             runs["warm"].append(timed(root, command))
+            if os_cold:
+                drop_page_cache()
+                runs.setdefault("os_cold", []).append(timed(root, command))
         row: dict[str, object] = {}
         for kind, pairs in runs.items():
             row[f"{kind}_wall_s"] = [w for w, _ in pairs]
@@ -195,6 +208,9 @@ def main() -> None:
     parser.add_argument("--runs-per-hypothesis", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=2, help="cold/warm pairs per command")
     parser.add_argument("--keep", type=Path, help="generate into (or reuse) this directory")
+    parser.add_argument(
+        "--drop-page-cache", action="store_true", help="also time a run after dropping the OS caches (root only)"
+    )
     args = parser.parse_args()
     tmp = None
     if args.keep is None:
@@ -215,7 +231,7 @@ def main() -> None:
         results["hypotheses"] = sum(1 for _ in (root / "hypotheses").glob("*.yaml"))
         results["records"] = records
         results["startup_s"] = startup(3)
-        timings = measure(root, args.repeat)
+        timings = measure(root, args.repeat, args.drop_page_cache)
         results.update(timings)
         results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         results["targets"] = {
