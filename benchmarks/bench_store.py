@@ -171,17 +171,23 @@ def drop_page_cache() -> None:
 
 
 def measure(root: Path, repeat: int, os_cold: bool) -> dict[str, object]:
-    """Per command: cold (caches deleted) then warm (then OS-cold), ``repeat`` times; wall and CPU seconds."""
+    """Per command: cold (caches deleted) then warm, ``repeat`` times; wall and CPU seconds. The
+    OS-cold runs come last: a dropped page cache would slow the cold runs after it (they read every
+    file, the OS-cold run only stats them)."""
     out: dict[str, object] = {}
+    timings: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for command in ("status", "list"):
-        runs: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
+        runs = timings[command] = {"cold": [], "warm": []}
         for _ in range(repeat):
             clear_caches(root)
             runs["cold"].append(timed(root, command))
             runs["warm"].append(timed(root, command))
-            if os_cold:
-                drop_page_cache()
-                runs.setdefault("os_cold", []).append(timed(root, command))
+    for command in ("status", "list") if os_cold else ():
+        for _ in range(repeat):
+            timed(root, command)  # the index in place
+            drop_page_cache()
+            timings[command].setdefault("os_cold", []).append(timed(root, command))
+    for command, runs in timings.items():
         row: dict[str, object] = {}
         for kind, pairs in runs.items():
             row[f"{kind}_wall_s"] = [w for w, _ in pairs]
