@@ -52,7 +52,7 @@ from investigate.index import (
 )
 from investigate.schema import RunRecord
 from investigate.store import RUN_JSON, STAMP, Problem, split_latest
-from investigate.storegroups import Group, read, read_records, recall, walk
+from investigate.storegroups import Group, prewarm, read, read_records, recall, walk
 from investigate.verdict import evaluate
 from investigate.workspace import Workspace, workspace_dirs
 
@@ -308,6 +308,7 @@ def _survey(task: tuple[int, list[str]]) -> _Survey:
                 mine = set(names)
                 cached_groups = index.groups(mine)
                 summaries = index.summaries(mine) if job.with_rows else {}
+    prewarm(job.root, cached_groups)  # only where the disk is cold: after a reboot
     for name in names:
         groups = [walk(job.root, path, cached_groups.get(path), job.now) for path in _paths(job, name)]
         known = [recall(group, cached_groups.get(group.path)) for group in groups]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from array import array
 from dataclasses import dataclass, field
 
@@ -160,3 +162,58 @@ def read_records(groups: list[Group], hyp_id: str, root: str, prefix: str, probl
             if record.hypothesis == hyp_id:
                 out.append(record)
     return out
+
+
+# ---- a cold disk ------------------------------------------------------------------------------
+
+COLD_STAT_S = 20e-6  # a stat served from the kernel's caches takes a few microseconds
+PREWARM_THREADS = 16
+
+
+def prewarm(root: str, cached: dict[str, CachedGroup]) -> bool:
+    """After a reboot every stat waits for the disk (~0.1 ms here), one at a time. If a sample of
+    the paths ``walk`` will stat is that slow, stat them all now from several threads, so the disk
+    serves many at once (4x faster on this machine) and the walk finds them cached. Whether it did."""
+    groups = list(cached.items())
+    picked = groups[:: max(1, len(groups) // 8)][:8]
+    sample = [f"{root}/{path}/{_first(group.runs)}/{RUN_JSON}" for path, group in picked if group.runs]
+    if not sample:
+        return False
+    t0 = time.perf_counter()
+    for path in sample:
+        _stat_quietly(path)
+    if (time.perf_counter() - t0) / len(sample) < COLD_STAT_S:
+        return False
+    everything = [
+        target
+        for path, group in groups
+        for target in (
+            f"{root}/{path}",
+            *(f"{root}/{path}/{point}" for point in group.points.split("\n") if point),
+            *(f"{root}/{path}/{run}/{RUN_JSON}" for run in group.runs.split("\n") if run),
+        )
+    ]
+    threads = [
+        threading.Thread(target=_stat_all, args=(everything[i::PREWARM_THREADS],)) for i in range(PREWARM_THREADS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return True
+
+
+def _first(lines: str) -> str:
+    return lines.split("\n", 1)[0]
+
+
+def _stat_all(paths: list[str]) -> None:
+    for path in paths:
+        _stat_quietly(path)
+
+
+def _stat_quietly(path: str) -> None:
+    try:
+        os.stat(path)
+    except OSError:
+        pass
