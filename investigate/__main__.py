@@ -1,6 +1,6 @@
 """``python -m investigate ...`` runs the command line, as the ``investigate`` script does."""
 
-from investigate.cli import entry
+from investigate.console import main
 
 if __name__ == "__main__":
-    entry()
+    main()

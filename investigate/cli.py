@@ -8,7 +8,6 @@ after argument parsing, so ``--help`` works anywhere and errors share one handle
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from pathlib import Path
@@ -105,19 +104,10 @@ def _accept_global_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="full tracebacks on errors")
 
 
-def entry() -> None:
-    """The ``investigate`` script and ``python -m investigate``: ``main()``, then exit."""
-    code = main()
-    # At exit the interpreter runs a full garbage collection over every object still alive: after
-    # `status` over 10,000 hypotheses that took 60-100 ms, longer than printing the table. The
-    # command is over and has closed what it opened, so what is alive now is frozen out of it.
-    gc.freeze()
-    sys.exit(code)
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, early: Early | None = None) -> int:
+    """Run one command; ``early``: its store survey, already started (``console``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    code, failed = _main(argv)
+    code, failed = _main(argv, early)
     # `git bisect run` reads 1-127 (but 125) as "this commit is bad". A usage error, a user error
     # or a bug of this tool says nothing about the commit, so under --bisect it aborts the bisection.
     if failed and "--bisect" in argv:
@@ -125,30 +115,32 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _main(argv: list[str]) -> tuple[int, bool]:
+def _main(argv: list[str], early: Early | None) -> tuple[int, bool]:
     """The exit code, and whether it comes from an error rather than the command's own answer."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help and --version exit 0, usage errors 2
+        if early is not None:
+            early.close()
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
         return code, code != EXIT_OK
     args.argv = argv
+    # `status` and `list` walk the store: that starts before the workspace loads, in forked
+    # workers (`console` starts it even earlier; overview.start skips it where it would not pay).
+    args.early = early if getattr(args, "survey", False) else None
+    if early is not None and args.early is None:
+        early.close()
     try:
         from investigate.workspace import load_workspace
 
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
+        if args.early is None and getattr(args, "survey", False):
+            args.early = _start_survey(args)
         needs = getattr(args, "needs_workspace", True)  # `schema` describes the format, not a workspace
-        # `status` and `list` walk the store; that starts now, in forked workers, while the
-        # workspace loads (nothing is started where it would not pay: see overview.start).
-        args.early = _start_survey(args) if getattr(args, "survey", False) else None
-        try:
-            ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
-            return int(args.func(args, ws)), False
-        finally:
-            if args.early is not None:
-                args.early.close()
+        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
+        return int(args.func(args, ws)), False
     except InvestigateError as exc:
         if args.debug:
             raise
@@ -166,6 +158,9 @@ def _main(argv: list[str]) -> tuple[int, bool]:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)", file=sys.stderr)
         return EXIT_BUG, True
+    finally:
+        if args.early is not None:
+            args.early.close()  # collected by the command, or abandoned by an error: reaped either way
 
 
 if __name__ == "__main__":  # `python -m investigate.cli ...` works as well as `python -m investigate`

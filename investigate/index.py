@@ -37,11 +37,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from investigate.layout import Stat as Stat
+
 INDEX_FILE = ".index.sqlite"
 RACY_NS = 2_000_000_000
 LOCK_WAIT_S = 2.0  # a writer holds the lock for one short transaction; wait that long, then go on without
 
-Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 STAT_TYPE = "q"  # array type code of packed stats
 GroupRow = tuple[str, str, bytes, str, bytes, str, str]  # path, names, stats, owners, dirs, points, runs
 

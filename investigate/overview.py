@@ -34,10 +34,9 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from investigate import parallel, yamlcache
-from investigate.commands._common import status_counts
+from investigate import parallel
 from investigate.errors import InvestigateError
 from investigate.index import (
     CachedGroup,
@@ -50,11 +49,14 @@ from investigate.index import (
     settled,
     stat_key,
 )
-from investigate.schema import RunRecord
-from investigate.store import RUN_JSON, STAMP, Problem, split_latest
+from investigate.layout import RUN_JSON, STAMP, Problem
 from investigate.storegroups import Group, prewarm, read, read_records, recall, walk
-from investigate.verdict import evaluate
-from investigate.workspace import Workspace, workspace_dirs
+from investigate.wsdirs import workspace_dirs
+
+# Walking the store needs none of these; ``start`` forks its workers before they are imported.
+if TYPE_CHECKING:
+    from investigate.schema import RunRecord
+    from investigate.workspace import Workspace
 
 # Data-dependent failures of one hypothesis' evaluation (a metric no rule can compare, a number too
 # large for a float) are shown on its line; the other hypotheses are still evaluated.
@@ -271,6 +273,10 @@ def store_problems(ws: Workspace) -> tuple[list[Problem], int]:
 
 def summarize(ws: Workspace, hyp_id: str, records: list[RunRecord]) -> dict[str, Any]:
     """One hypothesis' row from its records (any of them; only those that count are used)."""
+    from investigate.commands._common import status_counts
+    from investigate.store import split_latest
+    from investigate.verdict import evaluate
+
     latest, newer = split_latest(records)
     row: dict[str, Any] = {
         "verdict": None,
@@ -360,6 +366,8 @@ def _source_stat(job: _Job, hyp_id: str) -> Stat | None:
     if job.ws is not None:
         if hyp_id not in job.ws.hypotheses:
             return None
+        from investigate import yamlcache
+
         return yamlcache.stat_when_read(job.ws, job.ws.source_file(hyp_id))
     for suffix in (".yaml", ".yml"):
         try:

@@ -15,10 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from investigate.atomic import write_atomic
 from investigate.index import Stat, stat_key, subdirs
+
+# The layout's names, re-exported: most modules take them from here.
+from investigate.layout import RUN_JSON as RUN_JSON
+from investigate.layout import STAMP as STAMP
+from investigate.layout import STARTED as STARTED
+from investigate.layout import Problem as Problem
+from investigate.layout import RunFile as RunFile
 
 # Re-exported: the runner and the planner take provenance from the store, where runs are recorded.
 from investigate.provenance import package_versions as package_versions
@@ -29,10 +36,6 @@ from investigate.schema import RunRecord
 
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
-
-STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?$")
-RUN_JSON = "run.json"
-STARTED = "_started.json"  # the runner marks a started run; without a run.json beside it, the run is lost
 
 
 def new_stamp_dir(ws: Workspace) -> Path:
@@ -71,25 +74,6 @@ def dumps(obj: Any) -> str:
 
 
 # ---- reading ---------------------------------------------------------------------------------
-
-
-class RunFile(NamedTuple):
-    """One ``run.json`` found in the store, with what a cache needs to tell whether it changed."""
-
-    run_dir: str  # relative to the workspace root, POSIX separators
-    path: str  # the file itself
-    stat: Stat  # (mtime_ns, size, inode): a rewrite (always a new file) changes it
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A ``run.json`` that could not be read: its path (relative to the workspace) and why."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 @dataclass

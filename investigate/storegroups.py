@@ -16,11 +16,13 @@ import threading
 import time
 from array import array
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from investigate.index import STAT_TYPE, CachedGroup, packed_stat, settled, subdirs
-from investigate.recordjson import RecordError
-from investigate.schema import RunRecord
-from investigate.store import RUN_JSON, STARTED, RunFile, read_file
+from investigate.layout import RUN_JSON, STARTED, RunFile
+
+if TYPE_CHECKING:  # reading records needs the models; walking does not (``overview.start``)
+    from investigate.schema import RunRecord
 
 
 @dataclass
@@ -134,6 +136,9 @@ def recall(group: Group, hit: CachedGroup | None) -> bool:
 
 def read(group: Group, root: str, prefix: str) -> list[RunRecord]:
     """Every readable record of ``group``; for a group the index did not know, also who owns which."""
+    from investigate.recordjson import RecordError
+    from investigate.store import read_file
+
     out = []
     names = group.names.split("\n") if group.names else []
     for name, file in zip(names, group.files(root, prefix), strict=True):
@@ -151,6 +156,9 @@ def read(group: Group, root: str, prefix: str) -> list[RunRecord]:
 
 def read_records(groups: list[Group], hyp_id: str, root: str, prefix: str, problems: dict[str, str]) -> list[RunRecord]:
     """The records of ``hyp_id`` in ``groups``; a file that cannot be read is added to ``problems``."""
+    from investigate.recordjson import RecordError
+    from investigate.store import read_file
+
     out = []
     for group in groups:
         for file in group.files(root, prefix):

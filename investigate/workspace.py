@@ -7,17 +7,11 @@ A workspace is the directory holding ``pyproject.toml`` with ``[tool.investigate
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydantic
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 from investigate import yamlcache
 from investigate.checks import cross_checks
@@ -27,9 +21,9 @@ from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.lazymodels import Head, Hypotheses
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
+from investigate.wsdirs import find_root as find_root
+from investigate.wsdirs import workspace_dirs
 from investigate.yamlio import line_map, nearest_line, to_validation_error
-
-DEFAULT_PATHS = {"hypotheses": "hypotheses", "plans": "plans", "reports": "reports"}
 
 
 @dataclass
@@ -91,51 +85,6 @@ class Workspace:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
-
-
-def find_root(start: Path | None = None) -> Path:
-    """Walk up from ``start`` (default: cwd) to the first directory that is a workspace."""
-    here = Path(start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if _investigate_table(candidate) is not None or (candidate / "hypotheses").is_dir():
-            return candidate
-    raise InvestigateError(
-        f"no workspace found from {here}: expected a pyproject.toml with [tool.investigate] "
-        "or a hypotheses/ directory (or pass --workspace DIR)"
-    )
-
-
-def _investigate_table(directory: Path) -> dict[str, Any] | None:
-    pyproject = directory / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    try:
-        data = tomllib.loads(pyproject.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise InvestigateError(f"{pyproject.name}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InvestigateError(f"{pyproject.name}: not UTF-8 (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InvestigateError(f"{pyproject.name}: {exc}") from None
-    table = data.get("tool", {}).get("investigate")
-    return table if isinstance(table, dict) else None
-
-
-@dataclass(frozen=True)
-class Dirs:
-    root: Path
-    hypotheses: Path
-    plans: Path
-    reports: Path
-    table: dict[str, Any]  # [tool.investigate]
-
-
-def workspace_dirs(start: Path | None = None) -> Dirs:
-    """The workspace's root and directories, without loading anything (raises as ``load_workspace``)."""
-    root = find_root(start)
-    table = _investigate_table(root) or {}
-    dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
-    return Dirs(root, dirs["hypotheses"], dirs["plans"], dirs["reports"], table)
 
 
 def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Workspace:
@@ -223,13 +172,6 @@ def _check_entry(ws: Workspace, hyp: Hypothesis, parsed: dict[Path, Any]) -> Non
     problem = entry_problem(ws.root, hyp.experiment.run, parsed)
     if problem is not None:
         raise ws.error_at(hyp.id, ("experiment", "run"), problem)
-
-
-def _inside(root: Path, relative: str, key: str) -> Path:
-    path = (root / relative).resolve()
-    if path != root and root not in path.parents:
-        raise InvestigateError(f"pyproject.toml: tool.investigate.{key}: {relative!r} is outside the workspace")
-    return path
 
 
 def _hypothesis_files(directory: Path) -> list[str]:

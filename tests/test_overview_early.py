@@ -131,6 +131,36 @@ def test_a_hypothesis_edited_while_the_store_is_walked_is_evaluated_as_loaded(in
     assert rows["H-B"]["verdict"] == "inconclusive"
 
 
+PROGRAM = """
+import sys
+import investigate.overview as overview
+import investigate.parallel as parallel
+parallel.workers = lambda items, per_worker: 2
+real = overview.start
+def start(where):
+    handle = real(where)
+    print("early:", handle is not None, file=sys.stderr)
+    return handle
+overview.start = start
+sys.argv = ["investigate", *sys.argv[1:]]
+from investigate.console import main
+main()
+"""
+
+
+def test_the_program_starts_the_survey_before_the_command_line(indexed) -> None:
+    runs(indexed, "H-X1", loss=0.9, stamp=LATER)
+    age(indexed)
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, "--workspace", str(indexed), "status", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "early: True" in done.stderr  # started by the program, before the command line was imported
+    assert json.loads(done.stdout) == cli(indexed, "plain", "status", "--json")[0]
+
+
 def test_nothing_is_started_without_an_index_or_for_a_small_store(make_ws) -> None:
     root = build(make_ws)
     runs(root, "H-A")
