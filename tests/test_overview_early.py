@@ -161,6 +161,15 @@ def test_the_program_starts_the_survey_before_the_command_line(indexed) -> None:
     assert json.loads(done.stdout) == cli(indexed, "plain", "status", "--json")[0]
 
 
+def test_a_workspace_that_fails_to_load_stops_the_started_survey(indexed) -> None:
+    (indexed / "hypotheses" / "H-X2.yaml").write_text("id: H-X2\ntitle: [unclosed\n")
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, "--workspace", str(indexed), "status"], capture_output=True, text=True
+    )
+    assert "early: True" in done.stderr and done.returncode == 1
+    assert "error: hypotheses/H-X2.yaml:3: while parsing a flow sequence" in done.stderr  # as without it
+
+
 def test_nothing_is_started_without_an_index_or_for_a_small_store(make_ws) -> None:
     root = build(make_ws)
     runs(root, "H-A")
