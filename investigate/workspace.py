@@ -15,9 +15,7 @@ import pydantic
 
 from investigate import yamlcache
 from investigate.checks import cross_checks
-from investigate.entrypoints import entry_problem
 from investigate.errors import InvestigateError, KeyPath, UnknownIdError, ValidationError, WorkspaceErrors, located
-from investigate.hypcheck import hypothesis_checks, verification_checks
 from investigate.lazymodels import Head, Hypotheses
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
@@ -118,7 +116,9 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
         attempt(_load_initiative, ws, ini_path)
     for check in cross_checks(ws.hypotheses, ws.initiatives, ws.error_at):
         attempt(check)
-    if all_errors:
+    if all_errors:  # `validate`: its checks are imported only for it
+        from investigate.hypcheck import hypothesis_checks, verification_checks
+
         parsed: dict[Path, Any] = {}  # each entry module is parsed once
         for hyp in list(ws.hypotheses.values()):
             attempt(_check_run_count, ws, hyp)
@@ -169,6 +169,8 @@ def _check_entry(ws: Workspace, hyp: Hypothesis, parsed: dict[Path, Any]) -> Non
     """``experiment.run`` names a function that exists (found statically: nothing is imported)."""
     if hyp.experiment is None or hyp.experiment.run is None:
         return
+    from investigate.entrypoints import entry_problem
+
     problem = entry_problem(ws.root, hyp.experiment.run, parsed)
     if problem is not None:
         raise ws.error_at(hyp.id, ("experiment", "run"), problem)
