@@ -197,6 +197,14 @@ def measure(root: Path, repeat: int, os_cold: bool) -> dict[str, object]:
     return out
 
 
+def cpu_reference() -> float:
+    """Seconds of a fixed pure-Python loop: how fast this machine is right now (a shared host's
+    speed drifts by a quarter within an hour), to compare timings taken at different times."""
+    t0 = time.process_time()
+    sum(i * i for i in range(10_000_000))
+    return round(time.process_time() - t0, 3)
+
+
 def startup(repeat: int) -> float:
     """A bare ``investigate --version``: the interpreter and import cost every command pays."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -236,10 +244,12 @@ def main() -> None:
             results["generate_s"] = round(time.perf_counter() - t0, 1)
         results["hypotheses"] = sum(1 for _ in (root / "hypotheses").glob("*.yaml"))
         results["records"] = records
+        results["cpu_reference_s"] = cpu_reference()
         results["startup_s"] = startup(3)
         timings = measure(root, args.repeat, args.drop_page_cache)
         results.update(timings)
         results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        results["cpu_reference_after_s"] = cpu_reference()
         results["targets"] = {
             f"{command}_{kind}": timings[command][f"{kind}_best_s"] <= limit  # type: ignore[index]
             for command in ("status", "list")
