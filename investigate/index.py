@@ -73,6 +73,11 @@ class Index:
         rows = self._select("SELECT path, names, stats, owners, dirs, points, runs FROM groups")
         return {r[0]: CachedGroup(*r[1:]) for r in rows if r[0].split("/", 1)[1] in names}
 
+    def count(self, table: str) -> int:
+        assert table in _TABLES  # a name from the schema, never input
+        rows = self._select(f"SELECT count(*) FROM {table}")  # noqa: S608
+        return int(rows[0][0]) if rows else 0
+
     def has_groups(self) -> bool:
         return bool(self._select("SELECT 1 FROM groups LIMIT 1"))
 

@@ -38,7 +38,6 @@ from investigate.survey import (
     forget,
     register,
     row_fingerprint,
-    source_stat,
     stamps_of,
     survey_names,
 )
@@ -109,11 +108,17 @@ def _overview(ws: Workspace, with_rows: bool, early: Early | None) -> Overview:
             forget(key)
         if index is not None:
             walked = {path for survey in surveys for path in survey.walked}
+            # Rows of deleted groups and hypotheses are never used again, only kept: pruned when
+            # the index holds more of them than there are (a count costs less than the scan).
+            gone_groups = (
+                [p for p in index.group_paths() if p not in walked] if index.count("groups") > len(walked) else []
+            )
+            pruning = with_rows and index.count("summaries") > len(ws.hypotheses)
             index.update_store(
                 groups=[row for survey in surveys for row in survey.to_cache],
-                gone_groups=[path for path in index.group_paths() if path not in walked],
+                gone_groups=gone_groups,
                 summaries=fresh_rows,
-                gone_summaries=[h for h in index.summarized() if h not in ws.hypotheses] if with_rows else [],
+                gone_summaries=[h for h in index.summarized() if h not in ws.hypotheses] if pruning else [],
                 listings=lister.fresh,
                 gone_dirs=[key for key in lister.cached if key not in lister.seen],  # root and stamps only
             )
@@ -122,6 +127,8 @@ def _overview(ws: Workspace, with_rows: bool, early: Early | None) -> Overview:
 
 def _merge(job: Job, surveys: list[Survey], index: Index | None) -> tuple[Overview, list[tuple[str, str, str]]]:
     """Rows for every hypothesis from what the workers found; the rows worth caching."""
+    from investigate import yamlcache  # loaded with the workspace: no cost here
+
     ws = job.ws
     assert ws is not None
     problems = {run_dir: reason for survey in surveys for run_dir, reason in survey.problems.items()}
@@ -132,10 +139,12 @@ def _merge(job: Job, surveys: list[Survey], index: Index | None) -> tuple[Overvi
     rows: dict[str, dict[str, Any]] = {}
     fresh: list[tuple[str, str, str]] = []
     ahead = {}
+    loaded = yamlcache.stats_when_read(ws)
     for survey in surveys:
         for hyp_id, result in survey.rows.items():
             # A row taken before the workspace was loaded counts if its YAML file is the one loaded.
-            if hyp_id in survey.sources and survey.sources[hyp_id] != source_stat(job, hyp_id):
+            taken = survey.sources.get(hyp_id)
+            if taken is not None and (hyp_id not in ws.hypotheses or taken != loaded.get(ws.source_file(hyp_id))):
                 continue
             ahead[hyp_id] = result
     # Decided here: no runs, records filed under another name (over all of its groups, the ones

@@ -117,6 +117,13 @@ def stat_when_read(ws: Workspace, path: str | Path) -> Stat | None:
 _priming_pid = 0  # the process that primes; forked workers see its pid and know they are not it
 
 
+def stats_when_read(ws: Workspace) -> dict[str, Stat]:
+    """``stat_when_read`` for every file of this workspace at once (absolute path -> stat)."""
+    if _current is None or _current[0]() is not ws:
+        return {}
+    return _current[2]
+
+
 def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
     global _priming_pid
     _priming_pid = os.getpid()

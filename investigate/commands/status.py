@@ -62,14 +62,17 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(dumps(data))
         return 0
     store = data.pop(STORE, None)
+    lines = []  # printed at once: 10,000 print calls cost more than building the text
     for group, hyps in data.items():
         totals = {s: sum(h["runs"][s] for h in hyps.values()) for s in STATUSES}
-        print(f"{group}: {len(hyps)} hypotheses, runs {counts_text(totals)}")
+        lines.append(f"{group}: {len(hyps)} hypotheses, runs {counts_text(totals)}")
         for hyp_id, row in hyps.items():
             verdict = row["verdict"] + ("⚑" if row.get("flags") else "")
-            print(f"  {hyp_id:<28} {verdict:<12} {counts_text(row['runs'])}{row_notes(row)}")
+            lines.append(f"  {hyp_id:<28} {verdict:<12} {counts_text(row['runs'])}{row_notes(row)}")
         if group in ws.initiatives:
-            print(f"  {_tree_line(ws, group, hyps)}")
+            lines.append(f"  {_tree_line(ws, group, hyps)}")
+    if lines:
+        print("\n".join(lines))
     if store is not None:
         _print_store(store)
     in_flight = in_flight_line(ws)  # runs of live invocations, here or on a cluster
