@@ -156,7 +156,7 @@ def survey_names(task: tuple[int, list[str]]) -> Survey:
                 summaries = index.summaries(mine) if job.with_rows else {}
     prewarm(job.root, cached_groups)  # only where the disk is cold: after a reboot
     for name in names:
-        groups = [walk(job.root, path, cached_groups.get(path), job.now) for path in paths(job, name)]
+        groups = [walk(job.root, path, cached_groups.get(path), job.now) for path in _paths(job, name)]
         known = [recall(group, cached_groups.get(group.path)) for group in groups]
         if job.ws is not None:
             source, is_hypothesis = None, name in job.ws.hypotheses
@@ -175,21 +175,21 @@ def survey_names(task: tuple[int, list[str]]) -> Survey:
                 continue
             else:
                 records = [r for group in groups for r in read(group, job.root, job.prefix) if r.hypothesis == name]
-                from investigate.overview import summarize  # looked up here: tests count its calls
+                from investigate.overview import summarize  # here: overview imports this module
 
                 out.rows[name] = (fingerprint, summarize(job.ws, name, records))
         for group in groups:
             if group.fresh and not group.owners and not group.problems:
                 read(group, job.root, job.prefix)  # not read above: learn who owns its records
-            account(job, group, out)
+            _account(job, group, out)
     return out
 
 
-def paths(job: Job, name: str) -> list[str]:
+def _paths(job: Job, name: str) -> list[str]:
     return [f"{stamp}/{name}" for stamp in job.stamps[name]]
 
 
-def account(job: Job, group: Group, out: Survey) -> None:
+def _account(job: Job, group: Group, out: Survey) -> None:
     """Add what the caller needs to know of one walked group to ``out``."""
     out.walked.append(group.path)
     if (group.fresh or group.relisted) and group.settled:
