@@ -102,19 +102,23 @@ def start(fn: Callable[[T], Any], chunks: Sequence[T]) -> Started | None:
     else meanwhile; None where forking is not safe. Results travel back pickled through a pipe."""
     if not can_fork():
         return None
-    children = []
-    for chunk in chunks:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: never returns into the caller's code, whatever happens
-            status = 1
-            try:
-                os.close(read_end)
-                with os.fdopen(write_end, "wb") as pipe:
-                    pipe.write(pickle.dumps(fn(chunk), protocol=pickle.HIGHEST_PROTOCOL))
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        children.append((pid, read_end))
-    return Started(children)
+    started = Started([])
+    try:
+        for chunk in chunks:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the caller's code, whatever happens
+                status = 1
+                try:
+                    os.close(read_end)
+                    with os.fdopen(write_end, "wb") as pipe:
+                        pipe.write(pickle.dumps(fn(chunk), protocol=pickle.HIGHEST_PROTOCOL))
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(write_end)
+            started.children.append((pid, read_end))
+    except OSError:  # out of processes or descriptors: stop the ones started, do the work here
+        started.close()
+        return None
+    return started
