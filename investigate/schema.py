@@ -77,12 +77,12 @@ class Rule(Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Rule:
-        combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
         given = self.model_fields_set  # a property: read it once, not per key (80,000 rules at scale)
-        condition_keys = [k for k in ("arm", "vs", "where", "metric", *COMPARISONS) if k in given]
-        if len(combos) > 1:
-            raise ValueError(f"use one of all/any/not per rule, got {', '.join(combos)}")
-        if combos:
+        if self.all_ is not None or self.any_ is not None or self.not_ is not None:
+            combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
+            condition_keys = [k for k in ("arm", "vs", "where", "metric", *COMPARISONS) if k in given]
+            if len(combos) > 1:
+                raise ValueError(f"use one of all/any/not per rule, got {', '.join(combos)}")
             if condition_keys:
                 raise ValueError(f"'{combos[0]}' cannot be mixed with condition keys {condition_keys}")
             return self
