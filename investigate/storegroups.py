@@ -179,9 +179,10 @@ PREWARM_THREADS = 16
 
 
 def prewarm(root: str, cached: dict[str, CachedGroup]) -> bool:
-    """After a reboot every stat waits for the disk (~0.1 ms here), one at a time. If a sample of
-    the paths ``walk`` will stat is that slow, stat them all now from several threads, so the disk
-    serves many at once (4x faster on this machine) and the walk finds them cached. Whether it did."""
+    """After a reboot every stat waits for the disk (~0.1 ms on a virtual disk), one at a time. If a
+    sample of the paths ``walk`` will stat is that slow, stat them all now from several threads, so
+    the disk serves many at once (4x faster measured: see benchmarks/bench_store.py) and the walk
+    finds them cached. Whether it did."""
     groups = list(cached.items())
     picked = groups[:: max(1, len(groups) // 8)][:8]
     sample = [f"{root}/{path}/{_first(group.runs)}/{RUN_JSON}" for path, group in picked if group.runs]
