@@ -12,6 +12,7 @@ careful way, which decides exactly as before.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from yaml import MappingNode, Node, ScalarNode, SequenceNode
@@ -21,7 +22,6 @@ STR, INT, FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.or
 BOOL, NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
 SEQ, MAP, MERGE = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map", "tag:yaml.org,2002:merge"
 _BOOLS: dict[str, bool] = SafeConstructor.bool_values
-_SPECIAL_FLOATS = {".inf": float("inf"), ".nan": float("nan")}
 
 
 class _LookCloser(Exception):
@@ -116,21 +116,32 @@ def _build(node: Node, memo: dict[int, Any]) -> Any:
     raise _LookCloser
 
 
+def core_int(text: str) -> int:
+    """A plain scalar resolved as an int, valued as YAML 1.2 core schema says (``010`` is ten).
+    Raises ValueError for a text Python cannot convert (more digits than it allows)."""
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def core_float(text: str) -> float:
+    """A plain scalar resolved as a float: ``.inf``, ``-.inf`` and ``.nan`` in any casing, else ``float``."""
+    special = text.lower().lstrip("+-")
+    if special == ".inf":
+        return -math.inf if text.startswith("-") else math.inf
+    if special == ".nan":
+        return math.nan
+    return float(text)
+
+
 def _scalar(tag: str, text: str) -> Any:
     # The same values as yamlio's constructors (YAML 1.2 core schema) and PyYAML's for str/bool/null.
     if tag == STR:
         return text
     if tag == INT:
-        if text.startswith(("0o", "0x")):
-            return int(text[2:], 8 if text[1] == "o" else 16)
-        return int(text, 10)
+        return core_int(text)
     if tag == FLOAT:
-        special = text.lower().lstrip("+-")
-        if special == ".nan":
-            return _SPECIAL_FLOATS[special]
-        if special == ".inf":
-            return -_SPECIAL_FLOATS[special] if text.startswith("-") else _SPECIAL_FLOATS[special]
-        return float(text)
+        return core_float(text)
     if tag == BOOL:
         return _BOOLS[text.lower()]
     if tag == NULL:

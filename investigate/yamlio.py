@@ -16,7 +16,6 @@ and ``2026-01-20`` are strings (no digit separators, sexagesimals or timestamps)
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
 import typing
@@ -62,21 +61,13 @@ for _tag, _pattern, _first in _CORE_SCHEMA:
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
     text = str(loader.construct_scalar(node))
     try:
-        if text.startswith(("0o", "0x")):
-            return int(text[2:], 8 if text[1] == "o" else 16)
-        return int(text, 10)  # "010" is ten in YAML 1.2, not eight
+        return yamlfast.core_int(text)
     except ValueError as exc:  # e.g. more digits than Python converts (sys.get_int_max_str_digits)
         raise yaml.constructor.ConstructorError(None, None, f"integer {text[:20]}…: {exc}", node.start_mark) from None
 
 
 def _construct_float(loader: Any, node: yaml.ScalarNode) -> float:
-    text = str(loader.construct_scalar(node))
-    special = text.lower().lstrip("+-")
-    if special == ".inf":
-        return -math.inf if text.startswith("-") else math.inf
-    if special == ".nan":
-        return math.nan
-    return float(text)
+    return yamlfast.core_float(str(loader.construct_scalar(node)))
 
 
 SafeLoader.add_constructor(INT_TAG, _construct_int)
