@@ -75,12 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _start_survey(args: argparse.Namespace) -> Early | None:
-    from investigate.overview import start
-
-    return start(args.workspace)
-
-
 def _accept_global_options(sub: argparse.ArgumentParser) -> None:
     """``investigate run H-X --workspace DIR`` works as well as ``investigate --workspace DIR run H-X``.
 
@@ -137,7 +131,9 @@ def _main(argv: list[str], early: Early | None) -> tuple[int, bool]:
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
         if args.early is None and getattr(args, "survey", False):
-            args.early = _start_survey(args)
+            from investigate.console import start_survey  # the program's own decision, made here
+
+            args.early = start_survey(argv)
         needs = getattr(args, "needs_workspace", True)  # `schema` describes the format, not a workspace
         ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
         return int(args.func(args, ws)), False

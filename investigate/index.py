@@ -85,7 +85,7 @@ class Index:
         return [r[0] for r in self._select("SELECT path FROM groups")]
 
     def lister(self, reports_dir: str) -> DirLister:
-        """A ``listdir`` for walking the store that re-reads only directories whose mtime moved."""
+        """Lists the store root and its stamps, re-reading only directories whose mtime moved."""
         rows = self._select("SELECT path, mtime_ns, ino, children FROM dirs")
         return DirLister(reports_dir, {r[0]: (r[1], r[2], r[3]) for r in rows})
 

@@ -90,12 +90,12 @@ class StoreScan:
     problems: list[Problem] = field(default_factory=list)
 
 
-def list_store(ws: Workspace, hypothesis: str | None = None, listdir: Callable[[str], list[str]] = subdirs) -> Listing:
+def list_store(ws: Workspace, hypothesis: str | None = None) -> Listing:
     """Find every ``run.json`` (and every lost run) without reading any.
 
-    The layout has a fixed depth, so a few directory levels find them without walking artifacts;
-    ``listdir`` lists the sub-directories of one (``index.DirLister`` serves unchanged ones from
-    the cache). A crashed writer leaves only a temp file, which is not a ``run.json``.
+    The layout has a fixed depth, so a few directory levels find them without walking artifacts.
+    A crashed writer leaves only a temp file, which is not a ``run.json``. (``status`` and ``list``
+    walk the store group by group from the index instead: ``storegroups``.)
     """
     listing = Listing()
     root = str(ws.reports_dir)
@@ -103,15 +103,15 @@ def list_store(ws: Workspace, hypothesis: str | None = None, listdir: Callable[[
         return listing
     # Plain strings, not pathlib or os.path.join: at 100,000 records their cost dominated.
     prefix = ws.relative(ws.reports_dir)
-    for stamp in listdir(root):
+    for stamp in subdirs(root):
         if not STAMP.match(stamp):
             continue
         stamp_path = f"{root}/{stamp}"
-        for hyp_name in [hypothesis] if hypothesis else listdir(stamp_path):
+        for hyp_name in [hypothesis] if hypothesis else subdirs(stamp_path):
             hyp_path = f"{stamp_path}/{hyp_name}"
-            for point in listdir(hyp_path):
+            for point in subdirs(hyp_path):
                 point_path = f"{hyp_path}/{point}"
-                for run in listdir(point_path):
+                for run in subdirs(point_path):
                     run_path = f"{point_path}/{run}"
                     try:
                         st = os.stat(f"{run_path}/{RUN_JSON}")

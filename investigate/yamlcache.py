@@ -109,9 +109,7 @@ def stat_when_read(ws: Workspace, path: str | Path) -> Stat | None:
     A cache keyed on what a file held must use this stat, not a later one: a file edited after
     loading would otherwise key a result computed from its old content.
     """
-    if _current is None or _current[0]() is not ws:
-        return None
-    return _current[2].get(str(path))
+    return stats_when_read(ws).get(str(path))
 
 
 _priming_pid = 0  # the process that primes; forked workers see its pid and know they are not it
