@@ -7,8 +7,9 @@ The files stay the source of truth. Each cached entry is keyed by the file's pat
 - ``groups``: per ``reports/<stamp>/<name>`` directory, the (mtime_ns, size, inode) of every
   ``run.json`` in it, how many of their records name each hypothesis, and which files are
   unreadable and why (``overview``);
-- ``dirs``: per store directory, its sub-directories, keyed by (mtime_ns, inode): adding or
-  removing an entry moves a directory's mtime, and a stat costs a fraction of a listing;
+- ``dirs``: for the store root and each stamp directory, its sub-directories, keyed by
+  (mtime_ns, inode): adding or removing an entry moves a directory's mtime, and a stat costs a
+  fraction of a listing (the directories below a stamp are listed in their group's row);
 - ``summaries``: per hypothesis, what ``status`` and ``list`` show, under a fingerprint of its
   YAML file, of its groups and of this package's code;
 - ``yaml``: per YAML file, the parsed data and, for a hypothesis that validated, the few fields
