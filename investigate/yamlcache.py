@@ -29,7 +29,7 @@ from investigate import parallel
 from investigate.index import Stat, open_index, settled, stat_key
 from investigate.lazymodels import Head
 from investigate.schema import Hypothesis
-from investigate.yamlio import load_yaml
+from investigate.yamlio import load_yaml, parse_yaml
 
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
@@ -78,8 +78,8 @@ class _Fetch:
             if row is not None and row[0] == stat:
                 found.value = row[1]
                 continue
-            data = load_yaml(Path(path), key)
-            text = _as_json(data)
+            data, keys_are_strings = parse_yaml(path, key)
+            text = _as_json(data, exact=keys_are_strings)
             found.kind, found.value = ("data", data) if text is None else ("json", text)
 
 
@@ -168,11 +168,11 @@ def _parse(files: list[tuple[str, str, bool]]) -> list[tuple[str, str, Entry | N
     out: list[tuple[str, str, Entry | None]] = []
     for path, key, is_hypothesis in files:
         try:
-            data = load_yaml(Path(path), key)
+            data, keys_are_strings = parse_yaml(path, key)
         except Exception:  # noqa: BLE001 - the loader parses it again and reports the error
             out.append((path, key, None))
             continue
-        text = _as_json(data)
+        text = _as_json(data, exact=keys_are_strings)
         model = _validated(data) if is_hypothesis else None
         head = Head.of(model) if model is not None else None
         entry = Entry("data", data, head) if text is None else Entry("json", text, head)
@@ -207,10 +207,14 @@ def _yaml_files(ws: Workspace) -> list[tuple[str, bool]]:
     return found
 
 
-def _as_json(data: Any) -> str | None:
-    """``data`` as JSON, if reading the JSON back gives exactly ``data``; else None."""
+def _as_json(data: Any, *, exact: bool = False) -> str | None:
+    """``data`` as JSON, if reading the JSON back gives exactly ``data``; else None.
+
+    ``exact``: the caller knows every mapping key is a string, so only a NaN or infinity (refused
+    here) could come back different, and the read-back check is skipped.
+    """
     try:
         text = json.dumps(data, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return None
-    return text if json.loads(text) == data else None
+    return text if exact or json.loads(text) == data else None

@@ -4,10 +4,10 @@
 recursive alias, a duplicate key) with a walk that carries each node's key path so that an error
 can say where, and PyYAML's constructor builds data through generators and per-tag dispatch. A
 workspace may hold 10,000 small hypothesis files that are almost always fine, and those two steps
-were two thirds of parsing them. So a document is first measured by a plain walk that answers
-only "fine" or "look closer", and built by a constructor for the tags the core schema resolves;
-anything else (an error to locate, a merge key, an explicit tag such as ``!!binary``) takes the
-careful way, which decides exactly as before.
+were two thirds of parsing them. So a document is measured and built in one plain walk that
+answers "here is the data" or "look closer", for the tags the core schema resolves; anything else
+(an error to locate, a merge key, an explicit tag such as ``!!binary``) takes the careful way,
+which decides exactly as before.
 """
 
 from __future__ import annotations
@@ -25,95 +25,78 @@ _BOOLS: dict[str, bool] = SafeConstructor.bool_values
 
 
 class _LookCloser(Exception):
-    """Raised inside the fast walks: this document needs the careful path."""
+    """Raised inside the fast walk: this document needs the careful path."""
 
 
-UNSUPPORTED: Any = object()  # what ``construct`` returns for a document it leaves to PyYAML
+LOOK_CLOSER: Any = object()  # what ``load`` returns for a document it leaves to the careful path
 
 
-def fine(root: Node, max_nodes: int, max_depth: int) -> bool:
-    """True when the careful check would pass: no recursive alias, no duplicate key, at most
-    ``max_nodes`` values and ``max_depth`` levels once aliases are expanded. False means only
-    "look closer" (the careful check decides, and locates what it finds)."""
+def load(root: Node, max_nodes: int, max_depth: int) -> tuple[Any, bool] | Any:
+    """``(data, keys_are_strings)`` for a document the careful path would accept and build the same
+    way, or ``LOOK_CLOSER``.
+
+    One walk measures and builds: it refuses (hands back) a recursive alias, a duplicate key, more
+    than ``max_nodes`` values or ``max_depth`` levels once aliases are expanded, and any tag or key
+    the core schema does not produce; the careful check then decides, and locates what it finds.
+    ``keys_are_strings`` is what JSON needs to give the data back exactly (``yamlcache``). A node
+    that aliases share becomes one shared object, as PyYAML makes it.
+    """
+    odd_keys: list[Any] = []
     try:
-        size, depth = _measure(root, 1, max_depth, {}, set())
-    except _LookCloser:
-        return False
-    return size <= max_nodes and depth <= max_depth
+        data, size, depth = _load(root, 1, max_depth, {}, set(), odd_keys)
+    except (_LookCloser, ValueError, KeyError, TypeError):
+        return LOOK_CLOSER
+    if size > max_nodes or depth > max_depth:
+        return LOOK_CLOSER
+    return data, not odd_keys
 
 
-def _measure(
-    node: Node, level: int, max_depth: int, memo: dict[int, tuple[int, int]], open_ids: set[int]
-) -> tuple[int, int]:
-    """(values in the subtree once aliases are expanded, collections nested in it), like ``check_nodes``."""
-    if node.__class__ is ScalarNode:
-        return 1, 0
+def _load(
+    node: Node, level: int, max_depth: int, memo: dict[int, tuple[Any, int, int]], open_ids: set[int], odd: list[Any]
+) -> tuple[Any, int, int]:
+    """(value, values in the subtree once aliases are expanded, collections nested in it)."""
+    cls, tag = node.__class__, node.tag
+    if cls is ScalarNode:
+        return _scalar(tag, node.value), 1, 0
     key = id(node)
-    if key in memo:  # a shared node (an alias): measured once
+    if key in memo:  # a shared node (an alias): built and measured once
         return memo[key]
     if key in open_ids or level > max_depth:  # recursion stays within max_depth frames
         raise _LookCloser
     open_ids.add(key)
     size, deepest = 1, 0
-    if node.__class__ is MappingNode:
-        seen: set[tuple[str, str]] = set()
-        for key_node, value_node in node.value:
-            if key_node.__class__ is not ScalarNode:
-                raise _LookCloser
-            if key_node.tag != MERGE:
-                pair = (key_node.tag, key_node.value)
-                if pair in seen:
-                    raise _LookCloser
-                seen.add(pair)
-            size += 1
-            child_size, child_depth = _measure(value_node, level + 1, max_depth, memo, open_ids)
-            size += child_size
-            deepest = max(deepest, child_depth)
-    elif node.__class__ is SequenceNode:
-        for item in node.value:
-            child_size, child_depth = _measure(item, level + 1, max_depth, memo, open_ids)
-            size += child_size
-            deepest = max(deepest, child_depth)
-    else:
-        raise _LookCloser
-    open_ids.discard(key)
-    memo[key] = (size, deepest + 1)
-    return memo[key]
-
-
-def construct(root: Node) -> Any:
-    """The document's data, as ``yamlio.SafeLoader`` builds it, or ``UNSUPPORTED``.
-
-    Only for a document ``fine`` accepted (no cycles, bounded depth). A node that aliases share
-    becomes one shared object, as PyYAML makes it.
-    """
-    try:
-        return _build(root, {})
-    except (_LookCloser, ValueError, KeyError, TypeError):
-        return UNSUPPORTED  # PyYAML builds it, and raises what it raises
-
-
-def _build(node: Node, memo: dict[int, Any]) -> Any:
-    cls, tag = node.__class__, node.tag
-    if cls is ScalarNode:
-        return _scalar(tag, node.value)
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    if cls is SequenceNode and tag == SEQ:
-        items: list[Any] = []
-        memo[key] = items
-        items.extend(_build(item, memo) for item in node.value)
-        return items
+    value: Any
     if cls is MappingNode and tag == MAP:
-        mapping: dict[Any, Any] = {}
-        memo[key] = mapping
+        value = {}
+        seen: set[tuple[str, str]] = set()
         for key_node, value_node in node.value:
             if key_node.__class__ is not ScalarNode or key_node.tag == MERGE:
                 raise _LookCloser
-            mapping[_scalar(key_node.tag, key_node.value)] = _build(value_node, memo)
-        return mapping
-    raise _LookCloser
+            pair = (key_node.tag, key_node.value)
+            if pair in seen:
+                raise _LookCloser
+            seen.add(pair)
+            item, child_size, child_depth = _load(value_node, level + 1, max_depth, memo, open_ids, odd)
+            name = _scalar(key_node.tag, key_node.value)
+            if name.__class__ is not str:
+                odd.append(name)
+            value[name] = item
+            size += 1 + child_size
+            if child_depth > deepest:
+                deepest = child_depth
+    elif cls is SequenceNode and tag == SEQ:
+        value = []
+        for child in node.value:
+            item, child_size, child_depth = _load(child, level + 1, max_depth, memo, open_ids, odd)
+            value.append(item)
+            size += child_size
+            if child_depth > deepest:
+                deepest = child_depth
+    else:
+        raise _LookCloser
+    open_ids.discard(key)
+    memo[key] = (value, size, deepest + 1)
+    return memo[key]
 
 
 def core_int(text: str) -> int:

@@ -15,13 +15,16 @@ from tests.test_store import age
 def parsed(monkeypatch) -> list[str]:
     """Names of the files yamlcache had to parse."""
     names: list[str] = []
-    real = yamlcache.load_yaml
 
-    def counting(path: Path, shown: str, *limits: int):
-        names.append(path.name)
-        return real(path, shown, *limits)
+    def counting(real):
+        def parse(path: Path | str, shown: str, *limits: int):
+            names.append(Path(path).name)
+            return real(path, shown, *limits)
 
-    monkeypatch.setattr(yamlcache, "load_yaml", counting)
+        return parse
+
+    for name in ("load_yaml", "parse_yaml"):
+        monkeypatch.setattr(yamlcache, name, counting(getattr(yamlcache, name)))
     return names
 
 

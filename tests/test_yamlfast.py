@@ -37,10 +37,11 @@ def fast(text: str) -> object:
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
-        if not yamlfast.fine(node, MAX_YAML_NODES, MAX_YAML_DEPTH):  # what yamlio.load_yaml does
-            check_nodes(node, "t.yaml")
-        data = yamlfast.construct(node)
-        return loader.construct_document(node) if data is yamlfast.UNSUPPORTED else data
+        loaded = yamlfast.load(node, MAX_YAML_NODES, MAX_YAML_DEPTH)  # what yamlio.parse_yaml does
+        if loaded is not yamlfast.LOOK_CLOSER:
+            return loaded[0]
+        check_nodes(node, "t.yaml")
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -72,8 +73,19 @@ def test_fast_and_careful_paths_give_the_same_data(text) -> None:
 @pytest.mark.parametrize("text", DOCUMENTS[:3] + DOCUMENTS[5:8])
 def test_plain_documents_take_the_fast_path(text) -> None:
     node = yaml.compose(text, Loader=SafeLoader)
-    assert yamlfast.fine(node, MAX_YAML_NODES, MAX_YAML_DEPTH)
-    assert yamlfast.construct(node) is not yamlfast.UNSUPPORTED
+    assert yamlfast.load(node, MAX_YAML_NODES, MAX_YAML_DEPTH) is not yamlfast.LOOK_CLOSER
+
+
+def test_it_says_whether_every_key_is_a_string() -> None:
+    def keys_are_strings(text: str) -> bool:
+        loaded = yamlfast.load(yaml.compose(text, Loader=SafeLoader), MAX_YAML_NODES, MAX_YAML_DEPTH)
+        assert loaded is not yamlfast.LOOK_CLOSER
+        return bool(loaded[1])
+
+    assert keys_are_strings("a: {b: [1, {c: 2}]}\n")
+    assert not keys_are_strings("a: {1: x}\n")  # JSON would give back "1"
+    assert not keys_are_strings("- {true: x}\n")
+    assert not keys_are_strings("a: [{null: x}]\n")
 
 
 def test_aliases_stay_one_shared_object() -> None:
@@ -84,7 +96,8 @@ def test_aliases_stay_one_shared_object() -> None:
 def test_what_only_the_careful_check_can_locate_is_handed_back() -> None:
     def judged(text: str, **limits: int) -> bool:
         node = yaml.compose(text, Loader=SafeLoader)
-        return yamlfast.fine(node, limits.get("nodes", MAX_YAML_NODES), limits.get("depth", MAX_YAML_DEPTH))
+        loaded = yamlfast.load(node, limits.get("nodes", MAX_YAML_NODES), limits.get("depth", MAX_YAML_DEPTH))
+        return loaded is not yamlfast.LOOK_CLOSER
 
     assert judged("a: 1\nb: 2\n")
     assert not judged("a: 1\na: 2\n")  # a duplicate key
