@@ -20,13 +20,12 @@ Unreadable ``run.json`` files are returned as problems (path + reason), never dr
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from investigate import parallel
+from investigate import gcpause, parallel
 from investigate.errors import InvestigateError
 from investigate.index import DirLister, Index, code_fingerprint, open_index
 from investigate.layout import RUN_JSON, Problem
@@ -66,15 +65,8 @@ class Overview:
 def overview(ws: Workspace, *, rows: bool = True, early: Early | None = None) -> Overview:
     """Every hypothesis' row, the store's problems and its lost runs (without ``rows``: no rows,
     and only the groups the index does not know are read). ``early``: what ``start`` began."""
-    # 100,000 records allocate millions of small acyclic objects; the cyclic collector scanning
-    # them again and again cost a quarter of the time. Nothing made here forms a cycle.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gcpause.paused():
         return _overview(ws, rows, early)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _overview(ws: Workspace, with_rows: bool, early: Early | None) -> Overview:
@@ -82,7 +74,7 @@ def _overview(ws: Workspace, with_rows: bool, early: Early | None) -> Overview:
     surveys: list[Survey] | None = None
     if early is not None:
         if with_rows and early.job.root == root:
-            surveys = early.started.collect()
+            surveys = early.surveys()
         early.close()
     with open_index(ws.reports_dir) as index:
         if surveys is not None and early is not None:

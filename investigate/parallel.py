@@ -8,13 +8,15 @@ Elsewhere, and for small jobs, the work runs in this process.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from types import GeneratorType
+from typing import Any, BinaryIO, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,31 +67,56 @@ def split(items: Sequence[T], parts: int, weight: Callable[[T], int] = lambda _:
 
 
 class Started:
-    """Work running in forked workers since ``start``; ``collect`` waits for it and returns the results."""
+    """Work running in forked workers since ``start``. A worker sends one result, or several in turn
+    (``fn`` a generator): ``receive`` takes the next one of every worker, ``collect`` the last."""
 
-    def __init__(self, children: list[tuple[int, int]]) -> None:
-        self.children = children  # (pid, read end of the pipe it writes its result to)
+    def __init__(self, children: list[tuple[int, BinaryIO]]) -> None:
+        self.children = children  # (pid, read end of the pipe it writes its results to)
+        self.failed = False  # a worker died, or the work was abandoned: the caller does it itself
+
+    def receive(self) -> list[Any] | None:
+        """The next result of every worker, in the order of the chunks; None if a worker failed
+        (then all are stopped, and the work is to be done here)."""
+        if self.failed:
+            return None
+        results = []
+        for _, pipe in self.children:  # a worker waits on its full pipe until its turn comes
+            result = _read_result(pipe)
+            if result is _END or result is _FAILED:
+                self.close()
+                return None
+            results.append(result)
+        return results
 
     def collect(self) -> list[Any] | None:
-        """The results in the order of the chunks, or None if a worker failed (then do the work here)."""
-        results: list[Any] = []
-        failed = False
+        """The last result of every worker (of those not received yet) once all have exited, in the
+        order of the chunks; None if a worker failed."""
+        if self.failed:
+            return None
+        results = []
+        for _, pipe in self.children:
+            last = _END
+            while (result := _read_result(pipe)) is not _END and result is not _FAILED:
+                last = result
+            if result is _FAILED or last is _END:
+                self.close()
+                return None
+            results.append(last)
         while self.children:
-            pid, fd = self.children.pop(0)
-            with os.fdopen(fd, "rb") as pipe:
-                data = pipe.read()  # until the worker exits; others wait on full pipes meanwhile
+            pid, pipe = self.children.pop(0)
+            pipe.close()
             _, status = os.waitpid(pid, 0)
-            if status != 0 or not data:
-                failed = True
-                continue
-            results.append(pickle.loads(data))  # noqa: S301 - written by our own fork, just now
-        return None if failed else results
+            if status != 0:  # it failed after sending all it had
+                self.close()
+                return None
+        return results
 
     def close(self) -> None:
         """Stop and reap what was not collected (the command failed before it needed the results)."""
+        self.failed = True
         while self.children:
-            pid, fd = self.children.pop()
-            os.close(fd)
+            pid, pipe = self.children.pop()
+            pipe.close()
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -97,9 +124,28 @@ class Started:
             os.waitpid(pid, 0)
 
 
+_END: Any = object()  # the worker closed its pipe after its last result
+_FAILED: Any = object()  # it closed it in the middle of one
+_LENGTH = 8  # bytes of the length that precedes each pickled result
+
+
+def _read_result(pipe: BinaryIO) -> Any:
+    head = pipe.read(_LENGTH)
+    if not head:
+        return _END
+    if len(head) < _LENGTH:
+        return _FAILED
+    size = int.from_bytes(head, "little")
+    data = pipe.read(size)
+    if len(data) < size:
+        return _FAILED
+    return pickle.loads(data)  # noqa: S301 - written by our own fork, just now
+
+
 def start(fn: Callable[[T], Any], chunks: Sequence[T]) -> Started | None:
     """Start ``fn(chunk)`` for every chunk in forked workers now, for this process to do something
-    else meanwhile; None where forking is not safe. Results travel back pickled through a pipe."""
+    else meanwhile; None where forking is not safe. Results travel back pickled through a pipe;
+    a generator ``fn`` sends each value it yields as soon as it has it."""
     if not can_fork():
         return None
     started = Started([])
@@ -111,13 +157,19 @@ def start(fn: Callable[[T], Any], chunks: Sequence[T]) -> Started | None:
                 status = 1
                 try:
                     os.close(read_end)
+                    gc.disable()  # short-lived, and what it builds stays alive until it exits
                     with os.fdopen(write_end, "wb") as pipe:
-                        pipe.write(pickle.dumps(fn(chunk), protocol=pickle.HIGHEST_PROTOCOL))
+                        result = fn(chunk)
+                        for value in result if isinstance(result, GeneratorType) else (result,):
+                            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                            pipe.write(len(data).to_bytes(_LENGTH, "little"))
+                            pipe.write(data)
+                            pipe.flush()
                     status = 0
                 finally:
                     os._exit(status)
             os.close(write_end)
-            started.children.append((pid, read_end))
+            started.children.append((pid, os.fdopen(read_end, "rb")))
     except OSError:  # out of processes or descriptors: stop the ones started, do the work here
         started.close()
         return None

@@ -13,10 +13,12 @@ surveyed again once the workspace is there.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,11 +28,12 @@ from investigate.errors import InvestigateError
 from investigate.index import CachedGroup, DirLister, GroupRow, Stat, code_fingerprint, open_index, settled, stat_key
 from investigate.layout import STAMP
 from investigate.storegroups import Group, prewarm, read, recall, walk
-from investigate.wsdirs import workspace_dirs
+from investigate.wsdirs import Dirs, workspace_dirs
 
 # Walking the store needs none of these; ``start`` forks its workers before they are imported.
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
+    from investigate.yamlcache import Entry
 
 PER_WORKER = 4000  # groups worth a forked worker
 
@@ -65,6 +68,7 @@ class Job:
     code: str
     now: int
     with_rows: bool
+    dirs: Dirs | None = None  # the workspace's directories (a first survey assembles its models)
 
 
 # Jobs in progress by key, read by the workers (forked ones inherit it). A key per call, not one
@@ -85,16 +89,44 @@ def forget(key: int) -> None:
 
 @dataclass
 class Early:
-    """A survey started before the workspace was loaded (``start``)."""
+    """A survey started before the workspace was loaded (``start``). A *first* survey (no index
+    yet) also parses the hypothesis files, and sends them before its rows (``early_parses``)."""
 
     job: Job
     key: int
     lister: DirLister
     started: parallel.Started
+    first: bool = False
+    parses_taken: bool = False
+
+    def parses(self) -> dict[str, tuple[Stat, Entry | None]]:
+        """path -> (the stat it was parsed under, its entry): once; empty if the workers failed."""
+        if not self.first or self.parses_taken:
+            return {}
+        self.parses_taken = True
+        sent = self.started.receive()
+        return {path: (stat, entry) for share in sent or () for path, stat, entry in share}
+
+    def surveys(self) -> list[Survey] | None:
+        """What the workers found in the store; None if they failed (then the caller surveys it)."""
+        self.parses()  # a first survey's parses come first, whether the loader took them or not
+        return self.started.collect()
 
     def close(self) -> None:
         self.started.close()
         forget(self.key)
+        if _first.get(self.job.root) is self:
+            del _first[self.job.root]
+
+
+_first: dict[str, Early] = {}  # reports/ (absolute) -> the first survey started there
+
+
+def early_parses(reports_dir: str) -> dict[str, tuple[Stat, Entry | None]]:
+    """The hypothesis files a first survey of this store parsed (path -> (stat, entry)), for the
+    loader to take instead of parsing them again; empty when there is none."""
+    early = _first.get(reports_dir)
+    return early.parses() if early is not None else {}
 
 
 def start(where: Path | None) -> Early | None:
@@ -107,8 +139,10 @@ def start(where: Path | None) -> Early | None:
         return None  # loading the workspace says what is wrong
     root = str(dirs.reports)
     with open_index(dirs.reports) as index:
-        if index is None or not index.has_groups() or not parallel.can_fork():
+        if index is None or not parallel.can_fork():
             return None
+        if not index.has_groups():
+            return _start_first(dirs)
         lister = index.lister(root)
     stamps = stamps_of(root, lister)
     workers = parallel.workers(sum(len(found) for found in stamps.values()), PER_WORKER)
@@ -123,6 +157,53 @@ def start(where: Path | None) -> Early | None:
         forget(key)
         return None
     return Early(job, key, lister, started)
+
+
+def _start_first(dirs: Dirs) -> Early | None:
+    """The first survey of a store (the index is new, or was emptied by a code change): every
+    hypothesis must be parsed, validated and evaluated, every record read. Each worker takes a
+    share of the names and does all of it for them: the models it validates are the ones it
+    evaluates (no second validation), and the workspace loads meanwhile from the files it sends."""
+    root = str(dirs.reports)
+    lister = DirLister(root, {})
+    stamps = stamps_of(root, lister)
+    files = _hypothesis_files(str(dirs.hypotheses))
+
+    def weight(name: str) -> int:  # parsing a file costs about as much as reading a group
+        return len(files.get(name, ())) + len(stamps.get(name, ()))
+
+    names = sorted(set(stamps) | set(files))
+    workers = parallel.workers(sum(weight(name) for name in names), PER_WORKER)
+    if workers < 2:
+        return None
+    import investigate.workspace  # noqa: F401 - the models: imported once here, not in every worker
+
+    prefix = dirs.reports.relative_to(dirs.root).as_posix()
+    job = Job(None, root, prefix, str(dirs.hypotheses), stamps, False, code_fingerprint(), time.time_ns(), True, dirs)
+    key = register(job)
+    chunks = parallel.split(names, workers, weight)
+    tasks = [(key, chunk, [file for name in chunk for file in files.get(name, ())]) for chunk in chunks]
+    started = parallel.start(first_survey, tasks)
+    if started is None:
+        forget(key)
+        return None
+    early = Early(job, key, lister, started, first=True)
+    _first[root] = early
+    return early
+
+
+def _hypothesis_files(directory: str) -> dict[str, list[str]]:
+    """name -> its hypothesis files (``<name>.yaml``, ``<name>.yml``): the files loading reads."""
+    found: dict[str, list[str]] = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                stem, dot, suffix = entry.name.rpartition(".")
+                if dot and suffix in ("yaml", "yml") and entry.is_file():
+                    found.setdefault(stem, []).append(f"{directory}{os.sep}{entry.name}")
+    except OSError:
+        pass
+    return found
 
 
 def stamps_of(root: str, lister: DirLister) -> dict[str, list[str]]:
@@ -185,8 +266,28 @@ def survey_names(task: tuple[int, list[str]]) -> Survey:
     return out
 
 
+def first_survey(task: tuple[int, list[str], list[str]]) -> Iterator[Any]:
+    """A worker of a first survey: parse and validate the hypothesis files of its names and send
+    them (``Early.parses``), then survey those names against the models it made, as ``survey_names``
+    does once the workspace is loaded, and send that. A row counts only if the file it was
+    computed from is the one the workspace loaded (``Survey.sources``)."""
+    from investigate import yamlcache
+    from investigate.workspace import assembled
+
+    job, names, files = _jobs[task[0]], task[1], task[2]
+    assert job.dirs is not None
+    parsed, models = yamlcache.parse_early(files, str(job.dirs.root))
+    yield parsed
+    ws = assembled(job.dirs, models)
+    stats = {path: stat for path, stat, _ in parsed}
+    yamlcache.adopt(ws, stats)
+    out = survey_names((register(dataclasses.replace(job, ws=ws)), names))
+    out.sources = {name: stats[ws.source_file(name)] for name in out.rows}
+    yield out
+
+
 def _paths(job: Job, name: str) -> list[str]:
-    return [f"{stamp}/{name}" for stamp in job.stamps[name]]
+    return [f"{stamp}/{name}" for stamp in job.stamps.get(name, ())]
 
 
 def _account(job: Job, group: Group, out: Survey) -> None:

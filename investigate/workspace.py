@@ -19,8 +19,8 @@ from investigate.errors import InvestigateError, KeyPath, UnknownIdError, Valida
 from investigate.lazymodels import Head, Hypotheses
 from investigate.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.schema import Hypothesis, Initiative
+from investigate.wsdirs import Dirs, workspace_dirs
 from investigate.wsdirs import find_root as find_root
-from investigate.wsdirs import workspace_dirs
 from investigate.yamlio import line_map, nearest_line, to_validation_error
 
 
@@ -132,6 +132,23 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
             attempt(_check_source_root, ws, entry)
     if errors:
         raise WorkspaceErrors(errors)
+    return ws
+
+
+def assembled(dirs: Dirs, models: dict[str, Hypothesis]) -> Workspace:
+    """A workspace of only these hypotheses (file -> model), for a forked worker to evaluate its
+    share of the verdicts against (``survey.first_survey``): an error it raises names the same file
+    and line as the loaded workspace's. A model that loading would refuse (its id is not its file
+    name, or taken) is left out; the loaded workspace decides about it."""
+    ws = Workspace(dirs.root, dirs.hypotheses, dirs.plans, dirs.reports, settings=dirs.table)
+    try:
+        ws.max_yaml_bytes = _positive_int(dirs.table, "max_yaml_bytes", MAX_YAML_BYTES)
+    except InvestigateError:
+        pass  # loading the workspace reports it
+    for path, hyp in models.items():
+        if hyp.id == os.path.basename(path).rsplit(".", 1)[0] and hyp.id not in ws._sources:
+            ws.hypotheses.put(hyp)
+            ws._sources[hyp.id] = path
     return ws
 
 

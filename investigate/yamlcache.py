@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
 
-from investigate import parallel
+from investigate import gcpause, parallel
 from investigate.index import Stat, open_index, settled, stat_key
 from investigate.lazymodels import Head
 from investigate.schema import Hypothesis
+from investigate.survey import early_parses
 from investigate.yamlio import load_yaml, parse_yaml
 
 if TYPE_CHECKING:
@@ -123,6 +124,11 @@ def stats_when_read(ws: Workspace) -> dict[str, Stat]:
 
 
 def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
+    with gcpause.paused():  # the models kept here made the collector rescan them over and over
+        return _prime_paused(ws)
+
+
+def _prime_paused(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
     global _priming_pid
     _priming_pid = os.getpid()
     with open_index(ws.reports_dir) as index:
@@ -132,6 +138,8 @@ def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
         fetch = _Fetch(ws.reports_dir, {})
         entries: dict[str, Entry] = {}
         misses: list[tuple[str, str, bool]] = []
+        parsed: list[tuple[str, str, Entry | None]] = []
+        early = early_parses(str(ws.reports_dir))
         stats: dict[str, Stat] = {}
         root = f"{ws.root}{os.sep}"
         for path, is_hypothesis in _yaml_files(ws):
@@ -147,12 +155,15 @@ def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
                 else:  # a hypothesis known to validate: its data may never be needed
                     entries[path] = Entry("json", None, Head(*hit[1]) if hit[1] else None, fetch, key)
                     fetch.pending[key] = (entries[path], stats[path], path)
+            elif path in early and early[path][0] == stats[path]:
+                parsed.append((path, key, early[path][1]))  # parsed by a survey started before (``survey``)
             else:
                 misses.append((path, key, is_hypothesis))
         chunks = parallel.split(misses, parallel.workers(len(misses), PER_WORKER))
         fresh: list[tuple[str, Stat, str, Head | None]] = []
         now = time.time_ns()
-        for path, key, entry in (item for chunk in parallel.fork_map(_parse, chunks) for item in chunk):
+        parsed.extend(item for chunk in parallel.fork_map(_parse, chunks) for item in chunk)
+        for path, key, entry in parsed:
             if entry is None:
                 continue  # not cached; the loader parses it again and reports the error
             entries[path] = entry
@@ -164,7 +175,42 @@ def _prime(ws: Workspace) -> tuple[dict[str, Entry], dict[str, Stat]]:
 
 
 def _parse(files: list[tuple[str, str, bool]]) -> list[tuple[str, str, Entry | None]]:
-    """Parse (and validate a hypothesis): also in a worker. JSON text when JSON holds the data exactly."""
+    """``_parse_files`` in a worker of this load: the models stay here, in the process that primes."""
+    out = _parse_files(files)
+    if os.getpid() != _priming_pid:  # a worker: the models would only be pickled to no purpose
+        for _, _, entry in out:
+            if entry is not None:
+                entry.model = None
+    return out
+
+
+def parse_early(paths: list[str], root: str) -> tuple[list[tuple[str, Stat, Entry | None]], dict[str, Hypothesis]]:
+    """Hypothesis files parsed for a survey started before the workspace loads (``survey``), each
+    stat'ed just before it is read: ``(path, stat, entry)`` for the loader (``early_parses``), with no
+    model, and the models by path, for the worker's own use. ``root``: the workspace root."""
+    found: list[tuple[str, Stat, Entry | None]] = []
+    models: dict[str, Hypothesis] = {}
+    prefix = f"{root}{os.sep}"
+    for path in paths:
+        try:
+            stat = stat_key(os.stat(path))
+        except OSError:
+            continue
+        ((_, _, entry),) = _parse_files([(path, path.removeprefix(prefix), True)])
+        if entry is not None and entry.model is not None:
+            models[path], entry.model = entry.model, None
+        found.append((path, stat, entry))
+    return found, models
+
+
+def adopt(ws: Workspace, stats: dict[str, Stat]) -> None:
+    """Let ``stat_when_read`` answer for a workspace assembled from files parsed elsewhere."""
+    global _current
+    _current = (weakref.ref(ws), {}, stats)
+
+
+def _parse_files(files: list[tuple[str, str, bool]]) -> list[tuple[str, str, Entry | None]]:
+    """Parse (and validate a hypothesis), keeping the model. JSON text when JSON holds the data exactly."""
     out: list[tuple[str, str, Entry | None]] = []
     for path, key, is_hypothesis in files:
         try:
@@ -176,8 +222,7 @@ def _parse(files: list[tuple[str, str, bool]]) -> list[tuple[str, str, Entry | N
         model = _validated(data) if is_hypothesis else None
         head = Head.of(model) if model is not None else None
         entry = Entry("data", data, head) if text is None else Entry("json", text, head)
-        if os.getpid() == _priming_pid:  # here, not in a worker: a model costs nothing to keep
-            entry.model = model
+        entry.model = model
         out.append((path, key, entry))
     return out
 

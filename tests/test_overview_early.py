@@ -23,19 +23,31 @@ SCRIPT = """
 import json, sys
 import investigate.overview as overview
 import investigate.parallel as parallel
+import investigate.survey as survey
 from investigate.cli import main
 
 parallel.workers = lambda items, per_worker: 2
-early = sys.argv[1] == "early"
-started = []
+early = sys.argv[1] in ("early", "failing")
+if sys.argv[1] == "failing":  # every worker dies after its first answer: the command does it all
+    def first_survey(task):
+        yield []
+        raise SystemExit(3)
+    survey.first_survey = first_survey
+started, taken = [], []
 real = overview.start
 def start(where):
     handle = real(where) if early else None
     started.append(handle is not None)
     return handle
 overview.start = start
+real_surveys = survey.Early.surveys
+def surveys(self):
+    found = real_surveys(self)
+    taken.append(found is not None)
+    return found
+survey.Early.surveys = surveys
 code = main(sys.argv[2:])
-print(json.dumps({"code": code, "started": started}), file=sys.stderr)
+print(json.dumps({"code": code, "started": started, "taken": taken}), file=sys.stderr)
 """
 
 EDITED_WHILE_WALKING = """
@@ -49,14 +61,16 @@ parallel.workers = lambda items, per_worker: 2
 root = Path(sys.argv[1])
 early = start(root)
 assert early is not None
-time.sleep(1)  # the workers have taken H-B's cached row, under the stat its file had then
+time.sleep(1)  # the workers have taken (or parsed) H-B, under the stat its file had then
 path = root / "hypotheses" / "H-B.yaml"
 path.write_text(path.read_text().replace("lt: 0.5", "gt: 0.8").replace("ge: 0.5", "ge: 1.0"))
 print(json.dumps(overview(load_workspace(root), early=early).rows))
 """
 
 
-def cli(root: Path, mode: str, *argv: str) -> tuple[object, list[bool]]:
+def cli(root: Path, mode: str, *argv: str) -> tuple[object, list[bool], list[bool]]:
+    """The command's JSON, whether a survey was started early, and whether its workers' answers
+    were taken (False: they failed, and the command surveyed the store itself)."""
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, mode, "--workspace", str(root), *argv],
         capture_output=True,
@@ -65,28 +79,59 @@ def cli(root: Path, mode: str, *argv: str) -> tuple[object, list[bool]]:
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report["code"] == 0, done.stderr
-    return json.loads(done.stdout), report["started"]
+    return json.loads(done.stdout), report["started"], report["taken"]
 
 
-def same_both_ways(root: Path, command: str = "status") -> object:
-    """The answer with the early start, checked against the ordinary survey."""
-    early, started = cli(root, "early", command, "--json")
-    plain, _ = cli(root, "plain", command, "--json")
-    assert started == [True]
+def same_both_ways(root: Path, command: str = "status", *, first: bool = False, mode: str = "early") -> object:
+    """The answer with the early start, checked against the ordinary survey (``first``: both
+    without an index, as on the first call)."""
+    if first:
+        (root / "reports" / ".index.sqlite").unlink(missing_ok=True)
+    early, started, taken = cli(root, mode, command, "--json")
+    if first:
+        (root / "reports" / ".index.sqlite").unlink()
+    plain, _, _ = cli(root, "plain", command, "--json")
+    assert started == [True] and taken == [mode != "failing"]
     assert early == plain
     return early
 
 
-@pytest.fixture
-def indexed(make_ws) -> Path:
+def workspace(make_ws) -> Path:
     extra = {f"H-X{i}": hypothesis(f"H-X{i}", EXPERIMENT, RULES) for i in range(4)}
     root = build(make_ws, **extra)
     for i, hyp in enumerate(["H-A", "H-B", *extra]):
         runs(root, hyp, loss=0.1 + 0.2 * (i % 2))
     age(root)
-    _, started = cli(root, "early", "status", "--json")
-    assert started == [False]  # no index yet: the ordinary survey builds it
     return root
+
+
+@pytest.fixture
+def indexed(make_ws) -> Path:
+    root = workspace(make_ws)
+    _, started, taken = cli(root, "early", "status", "--json")
+    assert started == taken == [True]  # no index yet: a first survey, which builds it
+    return root
+
+
+def test_a_first_survey_gives_the_rows_of_the_ordinary_one(make_ws) -> None:
+    root = workspace(make_ws)
+    data = same_both_ways(root, first=True)
+    assert data["INI"]["H-A"]["verdict"] == data["INI"]["H-B"]["verdict"] == "confirmed"
+    same_both_ways(root, "list", first=True)
+    assert same_both_ways(root, first=True, mode="failing") == data  # its workers died: done without them
+
+
+def test_a_first_survey_reports_evaluation_errors_and_odd_files_as_the_ordinary_one(make_ws) -> None:
+    root = workspace(make_ws)
+    path = root / "hypotheses" / "H-X1.yaml"
+    path.write_text(path.read_text().replace("metric: loss", "metric: lost"))  # in none of the runs
+    (root / "hypotheses" / "H-X2.yml").write_text((root / "hypotheses" / "H-X2.yaml").read_text())
+    (root / "hypotheses" / "H-X2.yaml").unlink()
+    runs(root, "H-GONE")  # records of a hypothesis that has no file
+    age(root)
+    data = same_both_ways(root, first=True)
+    row = data["INI"]["H-X1"] if "H-X1" in data["INI"] else data["(no initiative)"]["H-X1"]
+    assert row["verdict"] == "error" and "hypotheses/H-X1.yaml:" in row["error"] and "'lost'" in row["error"]
 
 
 def test_unchanged_store_gives_the_same_rows(indexed) -> None:
@@ -122,7 +167,10 @@ def test_records_filed_elsewhere_unreadable_and_lost_runs_are_all_seen(indexed) 
     assert data["(store)"]["lost"] == [f"reports/{LATER}/H-X2/all/b-seed0"]
 
 
-def test_a_hypothesis_edited_while_the_store_is_walked_is_evaluated_as_loaded(indexed) -> None:
+@pytest.mark.parametrize("index", ["kept", "deleted"])  # deleted: the first survey also parses it
+def test_a_hypothesis_edited_while_the_store_is_walked_is_evaluated_as_loaded(indexed, index) -> None:
+    if index == "deleted":
+        (indexed / "reports" / ".index.sqlite").unlink()
     done = subprocess.run(
         [sys.executable, "-c", EDITED_WHILE_WALKING, str(indexed)], capture_output=True, text=True, check=True
     )
@@ -170,14 +218,15 @@ def test_a_workspace_that_fails_to_load_stops_the_started_survey(indexed) -> Non
     assert "error: hypotheses/H-X2.yaml:3: while parsing a flow sequence" in done.stderr  # as without it
 
 
-def test_nothing_is_started_without_an_index_or_for_a_small_store(make_ws) -> None:
+def test_nothing_is_started_for_a_small_store(make_ws) -> None:
     root = build(make_ws)
     runs(root, "H-A")
     age(root)
-    assert cli(root, "early", "status", "--json")[1] == [False]  # no index yet
     code = "from investigate.overview import start; import sys; print(start(__import__('pathlib').Path(sys.argv[1])))"
-    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "None"  # indexed now, but too small to be worth a worker
+    for _ in ("without an index", "with one"):
+        done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "None"  # too small to be worth a worker
+        assert cli(root, "plain", "status", "--json")[0]  # builds the index
 
 
 PARALLEL = """
@@ -189,14 +238,28 @@ def work(chunk):
         raise ValueError(chunk)
     return chunk.upper()
 
+def steps(chunk):
+    yield chunk + "1"
+    if chunk == "bad":
+        raise ValueError(chunk)
+    yield chunk * 100_000  # more than a pipe holds
+    yield chunk + "3"
+
 good = parallel.start(work, ["a", "b", "c"])
 bad = parallel.start(work, ["a", "bad"])
 left = parallel.start(work, ["a", "b"])
 left.close()
 print(json.dumps([good.collect(), bad.collect(), left.children]))
+stepped = parallel.start(steps, ["x", "y"])
+skipped = parallel.start(steps, ["x", "y"])
+broken = parallel.start(steps, ["x", "bad"])
+print(json.dumps([stepped.receive(), stepped.collect(), skipped.collect(), broken.receive(), broken.collect()]))
 """
 
 
 def test_started_workers_return_in_order_fail_as_a_whole_and_can_be_abandoned() -> None:
     done = subprocess.run([sys.executable, "-c", PARALLEL], capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout) == [["A", "B", "C"], None, []]
+    once, stepwise = (json.loads(line) for line in done.stdout.splitlines())
+    assert once == [["A", "B", "C"], None, []]
+    # Results sent one after another: the next of each worker, or the last of each once they exit.
+    assert stepwise == [["x1", "y1"], ["x3", "y3"], ["x3", "y3"], ["x1", "bad1"], None]
