@@ -9,6 +9,11 @@ Walking is most of a call over a large, unchanged store, and needs no workspace:
 it before the workspace (even before the models) is loaded. Such workers take each row they can
 from the index and leave the rest (a changed hypothesis, changed runs) in ``Survey.stale``, to be
 surveyed again once the workspace is there.
+
+Without an index (the first call, or the first after this package changed) there is nothing to
+take and everything to parse, validate, read and evaluate. Then each worker does all of it for its
+share of the names (``first_survey``): it parses their hypothesis files and sends them at once,
+for the workspace to load from instead of parsing them again, and evaluates the models it made.
 """
 
 from __future__ import annotations
@@ -141,8 +146,8 @@ def start(where: Path | None) -> Early | None:
     with open_index(dirs.reports) as index:
         if index is None or not parallel.can_fork():
             return None
-        if not index.has_groups():
-            return _start_first(dirs)
+        if not index.has_groups():  # a first survey, unless the files are parsed already
+            return _start_first(dirs) if index.count("yaml") == 0 else None
         lister = index.lister(root)
     stamps = stamps_of(root, lister)
     workers = parallel.workers(sum(len(found) for found in stamps.values()), PER_WORKER)

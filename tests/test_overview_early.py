@@ -121,6 +121,13 @@ def test_a_first_survey_gives_the_rows_of_the_ordinary_one(make_ws) -> None:
     assert same_both_ways(root, first=True, mode="failing") == data  # its workers died: done without them
 
 
+def test_no_first_survey_where_the_index_has_the_files_parsed_already(make_ws) -> None:
+    root = workspace(make_ws)
+    load_workspace(root)  # what any command does first: the parsed files are in the index now
+    data, started, _ = cli(root, "early", "status", "--json")
+    assert started == [False] and data["INI"]["H-A"]["verdict"] == "confirmed"
+
+
 def test_a_first_survey_reports_evaluation_errors_and_odd_files_as_the_ordinary_one(make_ws) -> None:
     root = workspace(make_ws)
     path = root / "hypotheses" / "H-X1.yaml"
