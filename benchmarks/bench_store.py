@@ -150,9 +150,17 @@ def clear_caches(root: Path) -> None:
             Path(str(root / name) + suffix).unlink(missing_ok=True)
 
 
+def child_env() -> dict[str, str]:
+    """The environment of the timed processes: this checkout first on the path, and its bytecode
+    cached as any installed copy's is (where PYTHONDONTWRITEBYTECODE is set, every call would
+    compile the modules that have none again: about 0.05 s more per call)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(REPO)}
+
+
 def timed(root: Path, command: str) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one fresh ``investigate COMMAND`` process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = child_env()
     argv = [sys.executable, "-m", "investigate", "--workspace", str(root), command]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -207,7 +215,7 @@ def cpu_reference() -> float:
 
 def startup(repeat: int) -> float:
     """A bare ``investigate --version``: the interpreter and import cost every command pays."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = child_env()
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
