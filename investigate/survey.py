@@ -11,19 +11,15 @@ from the index and leave the rest (a changed hypothesis, changed runs) in ``Surv
 surveyed again once the workspace is there.
 
 Without an index (the first call, or the first after this package changed) there is nothing to
-take and everything to parse, validate, read and evaluate. Then each worker does all of it for its
-share of the names (``first_survey``): it parses their hypothesis files and sends them at once,
-for the workspace to load from instead of parsing them again, and evaluates the models it made.
+take: ``firstsurvey`` then parses, validates and evaluates in the same workers.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +34,6 @@ from investigate.wsdirs import Dirs, workspace_dirs
 # Walking the store needs none of these; ``start`` forks its workers before they are imported.
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
-    from investigate.yamlcache import Entry
 
 PER_WORKER = 4000  # groups worth a forked worker
 
@@ -92,46 +87,26 @@ def forget(key: int) -> None:
     _jobs.pop(key, None)
 
 
+def job_of(key: int) -> Job:
+    return _jobs[key]
+
+
 @dataclass
 class Early:
-    """A survey started before the workspace was loaded (``start``). A *first* survey (no index
-    yet) also parses the hypothesis files, and sends them before its rows (``early_parses``)."""
+    """A survey started before the workspace was loaded (``start``)."""
 
     job: Job
     key: int
     lister: DirLister
     started: parallel.Started
-    first: bool = False
-    parses_taken: bool = False
-
-    def parses(self) -> dict[str, tuple[Stat, Entry | None]]:
-        """path -> (the stat it was parsed under, its entry): once; empty if the workers failed."""
-        if not self.first or self.parses_taken:
-            return {}
-        self.parses_taken = True
-        sent = self.started.receive()
-        return {path: (stat, entry) for share in sent or () for path, stat, entry in share}
 
     def surveys(self) -> list[Survey] | None:
         """What the workers found in the store; None if they failed (then the caller surveys it)."""
-        self.parses()  # a first survey's parses come first, whether the loader took them or not
         return self.started.collect()
 
     def close(self) -> None:
         self.started.close()
         forget(self.key)
-        if _first.get(self.job.root) is self:
-            del _first[self.job.root]
-
-
-_first: dict[str, Early] = {}  # reports/ (absolute) -> the first survey started there
-
-
-def early_parses(reports_dir: str) -> dict[str, tuple[Stat, Entry | None]]:
-    """The hypothesis files a first survey of this store parsed (path -> (stat, entry)), for the
-    loader to take instead of parsing them again; empty when there is none."""
-    early = _first.get(reports_dir)
-    return early.parses() if early is not None else {}
 
 
 def start(where: Path | None) -> Early | None:
@@ -147,7 +122,9 @@ def start(where: Path | None) -> Early | None:
         if index is None or not parallel.can_fork():
             return None
         if not index.has_groups():  # a first survey, unless the files are parsed already
-            return _start_first(dirs) if index.count("yaml") == 0 else None
+            from investigate.firstsurvey import start_first  # it builds on this module
+
+            return start_first(dirs) if index.count("yaml") == 0 else None
         lister = index.lister(root)
     stamps = stamps_of(root, lister)
     workers = parallel.workers(sum(len(found) for found in stamps.values()), PER_WORKER)
@@ -162,53 +139,6 @@ def start(where: Path | None) -> Early | None:
         forget(key)
         return None
     return Early(job, key, lister, started)
-
-
-def _start_first(dirs: Dirs) -> Early | None:
-    """The first survey of a store (the index is new, or was emptied by a code change): every
-    hypothesis must be parsed, validated and evaluated, every record read. Each worker takes a
-    share of the names and does all of it for them: the models it validates are the ones it
-    evaluates (no second validation), and the workspace loads meanwhile from the files it sends."""
-    root = str(dirs.reports)
-    lister = DirLister(root, {})
-    stamps = stamps_of(root, lister)
-    files = _hypothesis_files(str(dirs.hypotheses))
-
-    def weight(name: str) -> int:  # parsing a file costs about as much as reading a group
-        return len(files.get(name, ())) + len(stamps.get(name, ()))
-
-    names = sorted(set(stamps) | set(files))
-    workers = parallel.workers(sum(weight(name) for name in names), PER_WORKER)
-    if workers < 2:
-        return None
-    import investigate.workspace  # noqa: F401 - the models: imported once here, not in every worker
-
-    prefix = dirs.reports.relative_to(dirs.root).as_posix()
-    job = Job(None, root, prefix, str(dirs.hypotheses), stamps, False, code_fingerprint(), time.time_ns(), True, dirs)
-    key = register(job)
-    chunks = parallel.split(names, workers, weight)
-    tasks = [(key, chunk, [file for name in chunk for file in files.get(name, ())]) for chunk in chunks]
-    started = parallel.start(first_survey, tasks)
-    if started is None:
-        forget(key)
-        return None
-    early = Early(job, key, lister, started, first=True)
-    _first[root] = early
-    return early
-
-
-def _hypothesis_files(directory: str) -> dict[str, list[str]]:
-    """name -> its hypothesis files (``<name>.yaml``, ``<name>.yml``): the files loading reads."""
-    found: dict[str, list[str]] = {}
-    try:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                stem, dot, suffix = entry.name.rpartition(".")
-                if dot and suffix in ("yaml", "yml") and entry.is_file():
-                    found.setdefault(stem, []).append(f"{directory}{os.sep}{entry.name}")
-    except OSError:
-        pass
-    return found
 
 
 def stamps_of(root: str, lister: DirLister) -> dict[str, list[str]]:
@@ -269,26 +199,6 @@ def survey_names(task: tuple[int, list[str]]) -> Survey:
                 read(group, job.root, job.prefix)  # not read above: learn who owns its records
             _account(job, group, out)
     return out
-
-
-def first_survey(task: tuple[int, list[str], list[str]]) -> Iterator[Any]:
-    """A worker of a first survey: parse and validate the hypothesis files of its names and send
-    them (``Early.parses``), then survey those names against the models it made, as ``survey_names``
-    does once the workspace is loaded, and send that. A row counts only if the file it was
-    computed from is the one the workspace loaded (``Survey.sources``)."""
-    from investigate import yamlcache
-    from investigate.workspace import assembled
-
-    job, names, files = _jobs[task[0]], task[1], task[2]
-    assert job.dirs is not None
-    parsed, models = yamlcache.parse_early(files, str(job.dirs.root))
-    yield parsed
-    ws = assembled(job.dirs, models)
-    stats = {path: stat for path, stat, _ in parsed}
-    yamlcache.adopt(ws, stats)
-    out = survey_names((register(dataclasses.replace(job, ws=ws)), names))
-    out.sources = {name: stats[ws.source_file(name)] for name in out.rows}
-    yield out
 
 
 def _paths(job: Job, name: str) -> list[str]:

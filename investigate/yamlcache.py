@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pydantic
 
 from investigate import gcpause, parallel
+from investigate.firstsurvey import early_parses
 from investigate.index import Stat, open_index, settled, stat_key
 from investigate.lazymodels import Head
 from investigate.schema import Hypothesis
-from investigate.survey import early_parses
 from investigate.yamlio import load_yaml, parse_yaml
 
 if TYPE_CHECKING:

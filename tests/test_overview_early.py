@@ -23,6 +23,7 @@ SCRIPT = """
 import json, sys
 import investigate.overview as overview
 import investigate.parallel as parallel
+import investigate.firstsurvey as firstsurvey
 import investigate.survey as survey
 from investigate.cli import main
 
@@ -32,7 +33,7 @@ if sys.argv[1] == "failing":  # every worker dies after its first answer: the co
     def first_survey(task):
         yield []
         raise SystemExit(3)
-    survey.first_survey = first_survey
+    firstsurvey.first_survey = first_survey
 started, taken = [], []
 real = overview.start
 def start(where):

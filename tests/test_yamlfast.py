@@ -7,7 +7,8 @@ import yaml
 
 from investigate import yamlfast
 from investigate.limits import MAX_YAML_DEPTH, MAX_YAML_NODES
-from investigate.yamlio import SafeLoader, check_nodes
+from investigate.yamlcheck import check_nodes
+from investigate.yamlio import SafeLoader
 
 DOCUMENTS = [
     "a: 1\nb: [1, 2.5, -3, 0o17, 0x1F, 010]\nc: {d: null, e: ~, f: true, g: False}\n",
