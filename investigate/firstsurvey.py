@@ -12,7 +12,6 @@ from is the one the workspace loaded (``Survey.sources``).
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from investigate import parallel
 from investigate.index import DirLister, Stat, code_fingerprint
 from investigate.survey import PER_WORKER, Early, Job, Survey, forget, job_of, register, stamps_of, survey_names
-from investigate.wsdirs import Dirs
+from investigate.wsdirs import Dirs, file_id, hypothesis_files
 
 if TYPE_CHECKING:
     from investigate.yamlcache import Entry
@@ -67,7 +66,7 @@ def start_first(dirs: Dirs) -> Early | None:
     root = str(dirs.reports)
     lister = DirLister(root, {})
     stamps = stamps_of(root, lister)
-    files = hypothesis_files(str(dirs.hypotheses))
+    files = _files_by_name(str(dirs.hypotheses))
 
     def weight(name: str) -> int:  # parsing a file costs about as much as reading a group
         return len(files.get(name, ())) + len(stamps.get(name, ()))
@@ -91,17 +90,11 @@ def start_first(dirs: Dirs) -> Early | None:
     return early
 
 
-def hypothesis_files(directory: str) -> dict[str, list[str]]:
+def _files_by_name(directory: str) -> dict[str, list[str]]:
     """name -> its hypothesis files (``<name>.yaml``, ``<name>.yml``): the files loading reads."""
     found: dict[str, list[str]] = {}
-    try:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                stem, dot, suffix = entry.name.rpartition(".")
-                if dot and suffix in ("yaml", "yml") and entry.is_file():
-                    found.setdefault(stem, []).append(f"{directory}{os.sep}{entry.name}")
-    except OSError:
-        pass
+    for path in hypothesis_files(directory):
+        found.setdefault(file_id(path), []).append(path)
     return found
 
 

@@ -30,6 +30,7 @@ from investigate.firstsurvey import early_parses
 from investigate.index import Stat, open_index, settled, stat_key
 from investigate.lazymodels import Head
 from investigate.schema import Hypothesis
+from investigate.wsdirs import hypothesis_files
 from investigate.yamlio import load_yaml, parse_yaml
 
 if TYPE_CHECKING:
@@ -237,18 +238,17 @@ def _validated(data: Any) -> Hypothesis | None:
 def _yaml_files(ws: Workspace) -> list[tuple[str, bool]]:
     """Every file workspace loading may ask for: hypotheses/*.y(a)ml and plans/*/initiative.yaml
     (each with whether it is a hypothesis)."""
-    found = []
-    for directory, nested in ((ws.hypotheses_dir, False), (ws.plans_dir, True)):
-        try:
-            with os.scandir(directory) as entries:
-                names = [e.name for e in entries]
-        except OSError:
-            continue
-        for name in names:  # f-strings, not os.path.join: this runs for each of 10,000 files
-            if nested:
-                found.append((f"{directory}{os.sep}{name}{os.sep}initiative.yaml", False))
-            elif name.endswith((".yaml", ".yml")):
-                found.append((f"{directory}{os.sep}{name}", True))
+    try:
+        found = [(path, True) for path in hypothesis_files(ws.hypotheses_dir)]
+    except OSError:
+        found = []  # the loader lists it again and reports why it cannot
+    try:
+        with os.scandir(ws.plans_dir) as entries:
+            names = [e.name for e in entries]
+    except OSError:
+        return found
+    # f-strings, not os.path.join: this may run for thousands of plans
+    found.extend((f"{ws.plans_dir}{os.sep}{name}{os.sep}initiative.yaml", False) for name in names)
     return found
 
 
