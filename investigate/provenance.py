@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timezone
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,14 +58,19 @@ def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
     return out
 
 
+def git_output(cwd: str | Path, *args: str) -> bytes | None:
+    """What ``git ARGS`` run in ``cwd`` prints; None if git is missing, fails or hangs."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 @cache
 def _git_state(root: str) -> dict[str, Any]:
     def git(*args: str) -> bytes | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=20, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout if done.returncode == 0 else None
+        return git_output(root, *args)
 
     commit = git("rev-parse", "HEAD")
     if commit is None:

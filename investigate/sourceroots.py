@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.errors import InvestigateError
 from investigate.fingerprint import digest, file_hashes, installed_module_files, python_files
+from investigate.provenance import git_output
 
 if TYPE_CHECKING:
     from investigate.workspace import Workspace
@@ -76,11 +76,7 @@ def git_state(base: Path) -> dict[str, Any]:
     """
 
     def git(*args: str) -> bytes | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=base, capture_output=True, timeout=20, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout if done.returncode == 0 else None
+        return git_output(base, *args)
 
     tracked = git("ls-files", "--", ".")
     commit = git("rev-parse", "HEAD") if tracked else None
