@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from investigate.cli import main
+from investigate.cli.main import main
 
 PYPROJECT = '[tool.investigate]\nhypotheses = "hypotheses"\nplans = "plans"\nreports = "reports"\n'
 STAMPS = ("2026-01-01T000000Z", "2026-01-02T000000Z")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from investigate.cli import main
-from investigate.store import point_slug
+from investigate.cli.main import main
+from investigate.store.records import point_slug
 
 PYPROJECT = '[tool.investigate]\nhypotheses = "hypotheses"\nplans = "plans"\nreports = "reports"\n'
 EXPERIMENTS = "import time\n\ndef noop(params, ctx):\n    return {}\n\ndef nap(params, ctx):\n    time.sleep(params['sleep'])\n    return {'slept': params['sleep']}\n"

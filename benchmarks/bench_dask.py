@@ -173,10 +173,10 @@ def client_cost(root: Path, cluster: Cluster) -> dict[str, float]:
     import contextlib
     import io
 
-    from investigate.executors.dask import DaskExecutor, DaskSession
-    from investigate.plan import Filters, expand
-    from investigate.runner import Runner
-    from investigate.workspace import load_workspace
+    from investigate.execution.executors.dask import DaskExecutor, DaskSession
+    from investigate.execution.runner import Runner
+    from investigate.plan.expand import Filters, expand
+    from investigate.workspace.load import load_workspace
 
     spent = {"start": 0.0, "poll_with_results": 0.0, "finish": 0.0}
 

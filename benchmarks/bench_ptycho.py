@@ -28,7 +28,7 @@ ORIGINAL = {"wall_seconds": 142.0, "pearson_r": 0.757, "seconds_per_epoch": 20.3
 
 RUN_ONE = """
 import json, sys, tempfile, pathlib
-from investigate.context import RunContext
+from investigate.execution.context import RunContext
 from ptycho import experiments
 p = json.loads(sys.argv[1])
 fn = getattr(experiments, p.pop("_fn", "sim_lines_scenario"))

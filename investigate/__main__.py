@@ -1,6 +1,6 @@
 """``python -m investigate ...`` runs the command line, as the ``investigate`` script does."""
 
-from investigate.console import main
+from investigate.cli.console import main
 
 if __name__ == "__main__":
     main()

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from investigate.audit import static_findings
-from investigate.cli import main
-from investigate.schema import Hypothesis
+from investigate.cli.main import main
+from investigate.formats.schema import Hypothesis
+from investigate.rules.audit import static_findings
 from tests.conftest import hypothesis
 from tests.records import write_arms, write_run
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from investigate.checks import cross_checks
-from investigate.errors import ValidationError, key_text
-from investigate.lazymodels import Hypotheses
-from investigate.schema import Hypothesis, Initiative
+from investigate.core.errors import ValidationError, key_text
+from investigate.formats.schema import Hypothesis, Initiative
+from investigate.workspace.checks import cross_checks
+from investigate.workspace.lazymodels import Hypotheses
 
 
 def _locate(owner: str, key_path: tuple, reason: str) -> ValidationError:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.locks import FileLock
-from investigate.lost import STAMP_LOCK, write_marker
-from investigate.store import read_records
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.core.locks import FileLock
+from investigate.store.lost import STAMP_LOCK, write_marker
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 
 FLAKY = """

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import investigate.commands.status as status_cmd
-from investigate.cli import main
+import investigate.cli.status as status_cmd
+from investigate.cli.main import main
 from tests.conftest import hypothesis
 
 
@@ -83,7 +83,7 @@ def test_bug_is_exit_3_with_one_line(numpy_ws: Path, monkeypatch, capsys) -> Non
 
 
 def test_core_import_does_not_load_tensorflow_or_dask() -> None:
-    code = "import sys, investigate, investigate.cli, investigate.runner, investigate.executors.dask, investigate.recover; investigate.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'dask', 'distributed') or m.startswith('ptycho')))"
+    code = "import sys, investigate, investigate.cli.main, investigate.execution.runner, investigate.execution.executors.dask, investigate.execution.recover; investigate.cli.main.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'dask', 'distributed') or m.startswith('ptycho')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -96,7 +96,7 @@ def test_workspace_option_must_be_a_directory(tmp_path: Path, capsys) -> None:
 def test_help_loads_neither_tensorflow_nor_dask_nor_the_subject() -> None:
     code = (
         "import sys, contextlib, io\n"
-        "from investigate.cli import main\n"
+        "from investigate.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = main(['--help'])\n"
         "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'ptycho', 'dask', 'distributed')))"

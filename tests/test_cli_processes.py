@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.lost import find_lost
-from investigate.store import read_records
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.store.lost import find_lost
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 from tests.test_executor_local import alive, wait_dead
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.fingerprint import digest
-from investigate.plan import Filters, expand
-from investigate.store import read_records
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.plan.expand import Filters, expand
+from investigate.plan.fingerprint import digest
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 
 # argc, the arguments joined by spaces, where it ran and one variable of its environment

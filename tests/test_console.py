@@ -2,7 +2,7 @@
 
 import pytest
 
-from investigate.console import command_and_workspace, start_survey
+from investigate.cli.console import command_and_workspace, start_survey
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from investigate.cli import main
-from investigate.entrypoints import entry_problem, module_source
+from investigate.cli.main import main
+from investigate.workspace.entrypoints import entry_problem, module_source
 from tests.conftest import hypothesis
 
 MODULE = """\

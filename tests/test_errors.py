@@ -1,6 +1,6 @@
 """The one spelling of key paths and located errors."""
 
-from investigate.errors import UnknownIdError, ValidationError, key_text, located
+from investigate.core.errors import UnknownIdError, ValidationError, key_text, located
 
 
 def test_key_text_spells_indices_in_brackets() -> None:

@@ -8,10 +8,10 @@ import statistics
 
 import pytest
 
-from investigate.cli import main
-from investigate.evidence import effect, number
-from investigate.intervals import T975, excludes_zero, mean_interval, median_diff_interval, t975, welch_interval
-from investigate.schema import RunRecord
+from investigate.cli.main import main
+from investigate.formats.schema import RunRecord
+from investigate.rules.evidence import effect, number
+from investigate.rules.intervals import T975, excludes_zero, mean_interval, median_diff_interval, t975, welch_interval
 from tests.conftest import hypothesis
 from tests.records import write_arms, write_run
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from investigate.cli import main
-from investigate.executors.choose import Choice, choose
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.execution.executors.choose import Choice, choose
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, PYPROJECT, hypothesis
 
 

@@ -22,12 +22,13 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from investigate.cli import main
-from investigate.lost import OUTCOME, WORKER, find_lost
-from investigate.schema import RunRecord
-from investigate.store import latest_records, read_records
-from investigate.verdict import evaluate
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.formats.schema import RunRecord
+from investigate.rules.counting import latest_records
+from investigate.rules.verdict import evaluate
+from investigate.store.lost import OUTCOME, WORKER, find_lost
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, FIXTURES, hypothesis
 from tests.test_cli_processes import GUARDED, cli, wait_for_pids
 from tests.test_executor_local import wait_dead
@@ -245,7 +246,7 @@ def test_isolate_runs_its_rounds_on_the_cluster(cluster: str, make_ws, capsys) -
 
 
 def test_an_unreachable_scheduler_is_a_user_error(make_ws, monkeypatch, capsys) -> None:
-    monkeypatch.setattr("investigate.executors.dask.CONNECT_S", 1)
+    monkeypatch.setattr("investigate.execution.executors.dask.CONNECT_S", 1)
     root = make_ws(
         {
             "exps/__init__.py": "",

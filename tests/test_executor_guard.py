@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from investigate.executors.guard import RemoteJob, run_guarded
-from investigate.lost import OUTCOME, WORKER
-from investigate.store import package_versions
+from investigate.execution.executors.guard import RemoteJob, run_guarded
+from investigate.plan.provenance import package_versions
+from investigate.store.lost import OUTCOME, WORKER
 from tests.test_executor_local import STUBBORN, wait_dead
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -80,7 +80,7 @@ def test_other_versions_on_the_worker_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_workspace_the_worker_cannot_see_is_refused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("investigate.executors.guard.VISIBLE_WAIT_S", 0.3)
+    monkeypatch.setattr("investigate.execution.executors.guard.VISIBLE_WAIT_S", 0.3)
     job = remote(tmp_path / "run", "pass")
     Path(job.args[-1]).unlink()
     result = run_guarded(job, never)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from investigate.executors.base import Job, Outcome
-from investigate.executors.local import LocalExecutor
+from investigate.execution.executors.base import Job, Outcome
+from investigate.execution.executors.local import LocalExecutor
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

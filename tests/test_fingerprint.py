@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from investigate.cli import main
-from investigate.fingerprint import import_closure, third_party_versions
-from investigate.plan import Filters, expand
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.plan.expand import Filters, expand
+from investigate.plan.fingerprint import import_closure, third_party_versions
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 
 EXP = "def fn(params, ctx):\n    import numpy\n    from exps import helper\n    return {'v': helper.VALUE}\n"
@@ -48,7 +48,7 @@ def test_key_ignores_files_outside_the_closure_and_follows_files_inside(make_ws)
     root = _ws(make_ws)
     before = _keys(root)
     (root / "exps/unrelated.py").write_text("import pydantic\nX = 2\n")
-    from investigate import plan
+    from investigate.plan import expand as plan
 
     plan._dependencies.clear()  # a new process starts with an empty memo
     assert _keys(root) == before
@@ -62,7 +62,7 @@ def test_dry_run_says_hit_or_which_part_missed(make_ws, capsys) -> None:
     root = _ws(make_ws)
     ws = ["--workspace", str(root)]
     assert main([*ws, "run", "H-A"]) == 0
-    from investigate import plan
+    from investigate.plan import expand as plan
 
     plan._dependencies.clear()
     assert main([*ws, "run", "H-A", "--dry-run"]) == 0

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.html import summary_html
-from investigate.report import render
-from investigate.svgtree import depths, layers, render_svg
-from investigate.tree import walk
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.store.records import read_records
+from investigate.views.html import summary_html
+from investigate.views.report import render
+from investigate.views.svgtree import depths, layers, render_svg
+from investigate.views.tree import walk
+from investigate.workspace.load import load_workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
 NODES = ["nan-cause", "probe", "grid", "done"]
@@ -67,9 +68,11 @@ def test_raw_html_in_the_narrative_is_escaped(tmp_path: Path) -> None:
 
 def test_layout_puts_every_edge_downwards_and_skipped_layers_get_a_lane() -> None:
     ws = load_workspace(FIXTURE)
-    from investigate.verdict import evaluate_workspace
+    from investigate.rules.verdict import evaluate_workspace
 
-    walked = walk(ws.initiative("DEMO-001"), {h: v.outcome for h, v in evaluate_workspace(ws).items()})
+    walked = walk(
+        ws.initiative("DEMO-001"), {h: v.outcome for h, v in evaluate_workspace(ws, read_records(ws)).items()}
+    )
     depth = depths(walked)
     assert depth == {"nan-cause": 0, "probe": 1, "grid": 2, "done": 2}
     assert all(depth[e.target] > depth[e.source] for e in walked.edges)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from investigate.cli import main
-from investigate.hypcheck import placeholder_names
-from investigate.plan import Filters, expand
-from investigate.schema import RunRecord
-from investigate.verdict import evaluate
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.formats.schema import RunRecord
+from investigate.plan.expand import Filters, expand
+from investigate.rules.hypcheck import placeholder_names
+from investigate.rules.verdict import evaluate
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 
 

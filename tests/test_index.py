@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import investigate.index as index_module
-from investigate.cli import main
-from investigate.index import INDEX_FILE, open_index
-from investigate.overview import overview
-from investigate.workspace import load_workspace
+import investigate.store.index as index_module
+from investigate.cli.main import main
+from investigate.store.index import INDEX_FILE, open_index
+from investigate.views.overview import overview
+from investigate.workspace.load import load_workspace
 from tests.test_overview import LATER, build, runs, status_json
 from tests.test_store import age, put, record
 

@@ -12,7 +12,8 @@ from collections import Counter
 import pytest
 import yaml
 
-from investigate.errors import InvestigateError
+from investigate.core.errors import InvestigateError
+from investigate.formats.schema import Hypothesis
 from investigate.isolate import (
     ABSENT,
     IsolationError,
@@ -30,7 +31,6 @@ from investigate.isolate import (
     unflatten,
 )
 from investigate.isolate.stochastic import beta_cdf
-from investigate.schema import Hypothesis
 
 P, F, U = Outcome.PASS, Outcome.FAIL, Outcome.UNRESOLVED
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from investigate.cli import main
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 
 TOY = """

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.jsonout import dumps, finite
+from investigate.cli.main import main
+from investigate.core.jsonout import dumps, finite
 
 
 def strict_loads(text: str):

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from investigate.cli import main
-from investigate.jsonschema import json_schema
-from investigate.yamlio import load_yaml
+from investigate.cli.main import main
+from investigate.formats.jsonschema import json_schema
+from investigate.formats.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = {

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-import investigate.index as index_module
-import investigate.workspace as workspace_module
-from investigate.cli import main
-from investigate.lazymodels import Head, Hypotheses
-from investigate.schema import Hypothesis
-from investigate.workspace import load_workspace
+import investigate.store.index as index_module
+import investigate.workspace.load as workspace_module
+from investigate.cli.main import main
+from investigate.formats.schema import Hypothesis
+from investigate.workspace.lazymodels import Head, Hypotheses
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 from tests.test_store import age
 

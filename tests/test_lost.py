@@ -6,10 +6,10 @@ import json
 import socket
 from pathlib import Path
 
-from investigate.cli import main
-from investigate.locks import FileLock, is_locked
-from investigate.lost import MARKER, STAMP_LOCK, WORKER, find_in_flight, find_lost, in_flight_line, write_marker
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.core.locks import FileLock, is_locked
+from investigate.store.lost import MARKER, STAMP_LOCK, WORKER, find_in_flight, find_lost, in_flight_line, write_marker
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 
 ABOUT = {"hypothesis": "H-A", "arm": "a", "point": {"L": 2}, "seed": 1, "cache_key": "k", "started_at": "t0"}

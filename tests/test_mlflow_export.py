@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.mlflow_export import record_fields
-from investigate.schema import RunRecord
+from investigate.cli.main import main
+from investigate.formats.schema import RunRecord
+from investigate.views.mlflow_export import record_fields
 
 
 def test_record_fields_split_numbers_text_and_tags() -> None:
@@ -39,7 +39,7 @@ def test_record_fields_split_numbers_text_and_tags() -> None:
 
 
 def test_without_mlflow_the_error_says_what_to_install(numpy_ws: Path) -> None:
-    code = "import sys; sys.modules['mlflow'] = None\nimport investigate.cli\nsys.exit(investigate.cli.main(sys.argv[1:]))\n"
+    code = "import sys; sys.modules['mlflow'] = None\nimport investigate.cli.main\nsys.exit(investigate.cli.main.main(sys.argv[1:]))\n"
     argv = ["--workspace", str(numpy_ws), "export", "mlflow", "--tracking-uri", "sqlite:///x.db"]
     done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False)
     assert done.returncode == 1

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import investigate.overview as overview_module
-from investigate.cli import main
-from investigate.store import point_slug
-from investigate.workspace import load_workspace
+import investigate.views.overview as overview_module
+from investigate.cli.main import main
+from investigate.store.records import point_slug
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 from tests.test_store import age, put, record
 
@@ -211,7 +211,7 @@ def test_fresh_files_are_not_cached(make_ws, capsys, command) -> None:
 def test_a_fresh_single_threaded_process_can_fork() -> None:
     import subprocess
 
-    code = "from investigate.parallel import can_fork; print(can_fork())"
+    code = "from investigate.views.parallel import can_fork; print(can_fork())"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
         == "True"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from investigate.workspace import load_workspace
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 from tests.test_overview import EXPERIMENT, LATER, RULES, build, runs
 from tests.test_store import age, put, record
@@ -21,11 +21,11 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fo
 
 SCRIPT = """
 import json, sys
-import investigate.overview as overview
-import investigate.parallel as parallel
-import investigate.firstsurvey as firstsurvey
-import investigate.survey as survey
-from investigate.cli import main
+import investigate.views.overview as overview
+import investigate.views.parallel as parallel
+import investigate.views.firstsurvey as firstsurvey
+import investigate.views.survey as survey
+from investigate.cli.main import main
 
 parallel.workers = lambda items, per_worker: 2
 early = sys.argv[1] in ("early", "failing")
@@ -54,9 +54,9 @@ print(json.dumps({"code": code, "started": started, "taken": taken}), file=sys.s
 EDITED_WHILE_WALKING = """
 import json, sys, time
 from pathlib import Path
-import investigate.parallel as parallel
-from investigate.overview import overview, start
-from investigate.workspace import load_workspace
+import investigate.views.parallel as parallel
+from investigate.views.overview import overview, start
+from investigate.workspace.load import load_workspace
 
 parallel.workers = lambda items, per_worker: 2
 root = Path(sys.argv[1])
@@ -189,8 +189,8 @@ def test_a_hypothesis_edited_while_the_store_is_walked_is_evaluated_as_loaded(in
 
 PROGRAM = """
 import sys
-import investigate.overview as overview
-import investigate.parallel as parallel
+import investigate.views.overview as overview
+import investigate.views.parallel as parallel
 parallel.workers = lambda items, per_worker: 2
 real = overview.start
 def start(where):
@@ -199,7 +199,7 @@ def start(where):
     return handle
 overview.start = start
 sys.argv = ["investigate", *sys.argv[1:]]
-from investigate.console import main
+from investigate.cli.console import main
 main()
 """
 
@@ -230,7 +230,7 @@ def test_nothing_is_started_for_a_small_store(make_ws) -> None:
     root = build(make_ws)
     runs(root, "H-A")
     age(root)
-    code = "from investigate.overview import start; import sys; print(start(__import__('pathlib').Path(sys.argv[1])))"
+    code = "from investigate.views.overview import start; import sys; print(start(__import__('pathlib').Path(sys.argv[1])))"
     for _ in ("without an index", "with one"):
         done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
         assert done.stdout.strip() == "None"  # too small to be worth a worker
@@ -239,7 +239,7 @@ def test_nothing_is_started_for_a_small_store(make_ws) -> None:
 
 PARALLEL = """
 import json
-from investigate import parallel
+from investigate.views import parallel
 
 def work(chunk):
     if chunk == "bad":

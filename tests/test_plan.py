@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from investigate.cli import main
-from investigate.plan import imported_files
+from investigate.cli.main import main
+from investigate.plan.expand import imported_files
 from tests.conftest import hypothesis
 
 

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 # The run: guards itself (with prctl disabled when asked, so the watchdog must act), then naps.
 RUN = """
 import sys, time
-import investigate.procguard as guard
+import investigate.execution.procguard as guard
 if sys.argv[1] == "watchdog":
     guard._set_parent_death_signal = lambda signum: False
 guard.die_with_parent()

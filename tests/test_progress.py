@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate import progress
-from investigate.cli import main
-from investigate.progress import Progress, clock, failure_reason
-from investigate.schema import RunRecord
+from investigate.cli.main import main
+from investigate.execution import progress
+from investigate.execution.progress import Progress, clock, failure_reason
+from investigate.formats.schema import RunRecord
 from tests.conftest import EXPERIMENTS, hypothesis
 
 GROW = "run: exps.core:grow\nmatrix: {r: [0.5, 2.0]}\n"

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from investigate.recordjson import MAX_DEPTH, RecordError, decode, depth, encode
-from investigate.store import read_records, scan_store
-from investigate.workspace import load_workspace
+from investigate.formats.recordjson import MAX_DEPTH, RecordError, decode, depth, encode
+from investigate.store.records import read_records, scan_store
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 from tests.test_store import put, record
 

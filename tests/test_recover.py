@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.lost import MARKER, OUTCOME, find_lost
-from investigate.recording import StoreError
-from investigate.recover import record_finished
-from investigate.store import read_records
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.execution.recording import StoreError
+from investigate.execution.recover import record_finished
+from investigate.store.lost import MARKER, OUTCOME, find_lost
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 
 
@@ -30,7 +30,7 @@ def unrecorded(make_ws, monkeypatch, experiment: str) -> tuple[Path, Path]:
         raise StoreError("cannot write run.json: [Errno 28] No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr("investigate.runner.save", refuse)
+        patch.setattr("investigate.execution.runner.save", refuse)
         assert main(["--workspace", str(root), "run", "H-A"]) == 1
     (lost,) = find_lost(load_workspace(root))
     return root, root / lost.run_dir

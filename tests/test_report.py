@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate.errors import InvestigateError
-from investigate.report import aggregate, build_context, render_summary
-from investigate.workspace import load_workspace
+from investigate.core.errors import InvestigateError
+from investigate.store.records import read_records
+from investigate.views.report import aggregate, build_context, render_summary
+from investigate.workspace.load import load_workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
 GOLDEN = FIXTURE / "golden" / "DEMO-001.md"
@@ -23,8 +24,8 @@ def ws():
 
 
 def test_golden_summary(ws):
-    # Regenerate deliberately with: python -c "from investigate.report import render_summary as r;
-    #   from investigate.workspace import load_workspace as l; print(r(l('tests/fixtures/summary_ws'),
+    # Regenerate deliberately with: python -c "from investigate.views.report import render_summary as r;
+    #   from investigate.workspace.load import load_workspace as l; print(r(l('tests/fixtures/summary_ws'),
     #   'DEMO-001'), end='')" > tests/fixtures/summary_ws/golden/DEMO-001.md
     # (the summary command would also draw the figures into the fixture's reports/)
     assert render_summary(ws, "DEMO-001") == GOLDEN.read_text(encoding="utf-8")
@@ -98,7 +99,7 @@ def run_command(module, argv, ws, capsys):
 
 
 def test_summary_command_stdout_and_file(tmp_path, capsys):
-    from investigate.commands import summary
+    from investigate.cli import summary
 
     shutil.copytree(FIXTURE, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
     ws = load_workspace(tmp_path / "ws")  # a copy: the command draws figures under its reports/
@@ -114,10 +115,10 @@ def test_summary_command_stdout_and_file(tmp_path, capsys):
 
 
 def test_verdict_lines(ws):
-    from investigate.explain import verdict_lines
-    from investigate.verdict import evaluate_workspace
+    from investigate.rules.verdict import evaluate_workspace
+    from investigate.views.explain import verdict_lines
 
-    lines = verdict_lines(evaluate_workspace(ws)["H-PROBE"])
+    lines = verdict_lines(evaluate_workspace(ws, read_records(ws))["H-PROBE"])
     assert lines[0] == "verdict: ruled_out (by the ruled_out rule)"
     assert "  confirmed: untested" in lines and "  ruled_out: holds" in lines
     assert any(l.startswith("  ! run 20260120-probe-03") for l in lines)
@@ -128,7 +129,7 @@ def test_end_to_end_on_the_numpy_workspace(numpy_ws, capsys):
     """run → verdicts as the physics says (lr·L > 2 diverges) → tree → summary → bisect."""
     import json
 
-    from investigate.cli import main
+    from investigate.cli.main import main
 
     ws_args = ["--workspace", str(numpy_ws)]
     assert main([*ws_args, "run", "--initiative", "TOY-GD-001", "--jobs", "2"]) == 0

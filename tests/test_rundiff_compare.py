@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.compare import cell
-from investigate.rundiff import flatten
-from investigate.schema import RunRecord
+from investigate.cli.main import main
+from investigate.formats.schema import RunRecord
+from investigate.views.compare import cell
+from investigate.views.rundiff import flatten
 
 FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
 RUN = "2026-01-20T102300Z/H-CONFIG/scenario=gs1_ideal/{}"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from investigate import rundirs
-from investigate.rundirs import MAX_NAME, arm_dir, point_dir, unique_dirs
+from investigate.store import rundirs
+from investigate.store.rundirs import MAX_NAME, arm_dir, point_dir, unique_dirs
 
 
 @dataclass

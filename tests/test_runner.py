@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.store import read_records
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 
 CMD_SCRIPT = """

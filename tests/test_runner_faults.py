@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from investigate import logtail, store
-from investigate.cli import main
-from investigate.lost import find_lost
-from investigate.store import read_records
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.execution import logtail
+from investigate.store import records as store
+from investigate.store.lost import find_lost
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
 from tests.test_executor_local import wait_dead
 
@@ -125,13 +126,13 @@ def test_a_refused_path_is_a_clear_error(make_ws, monkeypatch, capsys) -> None:
     def refuse(run_dir: Path, spec: dict, about: dict) -> Path:
         raise OSError(errno.ENAMETOOLONG, "File name too long", str(run_dir / "_started.json"))
 
-    monkeypatch.setattr("investigate.runner.write_marker", refuse)
+    monkeypatch.setattr("investigate.execution.runner.write_marker", refuse)
     assert main(["--workspace", str(root), "run", "H-A"]) == 1
     assert "_started.json: [Errno 36] File name too long" in capsys.readouterr().err
 
 
 def test_a_bug_while_recording_one_run_is_that_runs_error(make_ws, monkeypatch, capsys) -> None:
-    import investigate.recording as recording
+    import investigate.execution.recording as recording
 
     root = make(make_ws, "run: exps.extra:label\nmatrix: {L: [1, 2, 3]}\n")
     real = recording.outcome_status
@@ -149,7 +150,7 @@ def test_a_bug_while_recording_one_run_is_that_runs_error(make_ws, monkeypatch, 
 
 
 def test_a_run_that_cannot_start_is_recorded_and_the_rest_go_on(make_ws, monkeypatch) -> None:
-    import investigate.runner as runner
+    import investigate.execution.runner as runner
 
     root = make(make_ws, "run: exps.extra:label\nmatrix: {L: [1, 2]}\n")
     real = runner.write_marker

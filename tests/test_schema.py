@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from investigate.errors import ValidationError
-from investigate.workspace import WorkspaceErrors, load_workspace
+from investigate.core.errors import ValidationError
+from investigate.workspace.load import WorkspaceErrors, load_workspace
 from tests.conftest import hypothesis
 
 EXP = """
@@ -222,7 +222,7 @@ def test_arm_name_and_entry_point_with_a_trailing_newline_are_refused(make_ws) -
 
 
 def test_schema_patterns_refuse_a_final_newline_with_match_too() -> None:
-    from investigate.schema import ENTRY_POINT, HYPOTHESIS_ID, INITIATIVE_ID, SLUG
+    from investigate.formats.schema import ENTRY_POINT, HYPOTHESIS_ID, INITIATIVE_ID, SLUG
 
     for pattern, good in ((HYPOTHESIS_ID, "H-A"), (INITIATIVE_ID, "INI-1"), (ENTRY_POINT, "m:f"), (SLUG, "a.b")):
         assert pattern.match(good) and pattern.fullmatch(good)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate.report import render_summary
-from investigate.verdict import evaluate_workspace
-from investigate.workspace import load_workspace
+from investigate.rules.verdict import evaluate_workspace
+from investigate.store.records import read_records
+from investigate.views.report import render_summary
+from investigate.workspace.load import load_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 INITIATIVES = ["DEBUG-SIM-LINES-DOSE-001", "AMPLITUDE-BIAS-001", "NETWORK-VALUE-001"]
@@ -37,7 +38,7 @@ def test_narrative_claims_hold_or_are_reported(initiative: str) -> None:
     """
     ws = load_workspace(ROOT)
     narrative = ws.initiative(initiative).summary
-    verdicts = evaluate_workspace(ws)
+    verdicts = evaluate_workspace(ws, read_records(ws))
     if not any(v.run_ids for v in verdicts.values()):
         pytest.skip("no committed run records")
     text = render_summary(ws, initiative)
@@ -56,7 +57,7 @@ def test_narrative_claims_hold_or_are_reported(initiative: str) -> None:
 def test_shipped_claims_hold_on_the_committed_records(initiative: str) -> None:
     # the shipped narratives were rewritten from the re-recorded evidence: none is contradicted now
     ws = load_workspace(ROOT)
-    verdicts = evaluate_workspace(ws)
+    verdicts = evaluate_workspace(ws, read_records(ws))
     for hypothesis, claimed in ws.initiative(initiative).summary.claims.items():
         outcome = verdicts[hypothesis].outcome.value
         assert outcome == claimed.value or (claimed.value, outcome) == ("confirmed", "fixed"), hypothesis

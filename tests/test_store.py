@@ -4,19 +4,10 @@ import os
 import time
 from pathlib import Path
 
-from investigate.schema import RunRecord
-from investigate.store import (
-    cache_index,
-    latest_records,
-    lost_runs,
-    new_stamp_dir,
-    newer_failures,
-    point_slug,
-    read_records,
-    scan_store,
-    write_record,
-)
-from investigate.workspace import Workspace, load_workspace
+from investigate.formats.schema import RunRecord
+from investigate.rules.counting import cache_index, latest_records, newer_failures
+from investigate.store.records import lost_runs, new_stamp_dir, point_slug, read_records, scan_store, write_record
+from investigate.workspace.load import Workspace, load_workspace
 from tests.conftest import hypothesis
 
 

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-import investigate.storegroups as storegroups
-from investigate.cli import main
-from investigate.index import open_index
-from investigate.storegroups import prewarm, recall, walk
+import investigate.store.groups as storegroups
+from investigate.cli.main import main
+from investigate.store.groups import prewarm, recall, walk
+from investigate.store.index import open_index
 from tests.test_overview import STAMP, build, runs
 from tests.test_store import age
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.report import build_context, completion_date, render_summary
-from investigate.schema import RunRecord
-from investigate.workspace import load_workspace
+from investigate.cli.main import main
+from investigate.formats.schema import RunRecord
+from investigate.views.report import build_context, completion_date, render_summary
+from investigate.workspace.load import load_workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
 PLAN = "plans/DEMO-001/initiative.yaml"
@@ -154,8 +154,8 @@ def test_without_matplotlib_the_summary_still_renders_and_says_why(ws_root: Path
     # a fresh interpreter in which importing matplotlib fails, as on an install without the extra
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import investigate.cli, investigate.report, investigate.figures\n"
-        "sys.exit(investigate.cli.main(['--workspace', sys.argv[1], 'summary', 'DEMO-001']))\n"
+        "import investigate.cli.main, investigate.views.report, investigate.views.figures\n"
+        "sys.exit(investigate.cli.main.main(['--workspace', sys.argv[1], 'summary', 'DEMO-001']))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(ws_root)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -166,7 +166,7 @@ def test_without_matplotlib_the_summary_still_renders_and_says_why(ws_root: Path
 
 def test_the_core_never_imports_matplotlib() -> None:
     code = (
-        "import sys, investigate.cli, investigate.report, investigate.figures, investigate.html\n"
+        "import sys, investigate.cli.main, investigate.views.report, investigate.views.figures, investigate.views.html\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'mlflow', 'tensorflow')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

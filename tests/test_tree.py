@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from investigate.schema import Initiative, Outcome
-from investigate.tree import render_mermaid, render_text, walk
+from investigate.formats.schema import Initiative, Outcome
+from investigate.views.tree import render_mermaid, render_text, walk
 
 O = Outcome
 
@@ -108,8 +108,8 @@ def test_tree_command_formats(capsys):
     import json
     from pathlib import Path
 
-    from investigate.commands import tree as command
-    from investigate.workspace import load_workspace
+    from investigate.cli import tree as command
+    from investigate.workspace.load import load_workspace
 
     ws = load_workspace(Path(__file__).parent / "fixtures" / "summary_ws")
     parser = argparse.ArgumentParser()
@@ -130,7 +130,7 @@ def test_tree_command_formats(capsys):
 def test_status_shows_where_the_tree_stands(capsys):
     from pathlib import Path
 
-    from investigate.cli import main
+    from investigate.cli.main import main
 
     fixture = Path(__file__).parent / "fixtures" / "summary_ws"
     assert main(["--workspace", str(fixture), "status"]) == 0
@@ -160,7 +160,7 @@ def test_a_10000_node_chain_walks_and_renders_without_recursion():
 
 
 def test_tree_and_validate_on_a_10000_node_chain(make_ws, capsys):
-    from investigate.cli import main
+    from investigate.cli.main import main
     from tests.conftest import hypothesis
 
     nodes = "".join(

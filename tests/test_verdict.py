@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from investigate.errors import InvestigateError, located
-from investigate.schema import Hypothesis, Outcome, Rule, RunRecord
-from investigate.store import latest_records as latest
-from investigate.verdict import Evaluator, compare, evaluate, evaluate_workspace
+from investigate.core.errors import InvestigateError, located
+from investigate.formats.schema import Hypothesis, Outcome, Rule, RunRecord
+from investigate.rules.counting import latest_records as latest
+from investigate.rules.verdict import Evaluator, compare, evaluate, evaluate_workspace
+from investigate.store.records import read_records
 
 _n = 0
 
@@ -226,7 +227,7 @@ def test_evaluate_workspace():
 
 
 def test_bisect_exit_codes():
-    from investigate.verdict import bisect_exit
+    from investigate.rules.verdict import bisect_exit
 
     good = [rec(arm="synced", has_nan=False, r=0.9), rec(arm="stale", has_nan=True, r=0.0)]
     bad = [rec(arm="synced", has_nan=False, r=0.1), rec(arm="stale", has_nan=True, r=0.0)]
@@ -245,7 +246,7 @@ def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
     import shutil
     from pathlib import Path
 
-    from investigate.workspace import load_workspace
+    from investigate.workspace.load import load_workspace
 
     fixture = Path(__file__).parent / "fixtures" / "summary_ws"
     shutil.copytree(fixture, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
@@ -257,7 +258,7 @@ def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
     line = next(i for i, l in enumerate(text.splitlines(), 1) if "has_nans" in l)
     ws = load_workspace(tmp_path / "ws")
     with pytest.raises(InvestigateError) as err:
-        evaluate_workspace(ws)
+        evaluate_workspace(ws, read_records(ws))
     assert str(err.value).startswith(f"hypotheses/H-PROBE.yaml:{line}: verdict.confirmed: metric 'has_nans'")
     assert "did you mean has_nan" in str(err.value)
 
@@ -265,7 +266,7 @@ def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
 def test_a_non_number_fails_one_hypothesis_with_a_note_and_spares_the_rest(make_ws, capsys):
     import json
 
-    from investigate.cli import main
+    from investigate.cli.main import main
     from tests.conftest import hypothesis as hyp_text
     from tests.records import write_run
 

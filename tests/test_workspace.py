@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cli import main
-from investigate.errors import InvestigateError, UnknownIdError
-from investigate.workspace import find_root, load_workspace
+from investigate.cli.main import main
+from investigate.core.errors import InvestigateError, UnknownIdError
+from investigate.workspace.load import find_root, load_workspace
 from tests.conftest import hypothesis
 
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-import investigate.yamlcache as yamlcache
-from investigate.errors import WorkspaceErrors
-from investigate.workspace import load_workspace
+import investigate.workspace.yamlcache as yamlcache
+from investigate.core.errors import WorkspaceErrors
+from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
 from tests.test_store import age
 

@@ -5,10 +5,10 @@ import math
 import pytest
 import yaml
 
-from investigate import yamlfast
-from investigate.limits import MAX_YAML_DEPTH, MAX_YAML_NODES
-from investigate.yamlcheck import check_nodes
-from investigate.yamlio import SafeLoader
+from investigate.core.limits import MAX_YAML_DEPTH, MAX_YAML_NODES
+from investigate.formats import yamlfast
+from investigate.formats.yamlcheck import check_nodes
+from investigate.formats.yamlio import SafeLoader
 
 DOCUMENTS = [
     "a: 1\nb: [1, 2.5, -3, 0o17, 0x1F, 010]\nc: {d: null, e: ~, f: true, g: False}\n",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from investigate import yamlio
-from investigate.errors import ValidationError
-from investigate.yamlio import SafeLoader, line_map, load_yaml, loads, nearest_line, parse_yaml
+from investigate.core.errors import ValidationError
+from investigate.formats import yamlio
+from investigate.formats.yamlio import SafeLoader, line_map, load_yaml, loads, nearest_line, parse_yaml
 
 
 def test_line_map_points_at_keys_and_list_items(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from investigate.errors import InvestigateError
+from investigate.core.errors import InvestigateError
 
 
 class _Absent:

@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from investigate.errors import InvestigateError
+from investigate.core.errors import InvestigateError
+from investigate.formats.schema import ENTRY_POINT, HYPOTHESIS_ID, Hypothesis
 from investigate.isolate.configs import ABSENT, apply_deltas, flatten
 from investigate.isolate.rules import TestRule
 from investigate.isolate.search import IsolationResult
-from investigate.schema import ENTRY_POINT, HYPOTHESIS_ID, Hypothesis
 
 
 def hypothesis_yaml(

@@ -17,14 +17,14 @@ from typing import Any
 
 import yaml
 
-from investigate.commandline import runtime_options
-from investigate.errors import InvestigateError, ValidationError
+from investigate.core.errors import InvestigateError, ValidationError
+from investigate.formats.schema import ENTRY_POINT, Hypothesis
+from investigate.formats.yamlio import load_yaml, loads
 from investigate.isolate.configs import flatten
 from investigate.isolate.rules import TestRule, parse_rules
-from investigate.plan import parse_where
-from investigate.schema import ENTRY_POINT, Hypothesis
-from investigate.workspace import Workspace
-from investigate.yamlio import load_yaml, loads
+from investigate.plan.commandline import runtime_options
+from investigate.plan.expand import parse_where
+from investigate.workspace.load import Workspace
 
 DEFAULT_TIMEOUT_S = 900.0
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from investigate.errors import InvestigateError
+from investigate.core.errors import InvestigateError
 from investigate.isolate.algorithm import Outcome
 
 COMPARISONS = ("equals", "lt", "le", "gt", "ge", "between")

@@ -18,16 +18,16 @@ import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from investigate.errors import InvestigateError
-from investigate.executors.base import Executor
+from investigate.core.errors import InvestigateError
+from investigate.execution.executors.base import Executor
+from investigate.formats.schema import RunRecord
 from investigate.isolate.algorithm import Outcome, Tested
 from investigate.isolate.configs import Delta, apply_deltas
 from investigate.isolate.inputs import IsolationSpec
 from investigate.isolate.rules import combined_outcome
 from investigate.isolate.stochastic import Posterior, ReplicatedTest
-from investigate.plan import PlannedRun, cache_key, format_command
-from investigate.schema import RunRecord
-from investigate.workspace import Workspace
+from investigate.plan.expand import PlannedRun, cache_key, format_command
+from investigate.workspace.load import Workspace
 
 
 def arm_name(keys: frozenset[str], deltas: Sequence[Delta]) -> str:
@@ -161,7 +161,7 @@ class RunBatch:
                 except InvestigateError as exc:
                     out[config].append(Tested(Outcome.UNRESOLVED, note=f"cannot plan: {exc}"))
         if plans:
-            from investigate.runner import Runner
+            from investigate.execution.runner import Runner
 
             executor = self.make_executor() if self.make_executor is not None else None
             runner = Runner(self.ws, self.argv, jobs=self.jobs, force=self.force, executor=executor)

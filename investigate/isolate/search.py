@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from investigate.errors import InvestigateError
+from investigate.core.errors import InvestigateError
 from investigate.isolate.algorithm import BatchFn, Entry, Evaluate, Outcome, Tester, TestFn, U, dd, sequential
 from investigate.isolate.configs import ABSENT, Delta, sections
 

@@ -17,9 +17,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from investigate.intervals import t975
-from investigate.store import latest_records, read_records
-from investigate.workspace import load_workspace
+from investigate.rules.counting import latest_records
+from investigate.rules.intervals import t975
+from investigate.store.records import read_records
+from investigate.workspace.load import load_workspace
 
 METRIC = "pearson_r_lit"
 # (label, hypothesis, arm): the flat arm is shared by both hypotheses of a probe condition

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from investigate.context import RunContext
+from investigate.execution.context import RunContext
 from ptycho import experiments, params
 
 # only the tests that train need TensorFlow; the scan/canvas/grouping/gauge ones run everywhere

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
-from investigate.context import RunContext
+from investigate.execution.context import RunContext
 from investigate.isolate import apply_deltas, compute_deltas
 from ptycho import isolation, params
 

@@ -1,0 +1,95 @@
+"""One run's process: ``python -m investigate.execution.child RUN_DIR/_started.json``.
+
+The marker's ``spec`` says what to run. A Python experiment runs in this process; a shell command
+runs as a child of it, so both kinds die with the ``investigate`` process that started them
+(see ``procguard``). The parent reads ``_result.json`` from the run dir: ``{"metrics": ...}`` on
+success, ``{"error": traceback}`` when the experiment raised, ``{"returncode": n}`` for a command.
+A process that dies without writing it (segfault, kill) is an error too; the parent decides that.
+
+This module and the ones it imports use the standard library only: with ``experiment.python`` it
+runs under the user's interpreter (``launch.BOOT``), where nothing else may be installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from investigate.core.atomic import write_atomic
+from investigate.execution.context import RunContext, _jsonable
+from investigate.execution.logtail import clip
+from investigate.execution.procguard import die_with_parent
+
+RESULT = "_result.json"
+
+
+def main(marker_path: str) -> int:
+    spec = json.loads(Path(marker_path).read_text())["spec"]
+    die_with_parent()
+    run_dir = Path(spec["run_dir"])
+    code, result = run_command(spec) if spec["kind"] == "command" else run_experiment(spec)
+    sys.stdout.flush()
+    write_atomic(run_dir / RESULT, json.dumps(result, allow_nan=True, default=_jsonable).encode())
+    return code
+
+
+def run_experiment(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    # Workspace modules win over installed ones, as the cache fingerprint assumes.
+    sys.path.insert(0, spec["root"])
+    ctx = RunContext(run_dir=Path(spec["run_dir"]), seed=int(spec["seed"]))
+    try:
+        module_name, func_name = spec["entry"].split(":", 1)
+        fn = getattr(importlib.import_module(module_name), func_name)
+        metrics = fn(dict(spec["params"]), ctx)
+        return 0, {"metrics": check_metrics(metrics), "artifacts": ctx.artifacts}
+    except BaseException:  # noqa: BLE001 - everything the experiment raises is the run's error
+        traceback.print_exc()
+        return 1, {"error": clip(traceback.format_exc()), "artifacts": ctx.artifacts}
+
+
+def run_command(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Run the formatted command in this process group, its output going to the same log."""
+    import subprocess  # only here: Python experiments should not pay for its import
+
+    # This process's PYTHONPATH leads with investigate's own directory; the command gets the user's.
+    env = dict(os.environ)
+    if spec.get("pythonpath"):
+        env["PYTHONPATH"] = spec["pythonpath"]
+    elif "pythonpath" in spec:
+        env.pop("PYTHONPATH", None)
+    try:
+        proc = subprocess.Popen(spec["argv"], cwd=spec.get("cwd") or spec["root"], env=env, stdin=subprocess.DEVNULL)
+    except OSError as exc:  # e.g. the command's program does not exist
+        return 127, {"error": f"could not start {spec['argv'][0]!r}: {exc}"}
+    code = proc.wait()
+    return (code if code >= 0 else 128 - code), {"returncode": code}
+
+
+def check_metrics(metrics: Any) -> dict[str, Any]:
+    """Metrics are a flat mapping of JSON scalars; numpy scalars become Python ones.
+
+    NaN and inf are kept: they are observations, written as JSON NaN/Infinity tokens.
+    """
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict):
+        raise TypeError(f"an experiment must return a dict of metrics, got {type(metrics).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+            value = value.item()
+        if not isinstance(value, (bool, int, float, str)) and value is not None:
+            raise TypeError(
+                f"metric {key!r} is {type(value).__name__}; metrics must be numbers, bools, strings or None"
+            )
+        out[str(key)] = value
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,101 @@
+"""Run jobs as subprocesses of this process, each the leader of its own process group.
+
+No threads: ``poll`` is called by the runner's loop and checks every process itself, so no helper
+can die and leave the loop waiting. A process is reaped only after its group has been SIGKILLed:
+until it is reaped its pid (which is the group id) cannot be reused, so the kill never hits a
+stranger, and a grandchild that ignores SIGTERM does not outlive its run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+from investigate.execution.executors.base import Job, Outcome, OutcomeKind
+from investigate.execution.procguard import PARENT_ENV
+
+
+@dataclass
+class _Active:
+    job: Job
+    proc: subprocess.Popen[bytes]
+    t0: float
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._active: dict[int, _Active] = {}
+        self._done: list[Outcome] = []
+
+    def free_slots(self) -> int:
+        return max(self.slots - len(self._active), 0)
+
+    def running(self) -> list[int]:
+        return [*self._active, *(o.job_id for o in self._done)]
+
+    def submit(self, job: Job) -> None:
+        t0 = time.monotonic()
+        try:
+            with open(job.log_path, "wb") as log:
+                proc = subprocess.Popen(
+                    job.argv,
+                    cwd=job.cwd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env={**job.env, PARENT_ENV: str(os.getpid())},
+                    start_new_session=True,  # its own group: Ctrl-C in the terminal does not reach it
+                )
+        except OSError as exc:
+            self._done.append(Outcome(job.id, "failed", 0.0, detail=f"could not start: {exc}"))
+            return
+        self._active[job.id] = _Active(job, proc, t0)
+
+    def poll(self) -> list[Outcome]:
+        for job_id, active in list(self._active.items()):
+            if _has_exited(active.proc):
+                self._finish(job_id, "exited")
+            elif time.monotonic() - active.t0 > active.job.timeout_s:
+                self._finish(job_id, "timeout")
+        done, self._done = self._done, []
+        return done
+
+    def cancel(self, job_id: int) -> None:
+        if job_id in self._active:
+            self._finish(job_id, "cancelled")
+
+    def close(self) -> None:
+        for job_id in list(self._active):
+            self._finish(job_id, "cancelled")
+        self._done.clear()
+
+    def _finish(self, job_id: int, kind: OutcomeKind) -> None:
+        active = self._active.pop(job_id)
+        kill_group(active.proc)
+        self._done.append(Outcome(job_id, kind, time.monotonic() - active.t0, returncode=active.proc.returncode))
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL what is left of the run's process group, then reap the run."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _has_exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the run has ended, without reaping it (WNOWAIT keeps the zombie, and so its pid)."""
+    if not hasattr(os, "waitid"):  # macOS before Python 3.13: reap now, kill the group right after
+        return proc.poll() is not None
+    try:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None

@@ -1,0 +1,310 @@
+"""The rule engine: one condition, or a tree of ``all`` / ``any`` / ``not``, over a hypothesis' runs.
+
+Logic is three-valued: a condition is True, False or None (*untested*). None means the runs that
+could decide it do not exist (or errored), so missing evidence never reads as a refutation.
+Combinators follow Kleene's rules: ``all`` is False if any part is False, ``any`` is True if any
+part is True, and ``not`` keeps None as None. The result keeps the rule's tree shape, and marks
+which branches decided it, so a verdict can say which ``any`` branch held.
+
+Choices worth knowing (the rule grammar leaves them open):
+- A run that errored, timed out or was interrupted is an *unknown* observation: it never satisfies
+  a condition, and it can stop ``all`` / ``fraction`` / ``mean`` / ``median`` from holding (that
+  run might have gone either way), so a condition resting on one is None unless the ok runs
+  already decide it. The verdict lists those runs.
+- NaN (and a metric an ok run reported as null/missing) fails every comparison, ``equals``
+  included, and turns a mean/median into NaN. Test for NaN through a boolean metric such as
+  ``has_nan``.
+- Booleans compare with ``equals`` only, and only against booleans (``true`` never equals 1).
+  A value that is not a number (a boolean, a string such as "nan", an integer too large for a
+  float) under ``lt`` / ``le`` / ``gt`` / ``ge`` / ``between`` fails that comparison and leaves a
+  note on the hypothesis; it never stops the other hypotheses from being judged.
+- With ``vs: B`` a condition on arm A reads one value per matrix point: mean(A) − mean(B) over
+  the seeds there (booleans as 0/1). A point where either arm has a failed run is unknown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from investigate.core.errors import InvestigateError, located
+from investigate.formats.schema import Fraction, Hypothesis, Rule, RunRecord
+from investigate.rules.evidence import Effect, number, point_key
+
+Tri = bool | None
+SYMBOLS = {"equals": "=", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": "in"}
+RESULT = {True: "pass", False: "fail", None: "untested"}
+
+
+def fmt(value: Any) -> str:
+    """Values as a YAML reader writes them: false, null, 0.81."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.3g}"
+    if isinstance(value, int) and number(value) is None:
+        return f"{str(value)[:6]}…({len(str(value))} digits)"
+    return str(value)
+
+
+def compare(value: Any, op: str, target: Any) -> bool:
+    """One measured value against the rule's value; NaN, null and non-numbers fail everything."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if op == "equals":
+        if isinstance(value, bool) or isinstance(target, bool):
+            return isinstance(value, bool) and isinstance(target, bool) and value is target
+        return bool(value == target)
+    x = number(value)
+    if x is None or math.isnan(x):
+        return False
+    if op == "between":
+        return bool(target[0] <= x <= target[1])
+    return bool({"lt": x < target, "le": x <= target, "gt": x > target, "ge": x >= target}[op])
+
+
+_MISSING = object()
+
+
+def matches_where(rec: RunRecord, where: dict[str, Any] | None) -> bool:
+    """Whether a run's matrix point (or, failing that, its params) has every value of ``where``."""
+    # The matrix point names the scenario; params cover keys a user filters on that are not in it.
+    for key, want in (where or {}).items():
+        have = rec.point[key] if key in rec.point else rec.params.get(key, _MISSING)
+        if have is _MISSING or not compare(have, "equals", want):
+            return False
+    return True
+
+
+@dataclass
+class Observation:
+    """One value a condition read: a run's metric or, with ``vs``, a point's difference of means."""
+
+    run_ids: list[str]
+    point: dict[str, Any]
+    seed: int | None  # None for a difference over seeds
+    status: str
+    value: Any = None
+
+
+@dataclass
+class ConditionResult:
+    """One leaf condition: its value, the values it read, and what the evidence checks found."""
+
+    path: tuple[Any, ...]  # key path inside the hypothesis file, for error messages
+    rule: Rule
+    value: Tri
+    observations: list[Observation] = field(default_factory=list)
+    statistic: float | None = None  # mean / median quantifiers
+    hits: int | None = None  # all / any / fraction quantifiers
+    notes: list[str] = field(default_factory=list)
+    decisive: bool = False
+    other_arms: dict[str, Tri] = field(default_factory=dict)  # the same condition on each other arm
+    constant: bool = False  # the metric never varies across the hypothesis' runs
+    comparisons: list[tuple[str, bool]] = field(default_factory=list)  # (arm, declared control?)
+    effects: list[Effect] = field(default_factory=list)  # filled by Verdict.with_effects()
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [i for o in self.observations for i in o.run_ids]
+
+    @property
+    def n_ok(self) -> int:
+        return sum(o.status == "ok" for o in self.observations)
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.observations) - self.n_ok
+
+    @property
+    def label(self) -> str:
+        r = self.rule
+        if r.vs:
+            return f"({r.arm} − {r.vs}).{r.metric}"
+        return f"{r.arm}.{r.metric}" if r.arm else str(r.metric)
+
+    @property
+    def scope(self) -> str:
+        scope = ", ".join(f"{k}={fmt(v)}" for k, v in (self.rule.where or {}).items())
+        return f" ({scope})" if scope else ""
+
+    @property
+    def evidence(self) -> str:
+        """The sentence ``show`` prints and the summary quotes, built from the fields above."""
+        op, target = self.rule.comparison
+        unit = "points" if self.rule.vs else "runs"
+        failed_note = f"; {self.n_failed} {'point(s)' if self.rule.vs else 'run(s)'} failed" if self.n_failed else ""
+        if not self.n_ok:
+            why = f"{self.n_failed} run(s) failed, none ok" if self.n_failed else "no runs"
+            return f"{self.label} {cmp_text(op, target)}{self.scope}: untested ({why})"
+        over = self.rule.over
+        notes = "".join(f"; {n}" for n in self.notes)
+        undecided = " → undecided until the failed runs succeed" if self.value is None and self.n_failed else ""
+        if isinstance(over, str) and over in ("mean", "median"):
+            holds = compare(self.statistic, op, target)
+            verb = cmp_text(op, target) if holds else f"not {cmp_text(op, target)}"
+            text = f"{over}({self.label}) = {fmt(self.statistic)} {verb} over {self.n_ok} {unit}{self.scope}"
+            return text + failed_note + notes + undecided
+        need = over if isinstance(over, str) else f"≥ {over.fraction:g}"
+        text = f"{self.label} {cmp_text(op, target)} in {self.hits}/{len(self.observations)} {unit}{self.scope}"
+        return f"{text} (need {need}){failed_note}{notes}{undecided}"
+
+
+@dataclass
+class RuleResult:
+    """A rule's value with its shape kept: ``op`` is all / any / not / condition."""
+
+    value: Tri
+    op: str
+    path: tuple[Any, ...]
+    children: list[RuleResult] = field(default_factory=list)
+    condition: ConditionResult | None = None
+    decisive: bool = False
+
+    @property
+    def conditions(self) -> list[ConditionResult]:
+        """Every leaf, in file order."""
+        if self.condition is not None:
+            return [self.condition]
+        return [c for child in self.children for c in child.conditions]
+
+    @property
+    def tested(self) -> bool:
+        return any(c.n_ok for c in self.conditions)
+
+    def mark_decisive(self, decisive: bool = True) -> None:
+        """Mark the branches that set this node's value: for ``any`` that held, the parts that held."""
+        self.decisive = decisive
+        if self.condition is not None:
+            self.condition.decisive = decisive
+        for child in self.children:
+            # all-true and any-false are set by every part (each agrees); otherwise by the parts that agree.
+            child.mark_decisive(decisive and (self.op == "not" or child.value is self.value))
+
+
+def cmp_text(op: str, target: Any) -> str:
+    if op == "between":
+        return f"in [{fmt(target[0])}, {fmt(target[1])}]"
+    return f"{SYMBOLS[op]} {fmt(target)}"
+
+
+class Evaluator:
+    """Evaluates rules of one hypothesis over its latest runs."""
+
+    def __init__(self, hyp: Hypothesis, records: list[RunRecord], ws: Any = None) -> None:
+        self.hyp, self.records, self.ws = hyp, records, ws
+
+    def rule(self, rule: Rule, path: tuple[Any, ...]) -> RuleResult:
+        if rule.all_ is not None or rule.any_ is not None:
+            combo = "all" if rule.all_ is not None else "any"
+            parts = [self.rule(r, (*path, combo, i)) for i, r in enumerate(rule.all_ or rule.any_ or [])]
+            values = [p.value for p in parts]
+            if combo == "all":
+                value: Tri = False if False in values else (None if None in values else True)
+            else:
+                value = True if True in values else (None if None in values else False)
+            return RuleResult(value, combo, path, parts)
+        if rule.not_ is not None:
+            inner = self.rule(rule.not_, (*path, "not"))
+            return RuleResult(None if inner.value is None else not inner.value, "not", path, [inner])
+        result = self.condition(rule, path)
+        return RuleResult(result.value, "condition", path, condition=result)
+
+    def condition(self, rule: Rule, path: tuple[Any, ...], *, strict: bool = True) -> ConditionResult:
+        """One leaf. ``strict=False`` (re-evaluating on another arm) never raises for a missing metric."""
+        assert rule.metric is not None
+        scoped = [r for r in self.records if matches_where(r, rule.where)] if rule.where else self.records
+        mine = [r for r in scoped if rule.arm is None or r.arm == rule.arm]
+        if rule.vs is not None:
+            observations = _contrast(rule, mine, [r for r in scoped if r.arm == rule.vs])
+            checked = [r for r in scoped if r.status == "ok" and r.arm in (rule.arm, rule.vs)]
+        else:
+            observations = [
+                Observation([r.run_id], r.point, r.seed, r.status, r.metrics.get(rule.metric)) for r in mine
+            ]
+            checked = [r for r in mine if r.status == "ok"]
+        result = ConditionResult(path, rule, None, observations)
+        if not result.n_ok:
+            return result
+        if not any(rule.metric in r.metrics for r in checked):
+            if strict:
+                raise self._missing_metric(rule, checked, path)
+            return result
+        _decide(result)
+        return result
+
+    def _missing_metric(self, rule: Rule, ok: list[RunRecord], path: tuple[Any, ...]) -> InvestigateError:
+        present = sorted({m for r in ok for m in r.metrics})
+        close = difflib.get_close_matches(rule.metric or "", present, n=3, cutoff=0.5)
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else f"; the runs report: {', '.join(present) or 'no metrics'}"
+        )
+        return self._error(path, f"metric {rule.metric!r} is in none of the {len(ok)} matching runs{hint}")
+
+    def _error(self, path: tuple[Any, ...], reason: str) -> InvestigateError:
+        if self.ws is not None:
+            return self.ws.error_at(self.hyp.id, path, reason)  # type: ignore[no-any-return]
+        return located(f"{self.hyp.id}.yaml", None, path, reason)
+
+
+def _contrast(rule: Rule, mine: list[RunRecord], theirs: list[RunRecord]) -> list[Observation]:
+    """mean(arm) − mean(vs) per matrix point where both arms ran (booleans as 0/1)."""
+    out = []
+    points = {point_key(r.point): r.point for r in mine}
+    for key, point in points.items():
+        a = [r for r in mine if point_key(r.point) == key]
+        b = [r for r in theirs if point_key(r.point) == key]
+        if not b:
+            continue
+        ids = [r.run_id for r in a + b]
+        if any(r.status != "ok" for r in a + b):
+            out.append(Observation(ids, point, None, "failed"))
+            continue
+        metric = str(rule.metric)
+        xa = [x for r in a if (x := number(r.metrics.get(metric), bools=True)) is not None]
+        xb = [x for r in b if (x := number(r.metrics.get(metric), bools=True)) is not None]
+        # a missing or non-numeric value leaves the difference unknown (NaN), and NaN fails every comparison
+        diff = statistics.fmean(xa) - statistics.fmean(xb) if len(xa) == len(a) and len(xb) == len(b) else math.nan
+        out.append(Observation(ids, point, None, "ok", diff))
+    return out
+
+
+def _decide(result: ConditionResult) -> None:
+    """Set the condition's value (and statistic or hit count) from its ok observations."""
+    rule = result.rule
+    op, target = rule.comparison
+    ok = [o.value for o in result.observations if o.status == "ok"]
+    failed = result.n_failed
+    if op != "equals":
+        odd = [v for v in ok if v is not None and number(v) is None]
+        if odd:
+            shown = ", ".join(sorted({fmt(v) if not isinstance(v, str) else repr(v) for v in odd})[:3])
+            result.notes.append(f"{len(odd)} value(s) not a number ({shown}) fail the comparison")
+    over = rule.over
+    if isinstance(over, str) and over in ("mean", "median"):
+        numbers = [x for v in ok if (x := number(v)) is not None and not math.isnan(x)]
+        if len(numbers) < len(ok):
+            stat = math.nan  # a NaN (or missing, or non-numeric) sample poisons the statistic on purpose
+        else:
+            stat = statistics.fmean(numbers) if over == "mean" else float(statistics.median(numbers))
+        result.statistic = stat
+        # An unknown run could move the statistic either way, so only ok-only samples decide it.
+        result.value = None if failed else compare(stat, op, target)
+        return
+    hits = sum(compare(v, op, target) for v in ok)
+    result.hits = hits
+    if over == "all":
+        result.value = False if hits < len(ok) else (None if failed else True)
+    elif over == "any":
+        result.value = True if hits else (None if failed else False)
+    else:
+        assert isinstance(over, Fraction)
+        need_n = math.ceil(over.fraction * len(result.observations) - 1e-9)
+        result.value = True if hits >= need_n else (None if hits + failed >= need_n else False)

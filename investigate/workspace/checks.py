@@ -1,0 +1,88 @@
+"""Checks that span files: every id a file mentions must name something that exists.
+
+Each check is a small callable so ``validate`` can report all failures and ``load_workspace``
+can stop at the first. The checks see only the loaded models and a ``locate`` callable that
+turns (owner id, key path, reason) into a located error, so they do not depend on the workspace.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection, Iterator
+
+from investigate.core.errors import KeyPath, ValidationError
+from investigate.formats.schema import Initiative
+from investigate.workspace.lazymodels import Hypotheses
+
+Check = Callable[[], None]
+Locate = Callable[[str, KeyPath, str], ValidationError]
+
+
+def cross_checks(hypotheses: Hypotheses, initiatives: dict[str, Initiative], locate: Locate) -> Iterator[Check]:
+    # Sets, not sorted lists: 10,000 hypotheses made list membership the cost of loading.
+    initiative_ids, hypothesis_ids = frozenset(initiatives), frozenset(hypotheses)
+    for hyp_id in list(hypotheses):
+        initiative = hypotheses.head(hyp_id).initiative  # no model needed: a deferred one stays deferred
+        # Only a failing check is yielded here: 10,000 closures that pass cost more than the checks.
+        if initiative is not None and initiatives and initiative not in initiative_ids:
+            yield _exists(locate, hyp_id, ("initiative",), initiative, initiative_ids, "initiative")
+    for ini in list(initiatives.values()):
+        yield from _initiative_checks(locate, ini, hypothesis_ids)
+
+
+def _initiative_checks(locate: Locate, ini: Initiative, known: Collection[str]) -> Iterator[Check]:
+    for index, name in enumerate(ini.hypotheses):
+        yield _exists(locate, ini.id, ("hypotheses", index), name, known, "hypothesis")
+    tree = ini.decision_tree
+    if tree is not None:
+        nodes = frozenset(tree.nodes)
+        yield _exists(locate, ini.id, ("decision_tree", "start"), tree.start, nodes, "tree node")
+        for node_id, node in tree.nodes.items():
+            if node.hypothesis is not None:
+                key = ("decision_tree", "nodes", node_id, "hypothesis")
+                yield _exists(locate, ini.id, key, node.hypothesis, known, "hypothesis")
+            for outcome, target in node.edges().items():
+                key = ("decision_tree", "nodes", node_id, outcome)
+                yield _exists(locate, ini.id, key, target, nodes, "tree node")
+        yield lambda: _no_cycle(locate, ini)
+    if ini.summary is not None:
+        for claim in ini.summary.claims:
+            yield _exists(locate, ini.id, ("summary", "claims", claim), claim, known, "hypothesis")
+        if ini.summary.verification is not None:
+            name = ini.summary.verification.hypothesis
+            yield _exists(locate, ini.id, ("summary", "verification", "hypothesis"), name, known, "hypothesis")
+
+
+def _exists(locate: Locate, owner: str, key_path: KeyPath, name: str, known: Collection[str], kind: str) -> Check:
+    def check() -> None:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise locate(owner, key_path, f"unknown {kind} {name!r}{hint}")
+
+    return check
+
+
+def _no_cycle(locate: Locate, ini: Initiative) -> None:
+    """Depth-first search with an explicit stack: a 10,000-node chain must not hit the recursion limit."""
+    assert ini.decision_tree is not None
+    nodes = ini.decision_tree.nodes
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    for root in nodes:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        stack: list[Iterator[str]] = [iter(nodes[root].edges().values())]
+        state[root] = 1
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif target in nodes and state.get(target) == 1:
+                cycle = " -> ".join([*path[path.index(target) :], target])
+                raise locate(ini.id, ("decision_tree", "nodes", path[-1]), f"decision tree has a cycle: {cycle}")
+            elif target in nodes and target not in state:  # an unknown target is reported by the edge check
+                state[target] = 1
+                path.append(target)
+                stack.append(iter(nodes[target].edges().values()))
