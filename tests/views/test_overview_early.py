@@ -14,8 +14,8 @@ import pytest
 
 from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
-from tests.test_overview import EXPERIMENT, LATER, RULES, build, runs
-from tests.test_store import age, put, record
+from tests.store.test_records import age, put, record
+from tests.views.test_overview import EXPERIMENT, LATER, RULES, build, runs
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers are used on Linux only")
 

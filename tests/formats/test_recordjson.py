@@ -8,7 +8,7 @@ from investigate.formats.recordjson import MAX_DEPTH, RecordError, decode, depth
 from investigate.store.records import read_records, scan_store
 from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
-from tests.test_store import put, record
+from tests.store.test_records import put, record
 
 
 def nested(levels: int) -> dict:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_executor_local import wait_dead
+from tests.execution.executors.test_local import wait_dead
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # The run: guards itself (with prctl disabled when asked, so the watchdog must act), then naps.
 RUN = """

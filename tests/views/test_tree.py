@@ -111,7 +111,7 @@ def test_tree_command_formats(capsys):
     from investigate.cli import tree as command
     from investigate.workspace.load import load_workspace
 
-    ws = load_workspace(Path(__file__).parent / "fixtures" / "summary_ws")
+    ws = load_workspace(Path(__file__).parents[1] / "fixtures" / "summary_ws")
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
     outputs = {}
@@ -132,7 +132,7 @@ def test_status_shows_where_the_tree_stands(capsys):
 
     from investigate.cli.main import main
 
-    fixture = Path(__file__).parent / "fixtures" / "summary_ws"
+    fixture = Path(__file__).parents[1] / "fixtures" / "summary_ws"
     assert main(["--workspace", str(fixture), "status"]) == 0
     assert "  tree: nan-cause → probe → done (reached a leaf)" in capsys.readouterr().out.splitlines()
 

@@ -46,7 +46,7 @@ def test_entry_outside_the_workspace_has_no_local_files(tmp_path):
 
 
 def test_shipped_subject_does_not_depend_on_the_core():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     found = {p.relative_to(root).as_posix() for p in imported_files(root, "ptycho.experiments")}
     assert "ptycho/model.py" in found and "ptycho/refine.py" in found
     assert not any(f.startswith("investigate/") for f in found)

@@ -13,7 +13,7 @@ from investigate.formats.schema import RunRecord
 from investigate.views.compare import cell
 from investigate.views.rundiff import flatten
 
-FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "summary_ws"
 RUN = "2026-01-20T102300Z/H-CONFIG/scenario=gs1_ideal/{}"
 
 

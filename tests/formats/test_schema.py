@@ -178,7 +178,7 @@ def test_all_errors_are_collected_for_validate(make_ws) -> None:
 
 
 def test_numpy_fixture_is_valid() -> None:
-    ws = load_workspace(Path(__file__).parent / "fixtures" / "numpy_ws")
+    ws = load_workspace(Path(__file__).parents[1] / "fixtures" / "numpy_ws")
     assert ws.hypothesis("H-STEP-SIZE").experiment.arm_names == ["raw", "clipped"]
 
 

@@ -14,7 +14,7 @@ from investigate.cli.main import main
 from investigate.store.records import point_slug
 from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
-from tests.test_store import age, put, record
+from tests.store.test_records import age, put, record
 
 STAMP, LATER = "2026-01-01T000000Z", "2026-01-02T000000Z"
 EXPERIMENT = """

@@ -17,7 +17,7 @@ from investigate.formats.schema import RunRecord
 from investigate.views.report import build_context, completion_date, render_summary
 from investigate.workspace.load import load_workspace
 
-FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "summary_ws"
 PLAN = "plans/DEMO-001/initiative.yaml"
 
 

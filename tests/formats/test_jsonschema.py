@@ -17,7 +17,7 @@ from investigate.cli.main import main
 from investigate.formats.jsonschema import json_schema
 from investigate.formats.yamlio import load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TYPES = {
     "object": dict,
     "array": list,

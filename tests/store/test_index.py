@@ -13,8 +13,8 @@ from investigate.cli.main import main
 from investigate.store.index import INDEX_FILE, open_index
 from investigate.views.overview import overview
 from investigate.workspace.load import load_workspace
-from tests.test_overview import LATER, build, runs, status_json
-from tests.test_store import age, put, record
+from tests.store.test_records import age, put, record
+from tests.views.test_overview import LATER, build, runs, status_json
 
 
 @pytest.fixture

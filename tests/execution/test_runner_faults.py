@@ -19,7 +19,7 @@ from investigate.store.lost import find_lost
 from investigate.store.records import read_records
 from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
-from tests.test_executor_local import wait_dead
+from tests.execution.executors.test_local import wait_dead
 
 EXTRA = """
 import json, subprocess, sys, time

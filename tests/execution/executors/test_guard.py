@@ -17,7 +17,7 @@ import pytest
 from investigate.execution.executors.guard import RemoteJob, run_guarded
 from investigate.plan.provenance import package_versions
 from investigate.store.lost import OUTCOME, WORKER
-from tests.test_executor_local import STUBBORN, wait_dead
+from tests.execution.executors.test_local import STUBBORN, wait_dead
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

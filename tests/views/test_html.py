@@ -23,7 +23,7 @@ from investigate.views.svgtree import depths, layers, render_svg
 from investigate.views.tree import walk
 from investigate.workspace.load import load_workspace
 
-FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "summary_ws"
 NODES = ["nan-cause", "probe", "grid", "done"]
 
 

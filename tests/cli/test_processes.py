@@ -17,7 +17,7 @@ from investigate.store.lost import find_lost
 from investigate.store.records import read_records
 from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, hypothesis
-from tests.test_executor_local import alive, wait_dead
+from tests.execution.executors.test_local import alive, wait_dead
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -41,7 +41,7 @@ def count(params, ctx):
     return {"n": params["n"]}
 """
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(root: Path, *args: str) -> subprocess.Popen[str]:

@@ -30,13 +30,13 @@ from investigate.store.lost import OUTCOME, WORKER, find_lost
 from investigate.store.records import read_records
 from investigate.workspace.load import load_workspace
 from tests.conftest import EXPERIMENTS, FIXTURES, hypothesis
-from tests.test_cli_processes import GUARDED, cli, wait_for_pids
-from tests.test_executor_local import wait_dead
-from tests.test_runner import CMD_SCRIPT
+from tests.execution.executors.test_local import wait_dead
+from tests.execution.test_runner import CMD_SCRIPT
+from tests.cli.test_processes import GUARDED, cli, wait_for_pids
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, uses prctl")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 # Start a program that gets SIGTERM when this test process dies, however it dies (kill -9 too).
 DIE_WITH_PYTEST = (
     "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); os.execv(sys.argv[1], sys.argv[1:])"
@@ -227,7 +227,7 @@ def test_an_embedded_local_cluster_from_the_workspace_setting(tmp_path: Path, ca
 def test_isolate_runs_its_rounds_on_the_cluster(cluster: str, make_ws, capsys) -> None:
     import yaml
 
-    from tests.test_isolate_cli import BAD_ONE, GOOD, NO_NAN, TOY
+    from tests.cli.test_isolate import BAD_ONE, GOOD, NO_NAN, TOY
 
     root = make_ws(
         {

@@ -11,7 +11,7 @@ from investigate.formats.schema import Hypothesis
 from investigate.workspace.lazymodels import Head, Hypotheses
 from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
-from tests.test_store import age
+from tests.store.test_records import age
 
 COUNT = 20
 

@@ -248,7 +248,7 @@ def test_unknown_metric_in_a_real_workspace_points_at_the_line(tmp_path):
 
     from investigate.workspace.load import load_workspace
 
-    fixture = Path(__file__).parent / "fixtures" / "summary_ws"
+    fixture = Path(__file__).parents[1] / "fixtures" / "summary_ws"
     shutil.copytree(fixture, tmp_path / "ws", ignore=shutil.ignore_patterns("golden"))
     path = tmp_path / "ws" / "hypotheses" / "H-PROBE.yaml"
     text = path.read_text().replace(

@@ -14,7 +14,7 @@ from investigate.store.records import read_records
 from investigate.views.report import aggregate, build_context, render_summary
 from investigate.workspace.load import load_workspace
 
-FIXTURE = Path(__file__).parent / "fixtures" / "summary_ws"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "summary_ws"
 GOLDEN = FIXTURE / "golden" / "DEMO-001.md"
 
 

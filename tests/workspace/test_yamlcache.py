@@ -8,7 +8,7 @@ import investigate.workspace.yamlcache as yamlcache
 from investigate.core.errors import WorkspaceErrors
 from investigate.workspace.load import load_workspace
 from tests.conftest import hypothesis
-from tests.test_store import age
+from tests.store.test_records import age
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import investigate.store.groups as storegroups
 from investigate.cli.main import main
 from investigate.store.groups import prewarm, recall, walk
 from investigate.store.index import open_index
-from tests.test_overview import STAMP, build, runs
-from tests.test_store import age
+from tests.store.test_records import age
+from tests.views.test_overview import STAMP, build, runs
 
 
 @pytest.fixture
