@@ -1,6 +1,6 @@
 """``python -m investigate ...`` runs the command line, as the ``investigate`` script does."""
 
-from investigate.cli.console import main
+from investigate.cli.main import run_program
 
 if __name__ == "__main__":
-    main()
+    run_program()

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-from investigate.formats.schema import RunRecord
-
-STATUSES = ("ok", "error", "timeout", "interrupted")
-
-
-def status_counts(records: list[RunRecord]) -> dict[str, int]:
-    counts = Counter[str](r.status for r in records)
-    return {s: counts[s] for s in STATUSES}
+from investigate.views.statusrows import STATUSES as STATUSES
+from investigate.views.statusrows import status_counts as status_counts
 
 
 def counts_text(counts: dict[str, int]) -> str:

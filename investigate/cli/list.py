@@ -8,7 +8,7 @@ from typing import Any
 
 from investigate.cli.common import counts_text
 from investigate.core.jsonout import dumps
-from investigate.views.overview import Early, overview
+from investigate.views.statusrows import overview
 from investigate.workspace.load import Workspace
 
 
@@ -20,11 +20,11 @@ def register(subparsers: Any) -> None:
         "statuses of the runs that count. A hypothesis whose rules cannot be evaluated shows the error.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.set_defaults(func=run, survey=True)
+    parser.set_defaults(func=run)
 
 
-def rows(ws: Workspace, early: Early | None = None) -> list[dict[str, Any]]:
-    view = overview(ws, early=early)
+def rows(ws: Workspace) -> list[dict[str, Any]]:
+    view = overview(ws)
     if view.problems:
         # Never silently: the table leaves them out, so say so (``validate`` lists each one).
         print(
@@ -48,7 +48,7 @@ def rows(ws: Workspace, early: Early | None = None) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
-    table = rows(ws, getattr(args, "early", None))
+    table = rows(ws)
     if args.json:
         print(dumps(table))
         return 0

@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 from investigate import __version__
 from investigate.cli import (
@@ -32,9 +31,6 @@ from investigate.cli import (
 )
 from investigate.cli import list as list_command
 from investigate.core.errors import BISECT_ABORT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InvestigateError
-
-if TYPE_CHECKING:
-    from investigate.views.overview import Early
 
 # The command table, in the order `--help` lists them. Each module is small and imports its heavy
 # dependencies (jinja2, the runner) only inside its `run`, so start-up stays cheap.
@@ -98,10 +94,10 @@ def _accept_global_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="full tracebacks on errors")
 
 
-def main(argv: list[str] | None = None, *, early: Early | None = None) -> int:
-    """Run one command; ``early``: its store survey, already started (``console``)."""
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    code, failed = _main(argv, early)
+    code, failed = _main(argv)
     # `git bisect run` reads 1-127 (but 125) as "this commit is bad". A usage error, a user error
     # or a bug of this tool says nothing about the commit, so under --bisect it aborts the bisection.
     if failed and "--bisect" in argv:
@@ -109,33 +105,32 @@ def main(argv: list[str] | None = None, *, early: Early | None = None) -> int:
     return code
 
 
-def _main(argv: list[str], early: Early | None) -> tuple[int, bool]:
+def run_program() -> None:
+    """The ``investigate`` program (also ``python -m investigate``)."""
+    sys.exit(main())
+
+
+def _main(argv: list[str]) -> tuple[int, bool]:
     """The exit code, and whether it comes from an error rather than the command's own answer."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help and --version exit 0, usage errors 2
-        if early is not None:
-            early.close()
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
         return code, code != EXIT_OK
     args.argv = argv
-    # `status` and `list` walk the store: that starts before the workspace loads, in forked
-    # workers (`console` starts it even earlier; overview.start skips it where it would not pay).
-    args.early = early if getattr(args, "survey", False) else None
-    if early is not None and args.early is None:
-        early.close()
     try:
         from investigate.workspace.load import load_workspace
 
         if args.workspace is not None and not args.workspace.is_dir():
             raise InvestigateError(f"--workspace {args.workspace}: not a directory")
-        if args.early is None and getattr(args, "survey", False):
-            from investigate.cli.console import start_survey  # the program's own decision, made here
-
-            args.early = start_survey(argv)
         needs = getattr(args, "needs_workspace", True)  # `schema` describes the format, not a workspace
-        ws = load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False)) if needs else None
+        extra = getattr(args, "extra_checks", None)
+        ws = (
+            load_workspace(args.workspace, all_errors=getattr(args, "all_errors", False), extra=extra)
+            if needs
+            else None
+        )
         return int(args.func(args, ws)), False
     except InvestigateError as exc:
         if args.debug:
@@ -154,9 +149,6 @@ def _main(argv: list[str], early: Early | None) -> tuple[int, bool]:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)", file=sys.stderr)
         return EXIT_BUG, True
-    finally:
-        if args.early is not None:
-            args.early.close()  # collected by the command, or abandoned by an error: reaped either way
 
 
 if __name__ == "__main__":  # `python -m investigate.cli.main ...` works as well as `python -m investigate`

@@ -151,9 +151,10 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
 def _dry_run(ws: Workspace, runs: list[PlannedRun], force: bool) -> int:
     """Each planned run with ``hit`` (and the record it would reuse) or ``miss`` and why."""
     from investigate.plan.cachediff import CacheExplainer
-    from investigate.store.records import read_records
+    from investigate.store.records import ok_records, read_records
 
-    explainer = CacheExplainer(read_records(ws))
+    hypotheses = sorted({run.hypothesis for run in runs})
+    explainer = CacheExplainer(read_records(ws, hypotheses), ok_records(ws, {run.cache_key for run in runs}))
     hits = 0
     for index, planned in enumerate(runs, 1):
         state = explainer.status(planned)

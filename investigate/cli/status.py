@@ -9,7 +9,7 @@ from typing import Any
 from investigate.cli.common import STATUSES, counts_text
 from investigate.core.jsonout import dumps
 from investigate.store.lost import in_flight_line
-from investigate.views.overview import Early, Overview, overview
+from investigate.views.statusrows import Overview, overview
 from investigate.workspace.load import Workspace
 
 # Keys of the JSON output that are not initiatives (initiative ids cannot contain parentheses).
@@ -26,11 +26,11 @@ def register(subparsers: Any) -> None:
         "than the ok runs they follow, unreadable run records and runs that never recorded a result.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.set_defaults(func=run, survey=True)
+    parser.set_defaults(func=run)
 
 
-def collect(ws: Workspace, early: Early | None = None) -> dict[str, Any]:
-    return _collect(ws, overview(ws, early=early))
+def collect(ws: Workspace) -> dict[str, Any]:
+    return _collect(ws, overview(ws))
 
 
 def _collect(ws: Workspace, view: Overview) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def lost_runs(view: Overview) -> list[str]:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
-    data = collect(ws, getattr(args, "early", None))
+    data = collect(ws)
     if args.json:
         print(dumps(data))
         return 0

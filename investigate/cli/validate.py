@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from investigate.core.errors import EXIT_OK, EXIT_USER
-from investigate.views.overview import store_problems
+from investigate.store.records import store_problems
 from investigate.workspace.load import Workspace
 
 
@@ -25,7 +27,13 @@ def register(subparsers: Any) -> None:
         "no runs (rules that can both hold, no contrast, one seed) are printed as warnings; "
         "`investigate audit` checks them with the runs and exits 1.",
     )
-    parser.set_defaults(func=run, all_errors=True)
+    parser.set_defaults(func=run, all_errors=True, extra_checks=_source_root_checks)
+
+
+def _source_root_checks(ws: Workspace) -> list[Callable[[], None]]:
+    from investigate.plan.sourceroots import locate
+
+    return [partial(locate, ws, entry) for entry in ws.source_roots]
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
@@ -35,7 +43,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     for hyp in ws.hypotheses.values():
         for finding in static_findings(hyp):
             print(f"warning: {finding.line()}", file=sys.stderr)
-    problems, readable = store_problems(ws)
+    problems, readable = store_problems(ws, deep=True)  # every file read again: the index repaired
     for problem in problems:
         print(f"error: {problem.path}: unreadable run record: {problem.reason}", file=sys.stderr)
     files = f"{len(ws.hypotheses)} hypotheses, {len(ws.initiatives)} initiatives"

@@ -13,6 +13,7 @@ MAX_YAML_BYTES = 1_000_000  # per hypothesis or initiative file
 MAX_YAML_NODES = 100_000  # values in one file once aliases are expanded
 MAX_YAML_DEPTH = 100  # nested lists and mappings; JSON encoders and validators recurse per level
 MAX_RUNS = 10_000  # runs one experiment may expand to
+MAX_RECORD_BYTES = 64_000_000  # one run.json; the writer keeps logs to a tail, so a real one is far smaller
 
 
 def run_count(matrix_sizes: Sequence[int], n_arms: int, n_seeds: int) -> int:

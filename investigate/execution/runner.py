@@ -26,9 +26,8 @@ from investigate.execution.stopflag import StopFlag, catching_stop_signals
 from investigate.formats.schema import RunRecord, Status
 from investigate.plan.expand import PlannedRun
 from investigate.plan.provenance import provenance, utc_now
-from investigate.rules.counting import cache_index
 from investigate.store.lost import STAMP_LOCK, write_marker
-from investigate.store.records import new_stamp_dir, read_records
+from investigate.store.records import new_stamp_dir, note_started, ok_records, read_records
 from investigate.store.rundirs import identity, unique_dirs
 
 if TYPE_CHECKING:
@@ -121,8 +120,11 @@ class Runner:
     # ---- planning -----------------------------------------------------------------------------
 
     def _plan_cache(self) -> None:
-        records = [] if self.force else read_records(self.ws)
-        index = cache_index(records)
+        # Only these hypotheses' records, and the ok records of these keys (any hypothesis'):
+        # what a plan costs does not grow with the rest of the store.
+        hypotheses = sorted({run.hypothesis for run in self.runs})
+        records = [] if self.force else read_records(self.ws, hypotheses)
+        index = {} if self.force else ok_records(self.ws, {run.cache_key for run in self.runs})
         # A hit whose own ok record (same hypothesis, arm, point, seed and key) already exists
         # writes nothing: re-running a recorded investigation must not fill reports/ with pointers.
         recorded = {(identity(r), r.cache_key): r for r in records if r.status == "ok"}
@@ -206,6 +208,7 @@ class Runner:
         self.unrecorded.add(i)
         with writing(run_dir / "_started.json"):
             marker = write_marker(run_dir, spec, about)
+        note_started(self.ws, run_dir)
         self.progress.started(run.label)
         self.executor.submit(child_job(i, run, run_dir, marker, self.ws.root, child_env(os.environ)))
 

@@ -2,8 +2,7 @@
 
 A node that aliases share is visited once, so an alias "bomb" is measured without being expanded:
 too many values, too deep a nesting, a recursive alias or a duplicate key is refused with its
-line and key path. ``yamlfast`` answers the same question faster for the common document, without
-locating anything; this check runs when it says "look closer".
+line and key path.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ import yaml
 
 from investigate.core.errors import KeyPath, ValidationError, key_text, located
 from investigate.core.limits import MAX_YAML_DEPTH, MAX_YAML_NODES
-from investigate.formats.yamlfast import MERGE
 
+MERGE = "tag:yaml.org,2002:merge"
 SHOWN_KEYS = 6  # leading keys of a too-deep value's path that an error shows
 
 

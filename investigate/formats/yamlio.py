@@ -1,7 +1,7 @@
 """Safe, bounded YAML loading with line numbers, and pydantic errors turned into ``file:line: key: reason``.
 
 A file is read with a size cap and decoded as UTF-8, composed into a node graph with the fast
-(libyaml) safe loader, checked (``yamlfast``; ``yamlcheck`` where that says "look closer"), and
+(libyaml) safe loader, checked (``yamlcheck``), and
 only then turned into Python data: an alias "bomb", too deep a nesting, a recursive alias or a
 duplicate key is refused with its line, without ever being expanded. Line numbers are only needed
 when something is wrong, so ``line_map`` composes again on demand.
@@ -16,6 +16,7 @@ and ``2026-01-20`` are strings (no digit separators, sexagesimals or timestamps)
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import typing
@@ -26,9 +27,8 @@ import pydantic
 import yaml
 
 from investigate.core.errors import KeyPath, ValidationError, located
-from investigate.core.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
-from investigate.formats import yamlfast
-from investigate.formats.yamlcheck import check_nodes, mapping_key
+from investigate.core.limits import MAX_YAML_BYTES
+from investigate.formats.yamlcheck import MERGE, check_nodes, mapping_key
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
@@ -38,24 +38,6 @@ class SafeLoader(_BaseLoader):  # type: ignore[misc]
 
     # its own table (not a copy of YAML 1.1's), filled below
     yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {}
-
-    def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> str:
-        # libyaml calls this for every node. The tag of a plain scalar depends on its text alone
-        # (there are no path resolvers), and the same keys and values recur in every file of a
-        # workspace: remembered, they skip the pattern matching (a third of composing a file).
-        if kind is yaml.ScalarNode and implicit[0] and len(value) <= _REMEMBERED_LENGTH:
-            tag = _plain_tags.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(_plain_tags) >= _REMEMBERED_TAGS:
-                    _plain_tags.clear()
-                _plain_tags[value] = tag
-            return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-
-
-_plain_tags: dict[str, str] = {}  # plain scalar text -> its tag under the core schema
-_REMEMBERED_LENGTH, _REMEMBERED_TAGS = 64, 20_000
 
 
 INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
@@ -68,22 +50,40 @@ _CORE_SCHEMA = (  # (tag, pattern, first characters), in the order YAML 1.2 trie
         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
         list("-+0123456789."),
     ),
-    (yamlfast.MERGE, r"^(?:<<)$", ["<"]),  # not in YAML 1.2, but `<<: *base` is too useful to drop
+    (MERGE, r"^(?:<<)$", ["<"]),  # not in YAML 1.2, but `<<: *base` is too useful to drop
 )
 for _tag, _pattern, _first in _CORE_SCHEMA:
     SafeLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
+def core_int(text: str) -> int:
+    """A plain scalar resolved as an int, valued as YAML 1.2 core schema says (``010`` is ten).
+    Raises ValueError for a text Python cannot convert (more digits than it allows)."""
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def core_float(text: str) -> float:
+    """A plain scalar resolved as a float: ``.inf``, ``-.inf`` and ``.nan`` in any casing, else ``float``."""
+    special = text.lower().lstrip("+-")
+    if special == ".inf":
+        return -math.inf if text.startswith("-") else math.inf
+    if special == ".nan":
+        return math.nan
+    return float(text)
+
+
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
     text = str(loader.construct_scalar(node))
     try:
-        return yamlfast.core_int(text)
+        return core_int(text)
     except ValueError as exc:  # e.g. more digits than Python converts (sys.get_int_max_str_digits)
         raise yaml.constructor.ConstructorError(None, None, f"integer {text[:20]}…: {exc}", node.start_mark) from None
 
 
 def _construct_float(loader: Any, node: yaml.ScalarNode) -> float:
-    return yamlfast.core_float(str(loader.construct_scalar(node)))
+    return core_float(str(loader.construct_scalar(node)))
 
 
 SafeLoader.add_constructor(INT_TAG, _construct_int)
@@ -136,22 +136,13 @@ READ_CHUNK = 1 << 16
 
 def load_yaml(path: Path | str, shown: str, max_bytes: int = MAX_YAML_BYTES) -> Any:
     """Parse with the safe loader; a ``!!python/...`` tag, a syntax error or an unbounded document names file:line."""
-    return parse_yaml(path, shown, max_bytes)[0]
-
-
-def parse_yaml(path: Path | str, shown: str, max_bytes: int = MAX_YAML_BYTES) -> tuple[Any, bool]:
-    """``load_yaml``, and whether every mapping key is a string (False also when not known): then
-    JSON gives the data back exactly."""
     loader = SafeLoader(read_text(path, shown, max_bytes))
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, True
-        loaded = yamlfast.load(node, MAX_YAML_NODES, MAX_YAML_DEPTH)
-        if loaded is not yamlfast.LOOK_CLOSER:
-            return loaded
-        check_nodes(node, shown)  # refuses with file:line, or finds it fine after all
-        return loader.construct_document(node), False
+            return None
+        check_nodes(node, shown)  # refuses with file:line before anything is expanded
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

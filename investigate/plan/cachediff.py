@@ -13,7 +13,6 @@ from typing import Any
 
 from investigate.formats.schema import RunRecord
 from investigate.plan.expand import PlannedRun
-from investigate.rules.counting import cache_index
 
 MAX_ITEMS = 3  # changed files or packages named per line; the rest are counted
 
@@ -37,8 +36,10 @@ def _point_key(point: dict[str, Any]) -> str:
 class CacheExplainer:
     """Answers hit/miss for planned runs against the records already in the store."""
 
-    def __init__(self, records: list[RunRecord]) -> None:
-        self.by_key = cache_index(records)  # what the runner would reuse
+    def __init__(self, records: list[RunRecord], by_key: dict[str, RunRecord]) -> None:
+        """``records``: those of the planned hypotheses; ``by_key``: the ok record the runner would
+        reuse per cache key (``store.records.ok_records``)."""
+        self.by_key = by_key
         self.by_point: dict[tuple[str, str, str], list[RunRecord]] = {}
         for record in records:  # oldest first, so the nearest candidate is the last
             if record.status != "ok":

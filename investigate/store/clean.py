@@ -15,8 +15,15 @@ summary or initiative file links (``reports/*/*.md``, ``reports/*/*.html``, ``pl
 are scanned for ``<stamp>/...`` paths; a link to a directory keeps everything under it).
 
 With ``--lost``: run directories that started and were never recorded (``lost.find_lost``: their
-invocation died), the stamp ``.lock`` files of dead invocations, and the per-key lock files in
+invocation died), run directories of finished invocations that hold neither a record nor a start
+marker (what an interrupted removal of an older version left), what an interrupted ``clean`` left
+in ``reports/.trash``, the stamp ``.lock`` files of dead invocations, and the per-key lock files in
 ``reports/.locks`` (only while no invocation is alive). Directories left empty go as well.
+
+A directory is removed by first renaming it into ``reports/.trash`` (one atomic step: the record is
+in the store or out of it, and its index row goes with it), then deleting it there; a ``clean``
+killed in between leaves only trash. Nothing is followed through a symlink: a stamp or run
+directory that is a link is never entered, and a link is removed as a link.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from investigate.core.errors import InvestigateError
@@ -34,13 +43,23 @@ from investigate.core.locks import LOCKS_DIR, is_locked
 from investigate.formats.schema import RunRecord
 from investigate.rules.counting import by_hypothesis, latest_records, record_key
 from investigate.rules.verdict import evaluate
+from investigate.store.files import subdirs
+from investigate.store.layout import STARTED, Site
 from investigate.store.lost import STAMP_LOCK, find_lost
-from investigate.store.records import STAMP, read_records
+from investigate.store.records import RUN_JSON, STAMP, index_of, read_records
 
-if TYPE_CHECKING:
-    from investigate.workspace.load import Workspace
+TRASH = ".trash"
+
+
+class Workspace(Site, Protocol):
+    """What cleaning needs of a workspace: its store, plans and hypotheses (to keep what verdicts cite)."""
+
+    plans_dir: Path
+    hypotheses: Mapping[str, Any]
+
 
 RECORD_KINDS = ("failed", "pointer", "old-key")
+LEFTOVER_KINDS = ("lost", "orphan", "trash", "lock", "empty-dir")
 LINK = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?)((?:/[^/\s)\]\"'<>`|#?\\]+)*)")
 
 
@@ -60,7 +79,7 @@ class CleanPlan:
     live: list[str] = field(default_factory=list)  # stamps whose invocation is running
 
     def counts(self) -> dict[str, int]:
-        kinds = (*RECORD_KINDS, "lost", "lock", "empty-dir")
+        kinds = (*RECORD_KINDS, *LEFTOVER_KINDS)
         return {kind: sum(r.kind == kind for r in self.removals) for kind in kinds}
 
     @property
@@ -89,17 +108,43 @@ def apply(ws: Workspace, plan: CleanPlan) -> None:
         raise InvestigateError(
             f"an investigate run is in progress ({plan.live[0]}); clean when it ends (--dry-run works now)"
         )
+    index = index_of(ws)
+    prefix = ws.relative(ws.reports_dir) + "/"
     for removal in plan.removals:
         path = ws.root / removal.path
         if removal.kind == "empty-dir":
             continue
+        if not _inside(ws, path):
+            continue  # reached through a symlink: not the store's to remove
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+            _retire(ws, path)
+            index.forget(removal.path.removeprefix(prefix))
         else:
             path.unlink(missing_ok=True)
     for removal in plan.removals:
         if removal.kind == "empty-dir":
             _remove_empty_tree(ws.root / removal.path)
+
+
+def _inside(ws: Workspace, path: Path) -> bool:
+    """Whether ``path`` lies in the store with no symlink on the way (the last part may be one)."""
+    try:
+        parent = path.parent.resolve(strict=True)
+        return parent == ws.reports_dir.resolve() or parent.is_relative_to(ws.reports_dir.resolve())
+    except OSError:
+        return False
+
+
+def _retire(ws: Workspace, path: Path) -> None:
+    """Move a directory out of the store in one rename, then delete it."""
+    trash = ws.reports_dir / TRASH
+    trash.mkdir(exist_ok=True)
+    target = trash / f"{path.name}-{uuid.uuid4().hex[:12]}"
+    try:
+        os.rename(path, target)
+    except OSError:
+        return  # gone already, or on another file system: leave it for the next clean
+    shutil.rmtree(target, ignore_errors=True)
 
 
 def _remove_empty_tree(top: Path) -> None:
@@ -200,9 +245,23 @@ def _live_stamps(ws: Workspace) -> list[str]:
 
 
 def _plan_lost(ws: Workspace, plan: CleanPlan) -> None:
-    for run in find_lost(ws):
+    lost = find_lost(ws)
+    for run in lost:
         reason = f"started {run.started_at} by pid {run.pid} on {run.host}, never recorded"
         plan.removals.append(Removal(run.run_dir, "lost", reason, _size(ws.root / run.run_dir)))
+    listed = {run.run_dir for run in lost}
+    for stamp in _stamps(ws):
+        if ws.relative(stamp) in plan.live or (stamp / STAMP_LOCK).exists():
+            continue  # a live or dead invocation's runs: find_lost decides about those
+        for run_dir in _run_dirs(stamp):
+            if not (run_dir / RUN_JSON).exists() and not (run_dir / STARTED).exists():
+                rel = ws.relative(run_dir)
+                if rel not in listed:
+                    plan.removals.append(Removal(rel, "orphan", "no record and no start marker", _size(run_dir)))
+    trash = ws.reports_dir / TRASH
+    if trash.is_dir() and not trash.is_symlink():
+        for left in sorted(trash.iterdir()):
+            plan.removals.append(Removal(ws.relative(left), "trash", "left by an interrupted clean", _size(left)))
     for stamp in _stamps(ws):
         lock = stamp / STAMP_LOCK
         if lock.exists() and not is_locked(lock):
@@ -248,7 +307,17 @@ def _plan_empty_dirs(ws: Workspace, plan: CleanPlan) -> None:
 def _stamps(ws: Workspace) -> list[Path]:
     if not ws.reports_dir.is_dir():
         return []
-    return sorted(p for p in ws.reports_dir.iterdir() if p.is_dir() and STAMP.match(p.name))
+    return [ws.reports_dir / name for name in subdirs(str(ws.reports_dir)) if STAMP.match(name)]
+
+
+def _run_dirs(stamp: Path) -> list[Path]:
+    """``<stamp>/<name>/<point>/<run>`` directories, symlinks not followed."""
+    return [
+        stamp / name / point / run
+        for name in subdirs(str(stamp))
+        for point in subdirs(str(stamp / name))
+        for run in subdirs(str(stamp / name / point))
+    ]
 
 
 def _size(path: Path) -> int:

@@ -1,26 +1,27 @@
-"""The store's layout, ``reports/<stamp>/<HYPOTHESIS>/<point>/<arm>-seed<k>/run.json``: the names
-every module agrees on, importable without loading the models (the early survey of ``status``
-starts before they are)."""
+"""The store's layout, ``reports/<stamp>/<HYPOTHESIS>/<point>/<arm>-seed<k>/run.json``, and what the
+store needs to know of a workspace."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, Protocol
 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(?:-\d+)?$")
 RUN_JSON = "run.json"
 STARTED = "_started.json"  # the runner marks a started run; without a run.json beside it, the run is lost
 
-Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 
+class Site(Protocol):
+    """Where a store lives: the workspace root and its ``reports/``. The workspace is one; the store
+    does not need the rest of it (and sits below it in the package's layers)."""
 
-class RunFile(NamedTuple):
-    """One ``run.json`` found in the store, with what a cache needs to tell whether it changed."""
+    root: Path
+    reports_dir: Path
+    memo: dict[str, Any]
 
-    run_dir: str  # relative to the workspace root, POSIX separators
-    path: str  # the file itself
-    stat: Stat  # (mtime_ns, size, inode): a rewrite (always a new file) changes it
+    def relative(self, path: Path) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,8 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+def group_of(run_dir: str) -> str:
+    """``<stamp>/<name>`` of a run directory given relative to ``reports/``."""
+    return "/".join(run_dir.split("/", 2)[:2])

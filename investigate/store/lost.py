@@ -18,14 +18,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from investigate.core.atomic import write_atomic
 from investigate.core.locks import is_locked
-from investigate.store.records import STAMP
-
-if TYPE_CHECKING:
-    from investigate.workspace.load import Workspace
+from investigate.store.layout import STAMP
+from investigate.store.layout import Site as Workspace
 
 MARKER = "_started.json"
 STAMP_LOCK = ".lock"
@@ -147,6 +145,6 @@ def _lost(ws: Workspace, run_dir: Path) -> LostRun:
 def _subdirs(path: str) -> list[str]:
     try:
         with os.scandir(path) as entries:
-            return [e.path for e in entries if e.is_dir()]
+            return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     except OSError:
         return []

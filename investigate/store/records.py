@@ -1,50 +1,51 @@
-"""The evidence store: ``reports/<stamp>/<HYPOTHESIS>/<point>/<arm>-seed<k>/run.json``.
+"""The evidence store: ``reports/<stamp>/<HYPOTHESIS>/<point>/<arm>-seed<k>/run.json``, and its index.
 
-Records are JSON written atomically (``recordjson`` says how NaN, huge ints and deep nesting are
-kept readable). Each invocation owns a fresh stamp directory, so concurrent runs never share files.
-The files are the source of truth; ``index`` only caches what reading them found.
+A record is written to its file first (atomically; ``recordjson`` says how NaN, huge ints and deep
+nesting stay readable), then to ``reports/.index.sqlite`` by the same call. Every reader answers
+from the index after ``sync`` has checked it against the files: a command that shows one
+hypothesis walks that hypothesis' own groups down to their files, one over the whole workspace
+only the directories whose stat moved. Each invocation owns a fresh stamp directory, so
+concurrent runs never share files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from investigate.core.atomic import write_atomic
 from investigate.formats.recordjson import RecordError, decode, encode
 from investigate.formats.schema import RunRecord
-from investigate.store.index import Stat, stat_key, subdirs
+from investigate.store.files import UnreadableFile, read_regular
+from investigate.store.index import Index, open_index, stat_text
+from investigate.store.layout import RUN_JSON, STAMP, STARTED, Problem, Site, group_of
+from investigate.store.sync import mark_stale, refresh
 
-# The layout's names, re-exported: most modules take them from here.
-from investigate.store.layout import RUN_JSON as RUN_JSON
-from investigate.store.layout import STAMP as STAMP
-from investigate.store.layout import STARTED as STARTED
-from investigate.store.layout import Problem as Problem
-from investigate.store.layout import RunFile as RunFile
+__all__ = ["RUN_JSON", "STAMP", "STARTED", "Problem", "StoreScan", "index_of", "lost_runs", "new_stamp_dir",
+           "note_started", "ok_records", "point_slug", "read_records", "scan_store", "store_problems",
+           "write_record"]  # fmt: skip
 
-if TYPE_CHECKING:
-    from investigate.workspace.load import Workspace
+_ALL = "*"  # the memo's name for "the whole store was synced"
 
 
-def new_stamp_dir(ws: Workspace) -> Path:
+def new_stamp_dir(site: Site) -> Path:
     """Create this invocation's directory exclusively; a second invocation in the same second gets ``-2``."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
-    ws.reports_dir.mkdir(parents=True, exist_ok=True)
+    site.reports_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 1000):
-        path = ws.reports_dir / (stamp if attempt == 1 else f"{stamp}-{attempt}")
+        path = site.reports_dir / (stamp if attempt == 1 else f"{stamp}-{attempt}")
         try:
             path.mkdir()
             return path
         except FileExistsError:
             continue
-    raise RuntimeError(f"could not create a fresh run directory under {ws.reports_dir}")
+    raise RuntimeError(f"could not create a fresh run directory under {site.reports_dir}")
 
 
 def point_slug(point: dict[str, Any]) -> str:
@@ -55,26 +56,49 @@ def point_slug(point: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.=,+-]", "_", ",".join(parts))
 
 
-def write_record(ws: Workspace, run_dir: Path, record: RunRecord) -> None:
-    """Write ``run.json`` atomically; raises RecordError (nothing written) if it would not read back."""
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def write_record(site: Site, run_dir: Path, record: RunRecord) -> None:
+    """Write ``run.json`` atomically, then its index row; raises RecordError (nothing written) if it
+    would not read back. An index that cannot take the row is marked stale, never the record lost."""
     # Python mode, not "json": pydantic's JSON mode would turn NaN metrics into null.
-    data = record.model_dump(exclude={"run_dir"})
-    write_atomic(run_dir / "run.json", encode(data))
-    record.run_dir = ws.relative(run_dir)
+    raw = encode(record.model_dump(exclude={"run_dir"}))
+    path = run_dir / RUN_JSON
+    write_atomic(path, raw)
+    record.run_dir = site.relative(run_dir)
+    rel = _store_path(site, run_dir)
+    try:
+        index = index_of(site)
+        if rel is None or index.in_memory:  # the file could not be opened (locked, read-only)
+            raise sqlite3.OperationalError("the index is not written")
+        row = (rel, group_of(rel), record.hypothesis, record.status, record.started_at, record.run_id,
+               record.cache_key, raw)  # fmt: skip
+        index.put_group(group_of(rel), [row], {rel: stat_text(os.lstat(path))}, {}, [], None)
+    except (sqlite3.Error, OSError):
+        mark_stale(site.reports_dir)
 
 
-def dumps(obj: Any) -> str:
-    # allow_nan: a diverged metric is stored as the NaN/Infinity token, which Python reads back.
-    return json.dumps(obj, indent=2, allow_nan=True, sort_keys=False)
+def note_started(site: Site, run_dir: Path) -> None:
+    """Index a run directory whose run has started (its marker is written): lost if it never records."""
+    rel = _store_path(site, run_dir)
+    try:
+        index = index_of(site)
+        if rel is None or index.in_memory:
+            raise sqlite3.OperationalError("the index is not written")
+        index.add_started(rel, group_of(rel))
+    except sqlite3.Error:
+        mark_stale(site.reports_dir)
+
+
+def _store_path(site: Site, run_dir: Path) -> str | None:
+    try:
+        return run_dir.relative_to(site.reports_dir).as_posix()
+    except ValueError:
+        return None
 
 
 # ---- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Listing:
-    files: list[RunFile] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)  # run dirs started (``_started.json``) without a run.json
 
 
 @dataclass
@@ -85,90 +109,105 @@ class StoreScan:
     problems: list[Problem] = field(default_factory=list)
 
 
-def list_store(ws: Workspace, hypothesis: str | None = None) -> Listing:
-    """Find every ``run.json`` (and every lost run) without reading any.
-
-    The layout has a fixed depth, so a few directory levels find them without walking artifacts.
-    A crashed writer leaves only a temp file, which is not a ``run.json``. (``status`` and ``list``
-    walk the store group by group from the index instead: ``storegroups``.)
-    """
-    listing = Listing()
-    root = str(ws.reports_dir)
-    if not os.path.isdir(root):
-        return listing
-    # Plain strings, not pathlib or os.path.join: at 100,000 records their cost dominated.
-    prefix = ws.relative(ws.reports_dir)
-    for stamp in subdirs(root):
-        if not STAMP.match(stamp):
-            continue
-        stamp_path = f"{root}/{stamp}"
-        for hyp_name in [hypothesis] if hypothesis else subdirs(stamp_path):
-            hyp_path = f"{stamp_path}/{hyp_name}"
-            for point in subdirs(hyp_path):
-                point_path = f"{hyp_path}/{point}"
-                for run in subdirs(point_path):
-                    run_path = f"{point_path}/{run}"
-                    try:
-                        st = os.stat(f"{run_path}/{RUN_JSON}")
-                    except FileNotFoundError:
-                        if os.path.exists(f"{run_path}/{STARTED}"):
-                            listing.lost.append(f"{prefix}/{stamp}/{hyp_name}/{point}/{run}")
-                        continue
-                    except OSError:
-                        continue
-                    run_dir = f"{prefix}/{stamp}/{hyp_name}/{point}/{run}"
-                    listing.files.append(_new_file((run_dir, f"{run_path}/{RUN_JSON}", stat_key(st))))
-    return listing
+def index_of(site: Site) -> Index:
+    """This process' open index of the site's store, reopened when the file was replaced or deleted."""
+    handles: dict[str, tuple[Index, int | None]] = site.memo.setdefault("store.index", {})
+    key = str(site.reports_dir)
+    held = handles.get(key)
+    if held is not None:
+        index, ino = held
+        current = _inode(site.reports_dir / ".index.sqlite")
+        if current == ino and not (index.in_memory and site.reports_dir.is_dir()):
+            return index
+        index.close()
+        site.memo.pop("store.synced", None)
+    index = open_index(site.reports_dir)
+    handles[key] = (index, None if index.in_memory else _inode(site.reports_dir / ".index.sqlite"))
+    return index
 
 
-# RunFile(...) runs a Python-level __new__; tuple.__new__ builds the same object at C speed.
-_new_file: Callable[[tuple[str, str, Stat]], RunFile] = partial(tuple.__new__, RunFile)
-
-
-def read_file(file: RunFile) -> RunRecord:
-    """The record in ``file``; raises RecordError with the reason it cannot be read."""
+def _inode(path: Path) -> int | None:
     try:
-        raw = _read_bytes(file.path)
-    except OSError as exc:
-        raise RecordError(f"cannot read: {exc.strerror or exc}") from None
-    record = decode(raw)
-    record.run_dir = file.run_dir
-    return record
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
-def _read_bytes(path: str) -> bytes:
-    # File descriptors, not open(): half the cost for 100,000 small files (no buffer, no fstat).
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+def synced(site: Site, hypotheses: Iterable[str] | None = None, *, deep: bool = False) -> Index:
+    """The index, checked against the files: every moved directory; also, for ``hypotheses``, their
+    own groups down to each file. Once per process for the same question."""
+    index = index_of(site)
+    done: set[str] = site.memo.setdefault("store.synced", set())
+    wanted = None if hypotheses is None else sorted(set(hypotheses) - done)
+    if deep or (_ALL not in done if wanted is None else wanted):
+        git_root = site.root if (site.root / ".git").exists() or _in_git(site) else None
+        refresh(index, site.reports_dir, scope=wanted, deep=deep, git_root=git_root)
+        done.add(_ALL) if wanted is None else done.update(wanted)
+    return index
 
 
-def scan_store(ws: Workspace, hypothesis: str | None = None) -> StoreScan:
-    """Every record, oldest first, and a Problem (path + reason) for every ``run.json`` that fails to read."""
+def _in_git(site: Site) -> bool:
+    """Whether the workspace lies in a git work tree (found once, by walking up for ``.git``)."""
+    found = site.memo.get("store.in_git")
+    if found is None:
+        found = any((parent / ".git").exists() for parent in site.root.resolve().parents)
+        site.memo["store.in_git"] = found
+    return bool(found)
+
+
+def scan_store(site: Site, hypothesis: str | Iterable[str] | None = None, *, exact: bool = True) -> StoreScan:
+    """Every record of these hypotheses (all when None), oldest first, and every unreadable
+    ``run.json`` of the store as a Problem (path + reason). ``exact``: their groups are checked
+    down to each file first (else only the store's directories, as ``status`` does)."""
+    ids = [hypothesis] if isinstance(hypothesis, str) else None if hypothesis is None else list(hypothesis)
+    index = synced(site, ids if exact else None)
+    prefix = site.relative(site.reports_dir)
     scan = StoreScan()
-    for file in list_store(ws, hypothesis).files:
+    for run_dir, raw in index.records(ids):
         try:
-            scan.records.append(read_file(file))
-        except RecordError as exc:
-            scan.problems.append(Problem(f"{file.run_dir}/{RUN_JSON}", str(exc)))
-    scan.records.sort(key=lambda r: r.started_at)
+            record = decode(raw)
+        except RecordError as exc:  # the file was fine when indexed; a newer package may disagree
+            scan.problems.append(Problem(f"{prefix}/{run_dir}/{RUN_JSON}", str(exc)))
+            continue
+        record.run_dir = f"{prefix}/{run_dir}"
+        scan.records.append(record)
+    scan.problems += [Problem(f"{prefix}/{run_dir}/{RUN_JSON}", why) for run_dir, why in index.problems()]
     return scan
 
 
-def read_records(ws: Workspace, hypothesis: str | None = None) -> list[RunRecord]:
-    """Every readable run record, oldest first; ``record.run_dir`` is relative to the workspace root.
-
-    Unreadable files are left out here; ``scan_store`` returns them as problems, and ``status`` and
-    ``validate`` report them.
-    """
-    return scan_store(ws, hypothesis).records
+def read_records(site: Site, hypothesis: str | Iterable[str] | None = None, *, exact: bool = True) -> list[RunRecord]:
+    """Every readable run record of these hypotheses (all when None), oldest first;
+    ``record.run_dir`` is relative to the workspace root. ``scan_store`` also says what is unreadable."""
+    return scan_store(site, hypothesis, exact=exact).records
 
 
-def lost_runs(ws: Workspace) -> list[str]:
+def store_problems(site: Site, *, deep: bool = False) -> tuple[list[Problem], int]:
+    """Every unreadable run.json (path + reason), and how many records read fine; ``deep`` re-reads
+    every file and repairs the index (``validate``)."""
+    index = synced(site, deep=deep)
+    prefix = site.relative(site.reports_dir)
+    return [Problem(f"{prefix}/{p}/{RUN_JSON}", why) for p, why in index.problems()], index.count()
+
+
+def lost_runs(site: Site) -> list[str]:
     """Run dirs that were started (``_started.json``) but hold no ``run.json``: lost, or still running."""
-    return list_store(ws).lost
+    prefix = site.relative(site.reports_dir)
+    return [f"{prefix}/{run_dir}" for run_dir in synced(site).started()]
+
+
+def ok_records(site: Site, keys: Iterable[str]) -> dict[str, RunRecord]:
+    """The newest ``ok`` record of each cache key, across hypotheses; each one's file is checked to
+    be the one indexed, so a record removed or changed outside the tool is never reused."""
+    wanted = set(keys)
+    index = synced(site)
+    prefix = site.relative(site.reports_dir)
+    found: dict[str, RunRecord] = {}
+    for run_dir, _stat, _raw in index.ok_by_keys(wanted):
+        try:
+            record = decode(read_regular(str(site.reports_dir / run_dir / RUN_JSON))[0])
+        except (UnreadableFile, RecordError):
+            continue
+        record.run_dir = f"{prefix}/{run_dir}"
+        if record.status == "ok" and record.cache_key in wanted:
+            found[record.cache_key] = record  # oldest first: the newest wins
+    return found

@@ -6,6 +6,8 @@ A workspace is the directory holding ``pyproject.toml`` with ``[tool.investigate
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,9 @@ from investigate.core.errors import InvestigateError, KeyPath, UnknownIdError, V
 from investigate.core.limits import MAX_RUNS, MAX_YAML_BYTES, too_many_runs
 from investigate.formats.schema import Hypothesis, Initiative
 from investigate.formats.yamlio import line_map, nearest_line, to_validation_error
-from investigate.workspace import yamlcache
+from investigate.workspace import parsecache
 from investigate.workspace.checks import cross_checks
-from investigate.workspace.dirs import Dirs, file_id, hypothesis_files, workspace_dirs
+from investigate.workspace.dirs import file_id, hypothesis_files, workspace_dirs
 from investigate.workspace.dirs import find_root as find_root
 from investigate.workspace.lazymodels import Head, Hypotheses
 
@@ -70,6 +72,11 @@ class Workspace:
         """``reason`` located at ``key_path`` in the file of hypothesis or initiative ``id``."""
         return located(self.relative(self.source_path(id)), self.line_of(id, *key_path), key_path, reason)
 
+    def relative_file(self, path: str) -> str:
+        """``relative`` for a path the loader listed (absolute, under the root): a string slice."""
+        root = str(self.root) + os.sep
+        return path[len(root) :].replace(os.sep, "/") if path.startswith(root) else self.relative(Path(path))
+
     def relative(self, path: Path) -> str:
         # Files the loader lists are already absolute under the (resolved) root: resolving each of
         # 10,000 again was a third of a warm `status`. Anything else (relative, symlinked) resolves.
@@ -84,7 +91,14 @@ class Workspace:
             return str(path)
 
 
-def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Workspace:
+# More checks for ``validate`` that live above this layer (source roots need the planner's file
+# lists): given the loaded workspace, the checks to attempt.
+ExtraChecks = Callable[["Workspace"], Iterable[Callable[[], None]]]
+
+
+def load_workspace(
+    start: Path | None = None, *, all_errors: bool = False, extra: ExtraChecks | None = None
+) -> Workspace:
     """Load and check the workspace. Raises the first error, or all of them with ``all_errors``.
 
     ``all_errors`` is ``validate``: it also reports what would only fail later, when a command
@@ -127,27 +141,11 @@ def load_workspace(start: Path | None = None, *, all_errors: bool = False) -> Wo
         for ini in list(ws.initiatives.values()):
             for check in verification_checks(ini, ws.hypotheses, ws.error_at):
                 attempt(check)
-        for entry in ws.source_roots:
-            attempt(_check_source_root, ws, entry)
+        for check in extra(ws) if extra is not None else ():
+            attempt(check)
+    parsecache.save(ws)
     if errors:
         raise WorkspaceErrors(errors)
-    return ws
-
-
-def assembled(dirs: Dirs, models: dict[str, Hypothesis]) -> Workspace:
-    """A workspace of only these hypotheses (file -> model), for a forked worker to evaluate its
-    share of the verdicts against (``survey.first_survey``): an error it raises names the same file
-    and line as the loaded workspace's. A model that loading would refuse (its id is not its file
-    name, or taken) is left out; the loaded workspace decides about it."""
-    ws = Workspace(dirs.root, dirs.hypotheses, dirs.plans, dirs.reports, settings=dirs.table)
-    try:
-        ws.max_yaml_bytes = _positive_int(dirs.table, "max_yaml_bytes", MAX_YAML_BYTES)
-    except InvestigateError:
-        pass  # loading the workspace reports it
-    for path, hyp in models.items():
-        if hyp.id == file_id(path) and hyp.id not in ws._sources:
-            ws.hypotheses.put(hyp)
-            ws._sources[hyp.id] = path
     return ws
 
 
@@ -175,12 +173,6 @@ def _check_run_count(ws: Workspace, hyp: Hypothesis) -> None:
         raise ws.error_at(hyp.id, ("experiment", "matrix") if exp.matrix else ("experiment",), reason)
 
 
-def _check_source_root(ws: Workspace, entry: str) -> None:
-    from investigate.plan.sourceroots import locate
-
-    locate(ws, entry)
-
-
 def _check_entry(ws: Workspace, hyp: Hypothesis, parsed: dict[Path, Any]) -> None:
     """``experiment.run`` names a function that exists (found statically: nothing is imported)."""
     if hyp.experiment is None or hyp.experiment.run is None:
@@ -204,7 +196,7 @@ _UNREAD: Any = object()
 def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path, data: Any = _UNREAD) -> Any:
     shown = ws.relative(path)
     if data is _UNREAD:
-        data = yamlcache.load(ws, path, shown)  # load_yaml, served from reports/.index.sqlite when unchanged
+        data = parsecache.load(ws, str(path), shown)  # load_yaml, served from the index when unchanged
     if not isinstance(data, dict):
         raise ValidationError(shown, 1, "", f"expected a mapping of keys, got {type(data).__name__}")
     try:
@@ -214,11 +206,10 @@ def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path, data: 
 
 
 def _load_hypothesis(ws: Workspace, path: str) -> None:
-    entry = yamlcache.primed(ws, path)
-    if entry is not None and entry.head is not None:
-        head = entry.head  # known to validate: the model is built when first used
-    else:
-        hyp: Hypothesis = _validate(ws, Hypothesis, Path(path), entry.data() if entry is not None else _UNREAD)
+    head = parsecache.head(ws, path)  # known to validate: the model is built when first used
+    hyp: Hypothesis | None = None
+    if head is None:
+        hyp = _validate(ws, Hypothesis, Path(path))
         head = Head.of(hyp)
     expected = file_id(path)
     if head.id != expected:
@@ -226,12 +217,10 @@ def _load_hypothesis(ws: Workspace, path: str) -> None:
     if head.id in ws._sources:
         also = ws.relative(ws.source_path(head.id))
         raise _error(ws, Path(path), ("id",), f"duplicate id {head.id!r} (also in {also})")
-    if entry is not None and entry.model is not None:
-        ws.hypotheses.put(entry.model)  # validated as it was parsed, in this process
-    elif entry is not None and entry.head is not None:
-        known = entry
-        ws.hypotheses.defer(head, lambda: _validate(ws, Hypothesis, Path(path), known.data()))
+    if hyp is None:
+        ws.hypotheses.defer(head, lambda: _validate(ws, Hypothesis, Path(path)))
     else:
+        parsecache.validated(ws, path, head)
         ws.hypotheses.put(hyp)
     ws._sources[head.id] = path
 

@@ -7,11 +7,10 @@ import math
 from pathlib import Path
 
 import pytest
-import yaml
 
 from investigate.core.errors import ValidationError
 from investigate.formats import yamlio
-from investigate.formats.yamlio import SafeLoader, line_map, load_yaml, loads, nearest_line, parse_yaml
+from investigate.formats.yamlio import line_map, load_yaml, loads, nearest_line
 
 
 def test_line_map_points_at_keys_and_list_items(tmp_path: Path) -> None:
@@ -163,37 +162,6 @@ def test_duplicate_keys_are_refused_with_the_second_line(tmp_path: Path) -> None
 def test_plain_scalars_are_typed_as_yaml_1_2(text, expected) -> None:
     value = loads(text)
     assert value == expected and type(value) is type(expected)
-
-
-def test_remembered_tags_of_plain_scalars_are_the_ones_resolved(monkeypatch) -> None:
-    monkeypatch.setattr(yamlio, "_REMEMBERED_TAGS", 4)  # forgets everything every fourth text
-    monkeypatch.setattr(yamlio, "_plain_tags", {})
-    texts = ["1e5", "010", "yes", "TRUE", "~", "", "2026-01-20", ".nan", "<<", "x" * 65, "9" * 65]
-    loader = SafeLoader("")
-    try:
-        for plain in (True, False):
-            for _ in range(3):  # first resolved, then remembered (or forgotten and resolved again)
-                for text in texts:
-                    implicit = (plain, not plain)
-                    unremembered = super(SafeLoader, loader).resolve(yaml.ScalarNode, text, implicit)
-                    assert loader.resolve(yaml.ScalarNode, text, implicit) == unremembered
-                    assert len(yamlio._plain_tags) <= 4
-        assert loader.resolve(yaml.MappingNode, None, (False, False)) == "tag:yaml.org,2002:map"
-    finally:
-        loader.dispose()
-    assert "x" * 65 not in yamlio._plain_tags  # long texts (statements) are not kept
-
-
-def test_parse_yaml_says_when_every_key_is_a_string(tmp_path: Path) -> None:
-    path = tmp_path / "f.yaml"
-    path.write_text("a: {b: [1, 2.5]}\n")
-    assert parse_yaml(path, "f.yaml") == ({"a": {"b": [1, 2.5]}}, True)
-    path.write_text("a: {1: x}\n")
-    assert parse_yaml(path, "f.yaml") == ({"a": {1: "x"}}, False)
-    path.write_text("base: &b {x: 1}\nuse:\n  <<: *b\n")  # the careful path: not known
-    assert parse_yaml(path, "f.yaml") == ({"base": {"x": 1}, "use": {"x": 1}}, False)
-    path.write_text("")
-    assert parse_yaml(path, "f.yaml") == (None, True)
 
 
 def test_a_file_read_in_chunks_is_read_whole(tmp_path: Path, monkeypatch) -> None:

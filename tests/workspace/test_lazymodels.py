@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-import investigate.store.index as index_module
 import investigate.workspace.load as workspace_module
 from investigate.cli.main import main
 from investigate.formats.schema import Hypothesis
@@ -17,7 +16,8 @@ COUNT = 20
 
 
 @pytest.fixture
-def warm(make_ws) -> Path:
+def warm(make_ws, monkeypatch) -> Path:
+    monkeypatch.setattr("investigate.store.files.RACY_NS", 0)  # `age` cannot put ctimes back
     files = {f"hypotheses/H-{i:02d}.yaml": hypothesis(f"H-{i:02d}", extra="initiative: INI\n") for i in range(COUNT)}
     ids = ", ".join(f"H-{i:02d}" for i in range(COUNT))
     root = make_ws(
@@ -56,21 +56,6 @@ def test_a_warm_load_validates_no_hypothesis_until_one_is_used(warm, validated, 
     assert model == Hypothesis.model_validate(
         {"id": "H-03", "title": "t H-03", "statement": "s", "prediction": "p", "initiative": "INI"}
     )
-
-
-def test_data_is_fetched_one_by_one_then_all_at_once(warm, monkeypatch) -> None:
-    fetched: list[int] = []
-    real = index_module.Index.yaml_data
-
-    def counting(self, paths):
-        fetched.append(len(paths))
-        return real(self, paths)
-
-    monkeypatch.setattr(index_module.Index, "yaml_data", counting)
-    ws = load_workspace(warm)
-    models = [ws.hypotheses[h] for h in sorted(ws.hypotheses)]
-    assert [m.id for m in models] == sorted(ws.hypotheses)
-    assert fetched == [1] * 16 + [COUNT - 16]  # the rest in one query
 
 
 def test_a_file_recached_since_loading_is_read_from_the_file(warm) -> None:

@@ -29,10 +29,10 @@ from investigate.rules.verdict import evaluate
 from investigate.store.lost import OUTCOME, WORKER, find_lost
 from investigate.store.records import read_records
 from investigate.workspace.load import load_workspace
+from tests.cli.test_processes import GUARDED, cli, wait_for_pids
 from tests.conftest import EXPERIMENTS, FIXTURES, hypothesis
 from tests.execution.executors.test_local import wait_dead
 from tests.execution.test_runner import CMD_SCRIPT
-from tests.cli.test_processes import GUARDED, cli, wait_for_pids
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, uses prctl")
 
