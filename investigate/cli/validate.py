@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run, all_errors=True, extra_checks=_source_root_checks)
 
 
-def _source_root_checks(ws: Workspace) -> list[Callable[[], None]]:
+def _source_root_checks(ws: Workspace) -> list[Callable[[], object]]:
     from investigate.plan.sourceroots import locate
 
     return [partial(locate, ws, entry) for entry in ws.source_roots]

@@ -32,7 +32,7 @@ from investigate.core.errors import InvestigateError
 from investigate.formats.schema import PYTHON_WORDS, Experiment
 
 if TYPE_CHECKING:
-    from investigate.plan.expand import PlannedRun
+    from investigate.plan.planned import PlannedRun
 
 SHELL = "/bin/sh"
 # the leading python word of a shell template, quoted or not (schema.leading_word checked it)

@@ -24,35 +24,11 @@ from investigate.plan.fingerprint import (
     third_party_versions,
 )
 from investigate.plan.keyparts import optional_parts
+from investigate.plan.planned import PlannedRun
 from investigate.rules.hypcheck import hypothesis_checks
-from investigate.store.rundirs import point_dir, run_rel_dir
 from investigate.workspace.load import Workspace
 
 __all__ = ["Filters", "PlannedRun", "cache_key", "expand", "format_command", "imported_files", "parse_where"]
-
-
-@dataclass
-class PlannedRun:
-    hypothesis: str
-    entry: str  # "module:function" or the command template
-    kind: str  # "run" | "command"
-    arm: str
-    point: dict[str, Any]
-    seed: int
-    params: dict[str, Any]
-    timeout_s: float
-    argv: list[str] = field(default_factory=list)  # command template tokens, formatted per run
-    cache_key: str = ""
-    key_parts: dict[str, Any] = field(default_factory=dict)  # what the key hashes, for explaining misses
-    runtime: dict[str, Any] = field(default_factory=dict)  # shell/python/env/cwd that differ from the defaults
-
-    @property
-    def label(self) -> str:
-        return f"{self.hypothesis} {point_dir(self.point)} {self.arm} seed{self.seed}"
-
-    def rel_dir(self) -> str:
-        """Distinct for distinct runs; ``rundirs.unique_dirs`` also settles the rare hash collision."""
-        return run_rel_dir(self)
 
 
 @dataclass

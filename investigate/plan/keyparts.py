@@ -21,7 +21,7 @@ from investigate.plan import interpreter, sourceroots
 from investigate.plan.commandline import command_env, resolve_python
 
 if TYPE_CHECKING:
-    from investigate.plan.expand import PlannedRun
+    from investigate.plan.planned import PlannedRun
     from investigate.workspace.load import Workspace
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import subprocess
 import sys
 from datetime import datetime, timezone
 from functools import cache
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from investigate.plan.git import git_output
 
 if TYPE_CHECKING:
     from investigate.workspace.load import Workspace
@@ -56,15 +56,6 @@ def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
 
         out["source_roots"] = roots(ws)
     return out
-
-
-def git_output(cwd: str | Path, *args: str) -> bytes | None:
-    """What ``git ARGS`` run in ``cwd`` prints; None if git is missing, fails or hangs."""
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
 
 
 @cache

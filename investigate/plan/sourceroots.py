@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from investigate.core.errors import InvestigateError
 from investigate.plan.fingerprint import digest, file_hashes, installed_module_files, python_files
-from investigate.plan.provenance import git_output
+from investigate.plan.git import git_output
 
 if TYPE_CHECKING:
     from investigate.workspace.load import Workspace

@@ -33,13 +33,10 @@ import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from investigate.formats.schema import RunRecord
 from investigate.rules.intervals import Interval, excludes_zero, mean_interval, median_diff_interval, welch_interval
-
-if TYPE_CHECKING:
-    from investigate.rules.verdict import ConditionResult, RuleResult
 
 Tri = bool | None
 NOT_DISCRIMINATING = "not_discriminating"
@@ -169,38 +166,6 @@ def effects(metric: str, arm: str, against: str, declared: bool, scoped: list[Ru
     if len(points) > 1:
         out.append(effect(metric, arm, against, declared, None, mine, theirs))
     return out
-
-
-# ---- discrimination ----------------------------------------------------------------------------
-
-
-def leaf_discriminates(cond: ConditionResult) -> Tri:
-    """True: it fails on some other arm; False: it holds on every other arm or never varies."""
-    if cond.constant:
-        return False
-    if not cond.other_arms:
-        return None
-    values = list(cond.other_arms.values())
-    if any(v is not None and v is not cond.value for v in values):
-        return True
-    if all(v is cond.value for v in values):
-        return False
-    return None
-
-
-def discriminates(node: RuleResult) -> Tri:
-    """Whether the decided rule could have come out otherwise on another arm (see module doc)."""
-    if node.op == "condition":
-        assert node.condition is not None
-        return leaf_discriminates(node.condition)
-    if node.op == "not":
-        return discriminates(node.children[0])
-    conjunctive = (node.op == "all") == (node.value is True)
-    if conjunctive:  # every part has the node's value: one discriminating part is enough
-        parts = [discriminates(c) for c in node.children]
-        return True if True in parts else (None if None in parts else False)
-    deciding = [discriminates(c) for c in node.children if c.value is node.value]
-    return False if False in deciding else (None if None in deciding else True)
 
 
 def material_margin(rule: Any) -> float:

@@ -26,15 +26,14 @@ from investigate.rules.conditions import (
     matches_where,
 )
 from investigate.rules.counting import by_hypothesis, latest_records
+from investigate.rules.discrimination import discriminates, leaf_discriminates
 from investigate.rules.evidence import (
     BY_CONSTRUCTION,
     NOT_DISCRIMINATING,
     Effect,
     constant_value,
-    discriminates,
     effect,
     effects,
-    leaf_discriminates,
     material_margin,
 )
 

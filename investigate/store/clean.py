@@ -55,7 +55,9 @@ class Workspace(Site, Protocol):
     """What cleaning needs of a workspace: its store, plans and hypotheses (to keep what verdicts cite)."""
 
     plans_dir: Path
-    hypotheses: Mapping[str, Any]
+
+    @property
+    def hypotheses(self) -> Mapping[str, Any]: ...
 
 
 RECORD_KINDS = ("failed", "pointer", "old-key")

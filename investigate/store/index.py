@@ -125,7 +125,8 @@ class Index:
     def group_files(self, grp: str) -> dict[str, str]:
         """run_dir -> stat of every run.json (readable or not) the index holds for one group."""
         rows = self.conn.execute(
-            "SELECT run_dir, stat FROM records WHERE grp = ? UNION ALL SELECT run_dir, stat FROM problems WHERE grp = ?",
+            "SELECT run_dir, stat FROM records WHERE grp = ? "
+            "UNION ALL SELECT run_dir, stat FROM problems WHERE grp = ?",
             (grp, grp),
         ).fetchall()
         return {str(r[0]): str(r[1]) for r in rows}

@@ -119,10 +119,10 @@ def _changed_groups(sync: Sync, known: dict[str, str]) -> set[str]:
         if _same(dir_stat(path), known.get(stamp)):
             continue
         before = {g for g in known if g.startswith(stamp + "/")}
-        now = {f"{stamp}/{g}" for g in _listed(sync, stamp, path)}
-        for gone in before - now:
+        listed = {f"{stamp}/{g}" for g in _listed(sync, stamp, path)}
+        for gone in before - listed:
             sync.index.forget(gone)
-        changed |= now - before
+        changed |= listed - before
     for grp, seen in known.items():
         if "/" in grp and not _same(dir_stat(f"{sync.root}/{grp}"), seen):
             changed.add(grp)

@@ -93,7 +93,7 @@ class Workspace:
 
 # More checks for ``validate`` that live above this layer (source roots need the planner's file
 # lists): given the loaded workspace, the checks to attempt.
-ExtraChecks = Callable[["Workspace"], Iterable[Callable[[], None]]]
+ExtraChecks = Callable[["Workspace"], Iterable[Callable[[], object]]]
 
 
 def load_workspace(
@@ -141,8 +141,8 @@ def load_workspace(
         for ini in list(ws.initiatives.values()):
             for check in verification_checks(ini, ws.hypotheses, ws.error_at):
                 attempt(check)
-        for check in extra(ws) if extra is not None else ():
-            attempt(check)
+        for more in extra(ws) if extra is not None else ():
+            attempt(more)
     parsecache.save(ws)
     if errors:
         raise WorkspaceErrors(errors)

@@ -17,7 +17,8 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from investigate.formats.yamlio import load_yaml
 from investigate.store.index import Index, stat_text
@@ -25,8 +26,19 @@ from investigate.store.records import index_of
 from investigate.workspace.dirs import hypothesis_files
 from investigate.workspace.lazymodels import Head
 
-if TYPE_CHECKING:
-    from investigate.workspace.load import Workspace
+
+class Workspace(Protocol):
+    """What the cache needs of the workspace being loaded (``load.Workspace``, which imports this)."""
+
+    root: Path
+    hypotheses_dir: Path
+    reports_dir: Path
+    max_yaml_bytes: int
+    memo: dict[str, Any]
+
+    def relative(self, path: Path) -> str: ...
+
+    def relative_file(self, path: str) -> str: ...
 
 
 @dataclass

@@ -71,7 +71,7 @@ def test_corrupt_index_is_replaced(cached_ws, capsys, garbage) -> None:
 
 def test_same_size_edit_with_mtime_put_back_is_seen(cached_ws, capsys) -> None:
     # `cp -p`, `touch -r`: content changed in place, size and mtime as before; only ctime moved.
-    root, first = cached_ws
+    root, _first = cached_ws
     path = next((root / "reports").glob("*/H-A/scenario=s1/b-seed0/run.json"))
     before = path.stat()
     data = json.loads(path.read_text())
@@ -168,7 +168,7 @@ def test_record_filed_under_another_hypothesis_directory_counts_by_its_content(c
 
 
 def test_a_writer_that_cannot_index_marks_it_stale(cached_ws, capsys, monkeypatch) -> None:
-    root, first = cached_ws
+    root, _first = cached_ws
     monkeypatch.setattr(index_module, "LOCK_WAIT_S", 0.05)
     holder = sqlite3.connect(root / "reports" / INDEX_FILE, isolation_level=None, timeout=0.05)
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the index

@@ -4,12 +4,11 @@ Records are written with ``write_record`` (what the runner does) so each case is
 """
 
 import json
-import sys
 from pathlib import Path
 
-import investigate.views.statusrows as overview_module
 import pytest
 
+import investigate.views.statusrows as overview_module
 from investigate.cli.main import main
 from investigate.store.records import point_slug
 from investigate.workspace.load import load_workspace
