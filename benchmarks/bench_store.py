@@ -1,24 +1,22 @@
-"""Measure ``status`` and ``list`` over a large generated workspace, cold and warm, and print JSON.
+"""Time every read command over generated stores of two sizes, warm and page-cache cold; print JSON.
 
-The workspace (default 10,000 hypotheses in 100 initiatives, 10 run records each = 100,000
-``run.json`` files, a tenth of the keys with a newer timeout over an ok run) is generated once in a
-temporary directory. Every timing is a fresh ``python -m investigate`` process:
+Each workspace (default: 100 and 10,000 hypotheses in initiatives of 100, ten run records each,
+so 1,000 and 100,000 ``run.json`` files; a tenth of the keys with a newer timeout over an ok run)
+is generated once. Every timing is a fresh ``python -m investigate`` process, of the checkout given
+by ``--code`` (default: this one), so two versions can be timed on the same stores:
 
-- cold: the cache (``reports/.index.sqlite``, which also holds the parsed YAML) is deleted first,
-  so the process parses every YAML file and every ``run.json`` and rebuilds it;
-- warm: the caches from the previous process are in place.
+- warm: the index and the OS page cache in place (the best of ``--repeat``);
+- os_cold: the index in place, after the kernel dropped its page, inode and directory caches
+  (``--drop-page-cache``; root only, writes /proc/sys/vm/drop_caches): a reboot, or a network
+  file system, where every stat goes to the disk;
+- rebuild: ``status`` with the index deleted (a fresh clone): the store is read from its files.
 
-The OS page cache is warm in both cases. With ``--drop-page-cache`` (root only: it writes
-/proc/sys/vm/drop_caches, and slows everything else on the machine for a while) a third timing,
-``os_cold``, runs with the index in place after the kernel dropped its page, inode and directory
-caches: the first command after a reboot, dominated by the disk.
+The commands: status, list --json, show H, tree I, audit H, summary I, compare H, run --dry-run H,
+validate (which re-reads every file by design). For each one-hypothesis or one-initiative command
+the JSON also gives the ratio of its warm time at the large size to the small one.
 
-Wall time depends on what else the machine runs; CPU time (user + system of the process) much
-less, so both are printed, along with the load average.
-
-Usage: python benchmarks/bench_store.py [--hypotheses N] [--runs-per-hypothesis K] [--repeat R]
-       [--keep DIR]   (generate into DIR, or reuse DIR if it was generated before)
-       [--drop-page-cache]
+Usage: python benchmarks/bench_store.py [--sizes 100,10000] [--repeat R] [--keep DIR]
+       [--code CHECKOUT] [--drop-page-cache] [--commands status,show]
 """
 
 from __future__ import annotations
@@ -40,7 +38,21 @@ SCENARIOS = ("gs1_ideal", "gs1_custom", "gs2_ideal", "gs2_custom", "dose")
 ARMS = ("stale", "synced")
 STAMPS = ("2026-01-01T000000Z", "2026-01-02T000000Z")
 PER_INITIATIVE = 100
-CACHE_FILES = ("reports/.index.sqlite",)  # record files, directory listings, summaries and parsed YAML
+INDEX_FILES = ("reports/.index.sqlite",)
+H, INI = "H-GEN-00000", "GEN-000"
+COMMANDS = {
+    "status": ["status"],
+    "list_json": ["list", "--json"],
+    "show_H": ["show", H],
+    "tree_I": ["tree", INI],
+    "audit_H": ["audit", H],
+    "summary_I": ["summary", INI],
+    "compare_H": ["compare", H],
+    "dry_run_H": ["run", "--dry-run", H],
+    "validate": ["validate"],
+}
+SCOPED = ("show_H", "tree_I", "audit_H", "summary_I", "compare_H", "dry_run_H")
+ANSWERS = {"audit_H": (0, 1)}  # audit exits 1 when it has findings: an answer, not a failure
 
 
 def hypothesis_yaml(hid: str, initiative: str) -> str:
@@ -116,6 +128,9 @@ def generate(root: Path, n_hyp: int, per_hyp: int) -> int:
     """Write the workspace; returns the number of run records."""
     (root / "hypotheses").mkdir(parents=True)
     (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "bexp").mkdir()
+    (root / "bexp" / "__init__.py").write_text("")
+    (root / "bexp" / "e.py").write_text("def noop(params, ctx):\n    return {}\n")
     ids = [f"H-GEN-{i:05d}" for i in range(n_hyp)]
     for start in range(0, n_hyp, PER_INITIATIVE):
         ini = f"GEN-{start // PER_INITIATIVE:03d}"
@@ -144,31 +159,29 @@ def generate(root: Path, n_hyp: int, per_hyp: int) -> int:
     return count
 
 
-def clear_caches(root: Path) -> None:
-    for name in CACHE_FILES:
+def clear_index(root: Path) -> None:
+    for name in INDEX_FILES:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(str(root / name) + suffix).unlink(missing_ok=True)
 
 
-def child_env() -> dict[str, str]:
-    """The environment of the timed processes: this checkout first on the path, and its bytecode
-    cached as any installed copy's is (where PYTHONDONTWRITEBYTECODE is set, every call would
-    compile the modules that have none again: about 0.05 s more per call)."""
+def child_env(code: Path) -> dict[str, str]:
+    """The timed processes' environment: the checkout being timed first on the path, and its
+    bytecode cached as an installed copy's is."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPATH": str(REPO)}
+    return {**env, "PYTHONPATH": str(code)}
 
 
-def timed(root: Path, command: str) -> tuple[float, float]:
+def timed(root: Path, code: Path, name: str) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one fresh ``investigate COMMAND`` process."""
-    env = child_env()
-    argv = [sys.executable, "-m", "investigate", "--workspace", str(root), command]
+    argv = [sys.executable, "-m", "investigate", "--workspace", str(root), *COMMANDS[name]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, env=child_env(code), check=False)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{command} exited {done.returncode}: {done.stderr[-500:]}")
+    if done.returncode not in ANSWERS.get(name, (0,)):
+        raise SystemExit(f"{name} exited {done.returncode}: {done.stderr[-800:]}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return round(wall, 3), round(cpu, 3)
 
@@ -178,95 +191,66 @@ def drop_page_cache() -> None:
     Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
-def measure(root: Path, repeat: int, os_cold: bool) -> dict[str, object]:
-    """Per command: cold (caches deleted) then warm, ``repeat`` times; wall and CPU seconds. The
-    OS-cold runs come last: a dropped page cache would slow the cold runs after it (they read every
-    file, the OS-cold run only stats them)."""
+def measure(root: Path, code: Path, names: list[str], repeat: int, os_cold: bool) -> dict[str, object]:
     out: dict[str, object] = {}
-    timings: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for command in ("status", "list"):
-        runs = timings[command] = {"cold": [], "warm": []}
-        for _ in range(repeat):
-            clear_caches(root)
-            runs["cold"].append(timed(root, command))
-            runs["warm"].append(timed(root, command))
-    for command in ("status", "list") if os_cold else ():
-        for _ in range(repeat):
-            timed(root, command)  # the index in place
+    clear_index(root)
+    out["rebuild_status"] = dict(zip(("wall_s", "cpu_s"), timed(root, code, "status"), strict=True))
+    for name in names:
+        timed(root, code, name)  # whatever this command caches, in place
+        warm = [timed(root, code, name) for _ in range(repeat)]
+        row: dict[str, object] = {"warm_s": min(w for w, _ in warm), "warm_cpu_s": min(c for _, c in warm)}
+        if os_cold:
             drop_page_cache()
-            timings[command].setdefault("os_cold", []).append(timed(root, command))
-    for command, runs in timings.items():
-        row: dict[str, object] = {}
-        for kind, pairs in runs.items():
-            row[f"{kind}_wall_s"] = [w for w, _ in pairs]
-            row[f"{kind}_cpu_s"] = [c for _, c in pairs]
-            row[f"{kind}_best_s"] = min(w for w, _ in pairs)
-        out[command] = row
+            row["os_cold_s"] = timed(root, code, name)[0]
+        out[name] = row
     return out
 
 
 def cpu_reference() -> float:
     """Seconds of a fixed pure-Python loop: how fast this machine is right now (a shared host's
-    speed drifts by a quarter within an hour), to compare timings taken at different times."""
+    speed drifts), to compare timings taken at different times."""
     t0 = time.process_time()
     sum(i * i for i in range(10_000_000))
     return round(time.process_time() - t0, 3)
 
 
-def startup(repeat: int) -> float:
-    """A bare ``investigate --version``: the interpreter and import cost every command pays."""
-    env = child_env()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "investigate", "--version"], capture_output=True, env=env, check=True)
-        best = min(best, time.perf_counter() - t0)
-    return round(best, 3)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hypotheses", type=int, default=10_000)
+    parser.add_argument("--sizes", default="100,10000", help="hypotheses per store, comma-separated")
     parser.add_argument("--runs-per-hypothesis", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=2, help="cold/warm pairs per command")
-    parser.add_argument("--keep", type=Path, help="generate into (or reuse) this directory")
-    parser.add_argument(
-        "--drop-page-cache", action="store_true", help="also time a run after dropping the OS caches (root only)"
-    )
+    parser.add_argument("--repeat", type=int, default=2, help="warm timings per command (the best counts)")
+    parser.add_argument("--keep", type=Path, help="generate the stores under (or reuse them from) this directory")
+    parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose investigate is timed")
+    parser.add_argument("--commands", default=",".join(COMMANDS), help="which of: " + ", ".join(COMMANDS))
+    parser.add_argument("--drop-page-cache", action="store_true", help="also time each command OS-cold (root)")
     args = parser.parse_args()
-    tmp = None
-    if args.keep is None:
-        tmp = tempfile.mkdtemp(prefix="bench_store_")
-        root = Path(tmp) / "ws"
-    else:
-        root = args.keep.resolve()
+    names = args.commands.split(",")
+    base = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench_store_"))
+    results: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "code": str(args.code)}
+    results["cpu_reference_s"] = cpu_reference()
     try:
-        results: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
-        results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
-        if (root / "pyproject.toml").exists():
-            records = sum(1 for _ in (root / "reports").glob("*/*/*/*/run.json"))
-            results["generate_s"] = None
-        else:
-            t0 = time.perf_counter()
-            records = generate(root, args.hypotheses, args.runs_per_hypothesis)
-            results["generate_s"] = round(time.perf_counter() - t0, 1)
-        results["hypotheses"] = sum(1 for _ in (root / "hypotheses").glob("*.yaml"))
-        results["records"] = records
-        results["cpu_reference_s"] = cpu_reference()
-        results["startup_s"] = startup(3)
-        timings = measure(root, args.repeat, args.drop_page_cache)
-        results.update(timings)
-        results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        for size in (int(s) for s in args.sizes.split(",")):
+            root = base / f"ws{size}"
+            generated = None
+            if not (root / "pyproject.toml").exists():
+                t0 = time.perf_counter()
+                generate(root, size, args.runs_per_hypothesis)
+                generated = round(time.perf_counter() - t0, 1)
+            records = size * args.runs_per_hypothesis
+            results[str(records)] = {"hypotheses": size, "generate_s": generated,
+                                     **measure(root, args.code, names, args.repeat, args.drop_page_cache)}  # fmt: skip
+        sizes = [str(int(s) * args.runs_per_hypothesis) for s in args.sizes.split(",")]
+        if len(sizes) == 2:
+            small, large = results[sizes[0]], results[sizes[1]]
+            assert isinstance(small, dict) and isinstance(large, dict)
+            results["scaling_warm"] = {
+                n: round(large[n]["warm_s"] / small[n]["warm_s"], 2) for n in SCOPED if n in names
+            }
         results["cpu_reference_after_s"] = cpu_reference()
-        results["targets"] = {
-            f"{command}_{kind}": timings[command][f"{kind}_best_s"] <= limit  # type: ignore[index]
-            for command in ("status", "list")
-            for kind, limit in (("warm", 1.0), ("cold", 5.0))
-        }
         print(json.dumps(results, indent=2))
     finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

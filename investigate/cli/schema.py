@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from investigate.core.atomic import write_atomic
+from investigate.core.atomic import write_output
 
 
 def register(subparsers: Any) -> None:
@@ -31,6 +31,6 @@ def run(args: argparse.Namespace, ws: Any) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(args.output, text.encode("utf-8"))
+        write_output(args.output, text.encode("utf-8"))
         print(f"wrote {args.output}", file=sys.stderr)
     return 0

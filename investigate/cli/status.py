@@ -98,7 +98,7 @@ def _print_store(store: dict[str, Any]) -> None:
     for problem in unreadable:
         print(f"  unreadable {problem['path']}: {problem['reason']}")
     for run_dir in lost:
-        print(f"  no record  {run_dir}: started, but no run.json (lost, or still running)")
+        print(f"  no record  {run_dir}: no run.json (lost, still running, or left by an interrupted removal)")
 
 
 def _tree_line(ws: Workspace, ini_id: str, hyps: dict[str, Any]) -> str:

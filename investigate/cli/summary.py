@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from investigate.core.atomic import write_atomic
+from investigate.core.atomic import write_output
 from investigate.core.errors import EXIT_OK, EXIT_USER
 from investigate.workspace.load import Workspace
 
@@ -32,9 +32,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
+    from investigate.store.records import check_output
     from investigate.views import figures as figs  # matplotlib only when a figure is drawn
     from investigate.views.report import render
 
+    for path in (args.output, args.html):
+        if path is not None:
+            check_output(ws, path)  # before anything is drawn or written
     draw = not args.no_figures
     if draw and not figs.available():
         print(f"warning: no figures: {figs.MISSING}", file=sys.stderr)
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(args.output, text.encode("utf-8"))
+        write_output(args.output, text.encode("utf-8"))
         print(f"wrote {args.output}", file=sys.stderr)
     if args.html is not None:
         from investigate.views.html import summary_html
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
             (text, context) if args.output is not None and _same_dir(args.output, args.html) else
             render(ws, args.initiative, out=args.html, template=args.template, figures=draw)
         )  # fmt: skip
-        write_atomic(args.html, summary_html(page_text, page_context).encode("utf-8"))
+        write_output(args.html, summary_html(page_text, page_context).encode("utf-8"))
         print(f"wrote {args.html}", file=sys.stderr)
     for hid in context["contradicted"]:
         row = next(h for h in context["hypotheses"] if h["id"] == hid)

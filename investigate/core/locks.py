@@ -8,11 +8,15 @@ Lock files are never deleted while in use: a waiter holding the old inode would 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
 
+from investigate.core.errors import InvestigateError
+
 LOCKS_DIR = ".locks"
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class FileLock:
@@ -29,11 +33,18 @@ class FileLock:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        if self.shared:  # only ever a probe of a lock someone else made: read-only, never created
-            fd = os.open(self.path, os.O_RDONLY)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Never through a symlink: the holder writes into its lock file, and a link would make it
+        # truncate whatever the link points to.
+        try:
+            if self.shared:  # only ever a probe of a lock someone else made: read-only, never created
+                fd = os.open(self.path, os.O_RDONLY | _NO_FOLLOW)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NO_FOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InvestigateError(f"{self.path}: is a symbolic link; a lock file must be a plain file") from None
+            raise
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -73,7 +84,7 @@ def is_locked(path: Path) -> bool:
     try:
         if probe.try_acquire():
             return False
-    except OSError:
+    except (OSError, InvestigateError):  # missing, unreadable, a symlink: held by no one we know
         return False
     finally:
         probe.release()

@@ -20,6 +20,7 @@ from investigate.execution.executors.base import Outcome
 from investigate.execution.logtail import clip, tail
 from investigate.formats.schema import RunRecord, Status
 from investigate.store import records as store
+from investigate.store.files import UnreadableFile, read_regular
 from investigate.store.lost import MARKER, OUTCOME, WORKER
 
 if TYPE_CHECKING:
@@ -128,8 +129,8 @@ def save(ws: Workspace, run_dir: Path, record: RunRecord) -> None:
 def read_ok(ws: Workspace, rel_run_dir: str, cache_key: str) -> RunRecord | None:
     """The ok record of ``cache_key`` in ``rel_run_dir`` (another invocation's), if it is one."""
     try:
-        record = RunRecord.model_validate_json((ws.root / rel_run_dir / "run.json").read_bytes())
-    except (OSError, ValueError):
+        record = RunRecord.model_validate_json(read_regular(str(ws.root / rel_run_dir / "run.json"))[0])
+    except (UnreadableFile, ValueError):
         return None
     record.run_dir = rel_run_dir
     return record if record.status == "ok" and record.cache_key == cache_key else None

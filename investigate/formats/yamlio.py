@@ -16,9 +16,11 @@ and ``2026-01-20`` are strings (no digit separators, sexagesimals or timestamps)
 from __future__ import annotations
 
 import difflib
+import errno
 import math
 import os
 import re
+import stat
 import typing
 from pathlib import Path
 from typing import Any, ClassVar
@@ -116,17 +118,20 @@ def read_text(path: Path | str, shown: str, max_bytes: int = MAX_YAML_BYTES) -> 
 
 def _read_capped(path: Path | str, max_bytes: int) -> tuple[bytes, int]:
     """At most ``max_bytes + 1`` bytes of the file (never more, however large it is), and its size
-    when that is over the cap. A file descriptor, not ``open()``: a third of the cost of reading
-    10,000 small files was the buffered file object."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    when that is over the cap. Opened without blocking and read only if it is a regular file: a
+    FIFO or a device where a YAML file belongs is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         chunks: list[bytes] = []
         total = 0
         while total <= max_bytes and (chunk := os.read(fd, min(READ_CHUNK, max_bytes + 1 - total))):
             chunks.append(chunk)
             total += len(chunk)
         data = b"".join(chunks)
-        return data, max(total, os.fstat(fd).st_size) if total > max_bytes else total
+        return data, max(total, st.st_size) if total > max_bytes else total
     finally:
         os.close(fd)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from investigate.core.atomic import write_atomic
 from investigate.core.locks import is_locked
+from investigate.store.files import UnreadableFile, read_regular
 from investigate.store.layout import STAMP
 from investigate.store.layout import Site as Workspace
 
@@ -120,8 +121,8 @@ def _in_flight(ws: Workspace, run_dir: Path) -> InFlight:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = json.loads(read_regular(str(path), cap=1_000_000)[0])
+    except (UnreadableFile, ValueError):
         return {}  # missing, or cut short: a marker still says the run started
     return data if isinstance(data, dict) else {}
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from investigate.core.atomic import write_atomic
+from investigate.core.errors import InvestigateError
 from investigate.formats.recordjson import RecordError, decode, encode
 from investigate.formats.schema import RunRecord
 from investigate.store.files import UnreadableFile, read_regular
@@ -96,6 +97,19 @@ def _store_path(site: Site, run_dir: Path) -> str | None:
         return run_dir.relative_to(site.reports_dir).as_posix()
     except ValueError:
         return None
+
+
+def check_output(site: Site, path: Path) -> None:
+    """Refuse an output (``summary -o``, ``--html``) that would land on the store's own files: a
+    record, a run directory's contents, the index. Symlinks are followed, as the write will."""
+    target = Path(os.path.realpath(path))
+    store = Path(os.path.realpath(site.reports_dir))
+    try:
+        inside = target.relative_to(store).parts
+    except ValueError:
+        return
+    if inside and (STAMP.match(inside[0]) or inside[0].startswith(".index")):
+        raise InvestigateError(f"{path}: refusing to write into the evidence store ({site.relative(target)})")
 
 
 # ---- reading ---------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from pathlib import Path
 from investigate.formats.recordjson import RecordError, decode
 from investigate.store.files import UnreadableFile, dir_stat, lstat_or_none, read_regular, subdirs
 from investigate.store.index import Index, RecordRow, stat_text
-from investigate.store.layout import RUN_JSON, STAMP, STARTED
+from investigate.store.layout import RUN_JSON, STAMP
 
 STALE_MARK = ".index-stale"
 ROOT = "."  # the store root's key in the dirs table
@@ -163,8 +163,8 @@ def _walk_group(sync: Sync, grp: str) -> None:
             run_dir = f"{grp}/{point}/{run}"
             path = f"{base}/{point}/{run}/{RUN_JSON}"
             st = lstat_or_none(path)
-            if st is None:
-                if lstat_or_none(f"{base}/{point}/{run}/{STARTED}") is not None:
+            if st is None:  # started and never recorded, or left behind by an interrupted removal
+                if _has_entries(f"{base}/{point}/{run}"):  # an empty directory is no run yet
                     started.append(run_dir)
                 continue
             seen.add(run_dir)
@@ -188,6 +188,14 @@ def _walk_group(sync: Sync, grp: str) -> None:
     sync.index.restat(same)
     sync.dirs[grp] = stat
     sync.walked += 1
+
+
+def _has_entries(path: str) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False
 
 
 def _git_changed(index: Index, reports_dir: Path, git_root: Path | None) -> set[str]:

@@ -165,7 +165,7 @@ def test_status_shows_lost_runs(make_ws, capsys) -> None:
     }
     assert main(["--workspace", str(root), "status"]) == 0
     out = capsys.readouterr().out
-    assert f"no record  reports/{LATER}/H-A/scenario=s1/a-seed0: started, but no run.json" in out
+    assert f"no record  reports/{LATER}/H-A/scenario=s1/a-seed0: no run.json (lost" in out
 
 
 def test_unchanged_hypotheses_are_not_evaluated_again(make_ws, capsys, monkeypatch) -> None:
