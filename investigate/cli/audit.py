@@ -26,9 +26,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
-    from investigate.rules.audit import audit
+    from investigate.rules.audit import audit, audit_scope
 
-    findings = audit(ws, read_records(ws), args.id)
+    findings = audit(ws, read_records(ws, audit_scope(ws, args.id)), args.id)
     if args.json:
         print(dumps([f.to_dict() for f in findings]))
     else:

@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--lost",
         action="store_true",
-        help="also remove lost runs (started, never recorded: their investigate process died), run directories left without a record, leftovers of an interrupted clean, and stale lock files",
+        help="also remove lost runs (started, never recorded: their investigate process died), run "
+        "directories left without a record, leftovers of an interrupted clean, and stale lock files",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(func=run)

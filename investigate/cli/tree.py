@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from investigate.core.jsonout import dumps
-from investigate.rules.verdict import evaluate_workspace
+from investigate.rules.verdict import evaluate_workspace, initiative_hypotheses
 from investigate.store.records import read_records
 
 
@@ -23,7 +23,8 @@ def run(args: argparse.Namespace, ws: Any) -> int:
     from investigate.views.tree import render_mermaid, render_text, walk
 
     ids = [ws.initiative(args.initiative).id] if args.initiative else sorted(ws.initiatives)
-    outcomes = {h: v.outcome for h, v in evaluate_workspace(ws, read_records(ws)).items()}
+    hyps = [h for i in ids for h in initiative_hypotheses(ws.initiatives[i])]  # only what these trees show
+    outcomes = {h: v.outcome for h, v in evaluate_workspace(ws, read_records(ws, hyps), hyps).items()}
     walks = [(i, walk(ws.initiatives[i], outcomes)) for i in ids]
     if args.format == "json":
         print(dumps([w.to_dict() if w else {"initiative": i, "decision_tree": None} for i, w in walks]))

@@ -34,7 +34,7 @@ from typing import Any
 from investigate.formats.schema import Hypothesis, Initiative, Outcome
 from investigate.rules.conditions import ConditionResult, fmt, matches_where
 from investigate.rules.overlap import overlap
-from investigate.rules.verdict import Verdict, evaluate_workspace
+from investigate.rules.verdict import Verdict, evaluate_workspace, initiative_hypotheses
 
 KINDS = (
     "rules_overlap",
@@ -199,9 +199,20 @@ def _unsupported(verdict: Verdict, claimed: Outcome) -> str:
     return ""
 
 
+def audit_scope(ws: Any, target: str | None) -> list[str]:
+    """The hypotheses an audit of ``target`` judges, and those its initiatives' claims name."""
+    if target is None:
+        return sorted(ws.hypotheses)
+    if target in ws.initiatives:
+        return initiative_hypotheses(ws.initiative(target))
+    claims = [i for i in ws.initiatives.values() if target in (i.summary.claims if i.summary else {})]
+    return list(dict.fromkeys([ws.hypothesis(target).id, *(h for i in claims for h in initiative_hypotheses(i))]))
+
+
 def audit(ws: Any, records: list[Any], target: str | None = None) -> list[Finding]:
-    """Every finding for one hypothesis, one initiative, or (``target`` None) the whole workspace."""
-    verdicts = evaluate_workspace(ws, records)
+    """Every finding for one hypothesis, one initiative, or (``target`` None) the whole workspace;
+    ``records``: at least those of ``audit_scope``."""
+    verdicts = evaluate_workspace(ws, records, audit_scope(ws, target))
     if target is None:
         ids, initiatives = sorted(ws.hypotheses), list(ws.initiatives.values())
     elif target in ws.initiatives:

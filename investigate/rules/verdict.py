@@ -314,10 +314,24 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None, *, c
     )
 
 
-def evaluate_workspace(ws: Any, records: Iterable[RunRecord]) -> dict[str, Verdict]:
-    """Verdicts of every hypothesis in the workspace from these records (the ones that count are picked)."""
+def evaluate_workspace(ws: Any, records: Iterable[RunRecord], ids: Iterable[str] | None = None) -> dict[str, Verdict]:
+    """Verdicts of these hypotheses (every one when None) from these records (the ones that count are picked)."""
     by_hyp = by_hypothesis(records)
-    return {hid: evaluate(h, by_hyp.get(hid, []), ws) for hid, h in sorted(ws.hypotheses.items())}
+    wanted = sorted(ws.hypotheses) if ids is None else sorted(set(ids) & set(ws.hypotheses))
+    return {hid: evaluate(ws.hypotheses[hid], by_hyp.get(hid, []), ws) for hid in wanted}
+
+
+def initiative_hypotheses(ini: Any) -> list[str]:
+    """Every hypothesis an initiative's files name: its list, its tree's nodes, its summary's claims
+    and verification table. What its tree, summary and audit need verdicts (and records) of."""
+    ids = list(ini.hypotheses)
+    if ini.decision_tree is not None:
+        ids += [node.hypothesis for node in ini.decision_tree.nodes.values() if node.hypothesis]
+    if ini.summary is not None:
+        ids += list(ini.summary.claims)
+        if ini.summary.verification is not None:
+            ids.append(ini.summary.verification.hypothesis)
+    return list(dict.fromkeys(ids))
 
 
 def bisect_exit(verdict: Verdict) -> int:

@@ -17,7 +17,7 @@ from investigate.core.errors import InvestigateError
 from investigate.formats.schema import Initiative, Outcome, RunRecord, Verification
 from investigate.rules.audit import claim_findings, evidence_findings, static_findings
 from investigate.rules.counting import latest_records
-from investigate.rules.verdict import Verdict, evaluate_workspace
+from investigate.rules.verdict import Verdict, evaluate_workspace, initiative_hypotheses
 from investigate.rules.verification import aggregate, figure_data, table
 from investigate.store.records import read_records
 from investigate.views.explain import describe_run, effect_text
@@ -80,8 +80,9 @@ def build_context(
     ``figures``: list the verification figures (``write_figures`` draws them) so the text links them.
     """
     initiative = ws.initiative(initiative_id)
-    records = read_records(ws) if records is None else records
-    verdicts = evaluate_workspace(ws, records)
+    needed = initiative_hypotheses(initiative)  # this initiative's records only
+    records = read_records(ws, needed) if records is None else records
+    verdicts = evaluate_workspace(ws, records, needed)
     link = _Linker(Path(ws.root), out)
     narrative = initiative.summary
     gaps: list[str] = []

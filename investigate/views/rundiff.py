@@ -149,7 +149,11 @@ def resolve_run(ws: Any, name: str, records: list[RunRecord] | None = None) -> R
         directory = (base / text) if not Path(text).is_absolute() else Path(text)
         if (directory / "run.json").is_file():
             return _read(ws, directory)
-    records = read_records(ws) if records is None else records
+    if records is None:  # a run id names its hypothesis second: <stamp>/<hypothesis>/<point>/<run>
+        parts = text.split("/")
+        records = read_records(ws, parts[1]) if len(parts) > 2 else []
+        if not any(r.run_id == text for r in records):
+            records = read_records(ws)
     for rec in records:
         if rec.run_id == text:
             return rec
