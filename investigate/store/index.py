@@ -239,7 +239,11 @@ class Index:
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: all of it lands, or (on any error) none of it."""
+        """One transaction: all of it lands, or (on any error) none of it. Inside another one
+        (``batch``), part of that one: a rebuild commits once per batch, not once per group."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -247,6 +251,11 @@ class Index:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        with self.writing():
+            yield
 
     def close(self) -> None:
         self.conn.close()

@@ -36,6 +36,7 @@ from investigate.store.layout import RUN_JSON, STAMP
 
 STALE_MARK = ".index-stale"
 ROOT = "."  # the store root's key in the dirs table
+BATCH = 500  # groups read per transaction while walking everything: short enough for writers to wait
 
 
 @dataclass
@@ -65,10 +66,13 @@ def refresh(index: Index, reports_dir: Path, *, scope: Iterable[str] | None = No
         _git_changed(index, reports_dir, git_root)  # notes HEAD: what was just read is what it holds
     else:
         known = index.dirs()
-        groups = _changed_groups(sync, known)
-        if scope is not None:
-            ids = set(scope)
-            groups |= {g for g in known if "/" in g and g.split("/", 1)[1] in ids} | index.groups_of(ids)
+        ids = None if scope is None else set(scope)
+        # Scoped: the root, the stamps and these hypotheses' own groups; the rest waits for a
+        # command that shows it.
+        mine = None if ids is None else {g for g in known if "/" in g and g.split("/", 1)[1] in ids}
+        groups = _changed_groups(sync, known, mine)
+        if ids is not None and mine is not None:
+            groups |= mine | index.groups_of(ids)
         groups |= _git_changed(index, reports_dir, git_root)
         for grp in sorted(groups):
             _walk_group(sync, grp)
@@ -97,16 +101,19 @@ def _walk_all(sync: Sync, reports_dir: Path, announce: bool) -> None:
     for path in sorted(gone, key=len):
         sync.index.forget(path)
     bar = _Bar(len(groups)) if announce and len(groups) >= 200 else None
-    for n, grp in enumerate(groups, 1):
-        _walk_group(sync, grp)
-        if bar is not None:
-            bar.show(n)
+    for start in range(0, len(groups), BATCH):
+        with sync.index.batch():  # one commit (one fsync) per batch of groups
+            for n, grp in enumerate(groups[start : start + BATCH], start + 1):
+                _walk_group(sync, grp)
+                if bar is not None:
+                    bar.show(n)
     if bar is not None:
         bar.done()
 
 
-def _changed_groups(sync: Sync, known: dict[str, str]) -> set[str]:
-    """Groups under a directory whose stat moved (new ones included); what vanished is forgotten."""
+def _changed_groups(sync: Sync, known: dict[str, str], only: set[str] | None = None) -> set[str]:
+    """Groups under a directory whose stat moved (new ones included); what vanished is forgotten.
+    ``only``: of the known groups, check just these."""
     changed: set[str] = set()
     stamps = [p for p in known if "/" not in p and p != ROOT]
     if not _same(dir_stat(sync.root), known.get(ROOT)):
@@ -123,8 +130,8 @@ def _changed_groups(sync: Sync, known: dict[str, str]) -> set[str]:
         for gone in before - listed:
             sync.index.forget(gone)
         changed |= listed - before
-    for grp, seen in known.items():
-        if "/" in grp and not _same(dir_stat(f"{sync.root}/{grp}"), seen):
+    for grp in known if only is None else only:
+        if "/" in grp and not _same(dir_stat(f"{sync.root}/{grp}"), known[grp]):
             changed.add(grp)
     return changed
 
