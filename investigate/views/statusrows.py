@@ -25,6 +25,7 @@ from investigate.rules.verdict import evaluate
 from investigate.store.index import stat_text
 from investigate.store.layout import Problem
 from investigate.store.records import lost_runs, read_records, store_problems, synced
+from investigate.workspace import parsecache
 from investigate.workspace.load import Workspace
 
 STATUSES = ("ok", "error", "timeout", "interrupted")
@@ -94,13 +95,13 @@ def status_counts(records: list[RunRecord]) -> dict[str, int]:
 
 def _fingerprint(ws: Workspace, hyp_id: str, settings: str) -> str | None:
     """What a row depends on besides its records; None while its file cannot be stat'ed."""
-    try:
-        stat = stat_text(os.stat(ws.source_file(hyp_id)))
-    except OSError:
+    path = ws.source_file(hyp_id)
+    stat = parsecache.stat_of(ws, path)  # the file as loaded: a later edit keys another row
+    if stat is None:
         return None
     if stat.startswith("racy:") or settings.startswith("racy:"):
         return None  # just edited: it may change again unseen
-    return hashlib.sha256(f"{stat}\0{settings}\0{ws.source_file(hyp_id)}".encode()).hexdigest()
+    return hashlib.sha256(f"{stat}\0{settings}\0{path}".encode()).hexdigest()
 
 
 def _settings_stat(ws: Workspace) -> str:

@@ -75,6 +75,11 @@ def _prime(ws: Workspace) -> Cache:
     return Cache(index, stats, heads)
 
 
+def stat_of(ws: Workspace, path: str) -> str | None:
+    """The stat text of a hypothesis file when this load read it (None if it has none)."""
+    return cache_of(ws).stats.get(ws.relative_file(path))
+
+
 def head(ws: Workspace, path: str) -> Head | None:
     """The cached head of a hypothesis file that validated under its current stat."""
     return cache_of(ws).heads.get(ws.relative_file(path))
