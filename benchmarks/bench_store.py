@@ -177,7 +177,8 @@ def timed(root: Path, code: Path, name: str) -> tuple[float, float]:
     argv = [sys.executable, "-m", "investigate", "--workspace", str(root), *COMMANDS[name]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=child_env(code), check=False)
+    # cwd: the workspace, never a checkout (``python -m`` puts the cwd ahead of PYTHONPATH)
+    done = subprocess.run(argv, capture_output=True, text=True, env=child_env(code), cwd=root, check=False)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in ANSWERS.get(name, (0,)):

@@ -142,9 +142,13 @@ class Index:
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM records").fetchone()[0])
 
-    def record_bytes(self, run_dir: str) -> bytes | None:
-        row = self.conn.execute("SELECT data FROM records WHERE run_dir = ?", (run_dir,)).fetchone()
-        return None if row is None else bytes(row[0])
+    def group_records(self, grp: str) -> dict[str, RecordRow]:
+        """run_dir -> the indexed row of every readable record of one group."""
+        rows = self.conn.execute(
+            "SELECT run_dir, grp, hypothesis, status, started_at, run_id, cache_key, data FROM records WHERE grp = ?",
+            (grp,),
+        ).fetchall()
+        return {str(r[0]): (*(str(v) for v in r[:7]), bytes(r[7])) for r in rows}  # type: ignore[misc]
 
     def restat(self, stats: dict[str, str]) -> None:
         """Files read again whose bytes were the indexed ones: only their stat is new (no trigger fires)."""

@@ -159,6 +159,7 @@ def _walk_group(sync: Sync, grp: str) -> None:
         sync.index.forget(grp)
         return
     known = sync.index.group_files(grp)
+    indexed = sync.index.group_records(grp) if sync.deep or known else {}
     found: list[RecordRow] = []
     stats: dict[str, str] = {}
     problems: dict[str, tuple[str, str]] = {}
@@ -184,12 +185,13 @@ def _walk_group(sync: Sync, grp: str) -> None:
             except (UnreadableFile, RecordError) as exc:
                 problems[run_dir] = (text, str(exc))
                 continue
-            if not sync.deep and raw == (sync.index.record_bytes(run_dir) if run_dir in known else None):
-                same[run_dir] = stat_text(st)  # touched, not changed: its rows stay valid
+            row = (run_dir, grp, record.hypothesis, record.status, record.started_at, record.run_id,
+                   record.cache_key, raw)  # fmt: skip
+            if indexed.get(run_dir) == row:
+                same[run_dir] = stat_text(st)  # touched, not changed: the rows derived from it stay valid
                 continue
             stats[run_dir] = stat_text(st)
-            found.append((run_dir, grp, record.hypothesis, record.status, record.started_at, record.run_id,
-                          record.cache_key, raw))  # fmt: skip
+            found.append(row)
     gone = [run_dir for run_dir in known if run_dir not in seen]
     sync.index.put_group(grp, found, stats, problems, gone, started)
     sync.index.restat(same)
