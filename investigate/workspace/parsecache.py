@@ -46,8 +46,8 @@ class Cache:
     """One load's view of the cache: what the index holds, and what this load parsed."""
 
     index: Index | None
-    stats: dict[str, str]  # workspace-relative path -> stat text, for every hypothesis file
-    heads: dict[str, Head]  # cached, valid under this code and the file's current stat
+    stats: dict[str, str]  # path as listed (absolute) -> stat text, for every hypothesis file
+    heads: dict[str, Head]  # by path as listed: cached, valid under this code and the file's current stat
     fresh: dict[str, tuple[str, str, Head | None]] = field(default_factory=dict)  # path -> (stat, JSON, head)
 
 
@@ -65,31 +65,34 @@ def _prime(ws: Workspace) -> Cache:
     stats: dict[str, str] = {}
     for path in hypothesis_files(ws.hypotheses_dir):
         try:
-            stats[ws.relative_file(path)] = stat_text(os.stat(path))
+            stats[path] = stat_text(os.stat(path))
         except OSError:
             continue
+    # The index keys files by their workspace-relative path; this load by the path it listed.
+    listed = {ws.relative_file(path): path for path in stats}
     heads: dict[str, Head] = {}
     for key, (stat, hyp_id, title, initiative) in index.yaml_heads().items():
-        if hyp_id is not None and title is not None and stats.get(key) == stat:
-            heads[key] = Head(hyp_id, title, initiative)
+        where = listed.get(key)
+        if where is not None and hyp_id is not None and title is not None and stats[where] == stat:
+            heads[where] = Head(hyp_id, title, initiative)
     return Cache(index, stats, heads)
 
 
 def stat_of(ws: Workspace, path: str) -> str | None:
     """The stat text of a hypothesis file when this load read it (None if it has none)."""
-    return cache_of(ws).stats.get(ws.relative_file(path))
+    return cache_of(ws).stats.get(path)
 
 
 def head(ws: Workspace, path: str) -> Head | None:
     """The cached head of a hypothesis file that validated under its current stat."""
-    return cache_of(ws).heads.get(ws.relative_file(path))
+    return cache_of(ws).heads.get(path)
 
 
 def load(ws: Workspace, path: str, shown: str) -> Any:
     """The parsed data of one YAML file, from the index when its stat is the cached one."""
     cache = cache_of(ws)
     key = ws.relative_file(path)
-    stat = cache.stats.get(key) or _stat(path)
+    stat = cache.stats.get(path) or _stat(path)
     if cache.index is not None and stat is not None:
         row = cache.index.yaml_data(key)
         if row is not None and row[0] == stat:
