@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
+import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from investigate.cli.main import main
 from investigate.formats.schema import RunRecord
+from investigate.store.records import read_records
 from investigate.views.mlflow_export import record_fields
+from investigate.workspace.load import load_workspace
 
 
 def test_record_fields_split_numbers_text_and_tags() -> None:
@@ -23,7 +29,8 @@ def test_record_fields_split_numbers_text_and_tags() -> None:
         started_at="2026-01-20T10:00:00+00:00", duration_s=2.5, cache_key="abc", error="Traceback ...\nValueError: x",
         provenance={"git_commit": "f00"}, run_dir="reports/s/H-A/L=5.0/raw-seed1",
     )  # fmt: skip
-    params, metrics, tags = record_fields(rec, "confirmed", "INI")
+    fields = record_fields(rec, "confirmed", "INI")
+    params, metrics, tags = fields.params, fields.metrics, fields.tags
     assert params == {"lr": "0.5", "tags": '["a"]', "training.epochs": "3"}
     assert math.isnan(metrics["loss"]) and metrics["has_nan"] == 1.0 and set(metrics) == {"loss", "has_nan"}
     assert tags["metric.note"] == "diverged" and tags["metric.missing"] == "null"
@@ -86,3 +93,133 @@ def test_export_to_a_local_store_and_again(numpy_ws: Path, tmp_path: Path, capsy
     capsys.readouterr()
     assert main(["export", "mlflow", "--tracking-uri", uri, "--experiment", "toy", *ws]) == 0
     assert capsys.readouterr().out.startswith("exported 12 run(s), 0 already there; experiments: toy;")
+
+
+ODD_PY = """
+def odd(params, ctx):
+    return {"loss(val)": 0.25, "a@b": 2.0, "": 3.0, "ok": 4.0, "loss_val_": 5.0, "note(x)": "text", "../up": 1.5}
+"""
+
+
+def odd_ws(make_ws) -> Path:
+    from tests.conftest import hypothesis
+
+    root = make_ws({"exps/__init__.py": "", "exps/odd.py": ODD_PY,
+                    "hypotheses/H-ODD.yaml": hypothesis("H-ODD", "run: exps.odd:odd\nparams: {'w(1)': 1}")})  # fmt: skip
+    assert main(["--workspace", str(root), "run", "H-ODD"]) == 0
+    return root
+
+
+def only_run(uri: str, name: str):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(name)
+    return client.search_runs([experiment.experiment_id], max_results=10)
+
+
+def test_names_mlflow_refuses_are_renamed_with_the_mapping_kept(make_ws, tmp_path: Path, capsys, monkeypatch) -> None:
+    pytest.importorskip("mlflow")
+    root, uri = odd_ws(make_ws), store_uri(tmp_path, monkeypatch)
+    assert main(["--workspace", str(root), "export", "mlflow", "--tracking-uri", uri]) == 0
+    (run,) = only_run(uri, root.name)
+    assert run.info.status == "FINISHED" and run.data.tags["investigate.export"] == "complete"
+    renamed = json.loads(run.data.tags["investigate.renamed"])
+    originals = {new: old for new, old in renamed["metric"].items()}
+    metrics = run.data.metrics
+    assert metrics["ok"] == 4.0 and metrics["loss_val_"] == 5.0  # the legal names stay as they are
+    by_original = {old: metrics[new] for new, old in originals.items()}
+    assert by_original == {"loss(val)": 0.25, "a@b": 2.0, "": 3.0, "../up": 1.5}  # nothing lost, nothing merged
+    assert len(metrics) == 6
+    assert run.data.params[next(k for k, v in renamed["param"].items() if v == "w(1)")] == "1"
+    assert run.data.tags[next(k for k, v in renamed["tag"].items() if v == "metric.note(x)")] == "text"
+
+
+def test_an_export_that_breaks_off_is_marked_failed_and_redone(make_ws, tmp_path: Path, capsys, monkeypatch) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    root, uri = odd_ws(make_ws), store_uri(tmp_path, monkeypatch)
+    argv = ["--workspace", str(root), "export", "mlflow", "--tracking-uri", uri]
+    real = MlflowClient.log_batch
+
+    def broken(self, run_id, metrics=(), params=(), tags=()):  # the store fails once metrics are sent
+        if metrics:
+            raise MlflowException("store went away")
+        return real(self, run_id, metrics=metrics, params=params, tags=tags)
+
+    monkeypatch.setattr(MlflowClient, "log_batch", broken)
+    assert main(argv) == 1
+    assert "store went away" in capsys.readouterr().err
+    (run,) = only_run(uri, root.name)
+    assert run.info.status == "FAILED" and run.data.tags["investigate.export"] == "failed"
+
+    monkeypatch.setattr(MlflowClient, "log_batch", real)
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("exported 1 run(s) (1 redone after an interrupted export), 0 already")
+    (run,) = only_run(uri, root.name)  # the broken one deleted, one complete run
+    assert run.info.status == "FINISHED" and len(run.data.metrics) == 6
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("exported 0 run(s), 1 already there")
+
+
+def test_a_run_left_running_by_a_killed_export_is_redone(make_ws, tmp_path: Path, capsys, monkeypatch) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    root, uri = odd_ws(make_ws), store_uri(tmp_path, monkeypatch)
+    (rec,) = read_records(load_workspace(root), "H-ODD")
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment(root.name)
+    client.create_run(experiment, tags={"investigate.run_id": rec.run_id})  # what an export killed at once leaves
+    assert main(["--workspace", str(root), "export", "mlflow", "--tracking-uri", uri]) == 0
+    assert "(1 redone after an interrupted export)" in capsys.readouterr().out
+    (run,) = only_run(uri, root.name)
+    assert run.info.status == "FINISHED" and run.data.metrics["ok"] == 4.0
+
+
+def export_fails(root: Path, uri: str, capsys, *extra: str) -> tuple[str, float]:
+    capsys.readouterr()
+    start = time.monotonic()
+    assert main(["--workspace", str(root), "export", "mlflow", "--tracking-uri", uri, *extra]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    return err, time.monotonic() - start
+
+
+def test_a_server_that_refuses_or_never_answers_fails_in_seconds(make_ws, capsys) -> None:
+    pytest.importorskip("mlflow")
+    root = odd_ws(make_ws)
+    err, took = export_fails(root, "http://127.0.0.1:9", capsys)
+    assert took < 10 and "mlflow (http://127.0.0.1:9)" in err
+    with socket.socket() as silent:  # listens, never accepts, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        uri = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        err, took = export_fails(root, uri, capsys, "--timeout", "1")
+    assert took < 15 and f"mlflow ({uri})" in err
+
+
+def test_stores_that_cannot_work_are_refused_in_one_line(make_ws, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("mlflow")
+    root = odd_ws(make_ws)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(bytes(range(256)) * 16)
+    err, _ = export_fails(root, f"sqlite:///{garbage}", capsys)
+    assert err.endswith("is not an SQLite database (it does not start with 'SQLite format 3')")
+    (tmp_path / "adir.db").mkdir()
+    err, took = export_fails(root, f"sqlite:///{tmp_path / 'adir.db'}", capsys)
+    assert err.endswith("adir.db is a directory, not an SQLite database file") and took < 5
+    (tmp_path / "afile").write_text("x")
+    err, _ = export_fails(root, f"sqlite:///{tmp_path / 'afile' / 'new.db'}", capsys)
+    assert "cannot be created:" in err and "afile is a file, not a directory" in err
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            err, _ = export_fails(root, f"sqlite:///{locked / 'new.db'}", capsys)
+        finally:
+            locked.chmod(0o700)
+        assert err.endswith(f"cannot be created: the directory {locked} is read-only")
