@@ -8,6 +8,7 @@ one), so the contrast the verdict rests on is visible.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import statistics
@@ -20,6 +21,8 @@ from investigate.rules.conditions import fmt, matches_where
 from investigate.rules.evidence import number
 
 Link = Callable[[str], str]
+EXACT_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # not hidden, no separator, no '~'
+MAX_FILE_STEM = 96
 
 
 def aggregate(values: list[Any]) -> str:
@@ -103,7 +106,17 @@ class FigureData:
 
     @property
     def filename(self) -> str:
-        return re.sub(r"[^A-Za-z0-9_.-]", "_", self.metric) + ".png"
+        """``loss.png`` when the name is a safe file name as it is; else a slug, ``~`` and a hash of the name.
+
+        ``loss/val`` and ``loss_val`` once both became ``loss_val.png``, and each figure showed the
+        other's values. ``~`` never appears in an exact name, so the two kinds cannot meet (as with
+        run directories).
+        """
+        if EXACT_FILE.fullmatch(self.metric) and len(self.metric) <= MAX_FILE_STEM:
+            return self.metric + ".png"
+        slug = re.sub(r"[^A-Za-z0-9_.-]", "_", self.metric)[: MAX_FILE_STEM - 11].lstrip(".")
+        digest = hashlib.sha256(self.metric.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        return f"{slug}~{digest}.png"
 
 
 def figure_data(spec: Verification, records: list[RunRecord], arm_order: list[str]) -> list[FigureData]:

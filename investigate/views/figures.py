@@ -38,7 +38,8 @@ def write_figures(figures: list[dict[str, Any]]) -> list[Path]:
     except ImportError:
         raise InvestigateError(MISSING) from None
     written = []
-    rc: Any = {"font.family": "DejaVu Sans", "font.size": 8}
+    # parse_math off: a '$' in a metric name or row value is a character, not mathtext (it crashed).
+    rc: Any = {"font.family": "DejaVu Sans", "font.size": 8, "text.parse_math": False}
     with matplotlib.style.context("default"), matplotlib.rc_context(rc):
         for spec in figures:
             path: Path = spec["file"]

@@ -1,8 +1,10 @@
 """The summary as one self-contained HTML page: no script, no stylesheet or font to fetch.
 
 The page is the markdown summary rendered with markdown-it (CommonMark + tables; raw HTML in the
-text is escaped, never passed through), with two substitutions: the Mermaid block becomes the
-decision tree drawn as inline SVG (``svgtree``), and each figure becomes a base64 ``data:`` URI.
+text is escaped, never passed through; every string from a run or a file already reaches it as
+escaped text, see ``mdtext``), with two substitutions: the Mermaid block becomes the decision tree
+drawn as inline SVG (``svgtree``), and each figure becomes a base64 ``data:`` URI. Any other image
+(the narrative may name one) becomes a link, so the page fetches nothing.
 Links to run directories and files stay relative to the page, as in the markdown.
 """
 
@@ -51,8 +53,12 @@ def summary_html(markdown: str, context: dict[str, Any]) -> str:
     def image(_renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         src = str(tokens[idx].attrGet("src") or "")
         path = figures.get(src)
-        if path is not None and path.is_file():
-            tokens[idx].attrSet("src", "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode())
+        if path is None or not path.is_file():
+            # Not one of the summary's figures (an image the narrative names, or one a figure file
+            # lacks): a link, never an <img> that would fetch from elsewhere in a self-contained page.
+            alt = html.escape(tokens[idx].content or src)
+            return f'<a href="{html.escape(src)}">[image: {alt}]</a>'
+        tokens[idx].attrSet("src", "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode())
         return str(default_image(tokens, idx, options, env)) if default_image else ""
 
     md.add_render_rule("fence", fence)

@@ -20,7 +20,9 @@ from investigate.rules.counting import latest_records
 from investigate.rules.verdict import Verdict, evaluate_workspace, initiative_hypotheses
 from investigate.rules.verification import aggregate, figure_data, table
 from investigate.store.records import read_records
+from investigate.views import mdtext
 from investigate.views.explain import describe_run, effect_text
+from investigate.views.mdtext import Markdown, compose
 from investigate.views.tree import TreeWalk, render_mermaid, render_text, walk
 
 __all__ = ["aggregate", "build_context", "completion_date", "environment", "render", "render_summary"]
@@ -49,11 +51,12 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # noqa: S701 - the output is markdown; HTML escaping would corrupt it
         keep_trailing_newline=True,
+        finalize=mdtext.finalize,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # Table cells hold free text (titles, evidence); a bare '|' or newline would split the row.
-    env.filters["cell"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
+    # Every value is text unless it is Markdown on purpose (mdtext); a table cell is one line, '|' escaped.
+    env.filters.update({"cell": mdtext.cell, "code": mdtext.code, "trim": mdtext.trim})
     return env, name
 
 
@@ -63,9 +66,9 @@ class _Linker:
     def __init__(self, root: Path, out: Path | None) -> None:
         self.root, self.base = root, (out.resolve().parent if out else root)
 
-    def __call__(self, path: str | Path) -> str:
+    def __call__(self, path: str | Path) -> Markdown:
         full = Path(path) if Path(path).is_absolute() else self.root / path
-        return Path(os.path.relpath(full, self.base)).as_posix()
+        return mdtext.link_target(Path(os.path.relpath(full, self.base)).as_posix())
 
 
 def build_context(
@@ -107,8 +110,9 @@ def build_context(
         "status": status,
         "date": completion_date(mine, records),
         "links_from_root": out is None,  # stdout: links are relative to the workspace root
+        # The narrative is the human's markdown, by design; everything else is text (mdtext).
         "narrative": {
-            k: getattr(narrative, k) if narrative else None
+            k: Markdown(getattr(narrative, k)) if narrative and getattr(narrative, k) is not None else None
             for k in ("outcome", "root_cause", "fix", "remaining", "conclusion")
         },
         "warnings": warnings,
@@ -119,7 +123,10 @@ def build_context(
         "figures": _figures(ws, initiative, spec, spec_records, link) if figures and spec else [],
         "tree": tree,
         "tree_walk": walked,
-        "artifacts": [{"label": a.label, "path": link(a.path)} for a in (narrative.artifacts if narrative else [])],
+        "artifacts": [
+            {"label": a.label, "path": link(a.path), "shown": a.path}
+            for a in (narrative.artifacts if narrative else [])
+        ],
         "gaps": gaps,
         "runs": _run_counts(mine),
     }
@@ -173,8 +180,8 @@ def _hypothesis_row(
         gaps.append(f"The narrative's claim that {hid} is {claimed.value} does not hold: the runs say {outcome.value}.")
     flags = verdict.flags if verdict else []
     if outcome is Outcome.untested:
-        evidence = f"no decisive runs yet — `investigate run {hid}`"
-        gaps.append(f"{hid} is untested — run `investigate run {hid}`.")
+        evidence: str = compose("no decisive runs yet — {}", mdtext.code(f"investigate run {hid}"))
+        gaps.append(compose("{} is untested — run {}.", hid, mdtext.code(f"investigate run {hid}")))
     else:
         evidence = "; ".join(verdict.evidence) if verdict else ""
         if flags and verdict is not None and verdict.raw_outcome is not None:
@@ -218,12 +225,11 @@ def _effect_cell(verdict: Verdict) -> str:
     if not seen:
         return "— (no second arm compared)"
     texts = list(seen.values())
-    more = (
-        f"; {len(texts) - MAX_EFFECTS} more in `investigate show {verdict.hypothesis}`"
-        if len(texts) > MAX_EFFECTS
-        else ""
-    )
-    return "; ".join(texts[:MAX_EFFECTS]) + more
+    shown = "; ".join(texts[:MAX_EFFECTS])
+    if len(texts) <= MAX_EFFECTS:
+        return shown
+    more = mdtext.code(f"investigate show {verdict.hypothesis}")
+    return compose("{}; {} more in {}", shown, len(texts) - MAX_EFFECTS, more)
 
 
 def _audit_gaps(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict]) -> list[str]:
@@ -241,8 +247,11 @@ def _audit_gaps(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict]) -
             unsupported.append(finding.hypothesis)
     if unsupported:
         lines.append(
-            f"No declared control supports the narrative's claims about {', '.join(unsupported)} "
-            f"(`investigate audit {initiative.id}` says why for each)."
+            compose(
+                "No declared control supports the narrative's claims about {} ({} says why for each).",
+                ", ".join(unsupported),
+                mdtext.code(f"investigate audit {initiative.id}"),
+            )
         )
     return lines
 
@@ -251,11 +260,11 @@ def _tree_context(walked: TreeWalk | None, gaps: list[str]) -> dict[str, Any] | 
     if walked is None:
         return None
     if walked.next_node:
-        gaps.append(f"The decision tree stops at {walked.next_node}: `{walked.next_command}`.")
+        gaps.append(compose("The decision tree stops at {}: {}.", walked.next_node, mdtext.code(walked.next_command)))
     return {
         "path": " → ".join(walked.path),
         "text": render_text(walked).rstrip("\n"),
-        "mermaid": render_mermaid(walked).rstrip("\n"),
+        "mermaid": Markdown(render_mermaid(walked).rstrip("\n")),  # its labels are made safe in tree
         "next_node": walked.next_node,
         "next_command": walked.next_command,
         "note": walked.note,

@@ -8,6 +8,7 @@ at an outcome with no edge (a leaf), or at a target that is not a node (a termin
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -218,12 +219,28 @@ def _edges_with_last(state: NodeState) -> Iterator[tuple[str, str, bool]]:
 
 
 def mermaid_id(name: str) -> str:
-    # Mermaid reads '-' as part of an arrow, so node ids keep only word characters.
-    return "n_" + re.sub(r"\W", "_", name)
+    """A Mermaid node id per node name, never shared: ``n_<name>`` when it is word characters, else hashed.
+
+    Mermaid reads '-' as part of an arrow, so only ASCII word characters are kept; ``a-b``, ``a_b``
+    and ``a.b`` once all became ``n_a_b``, one node with self-loops. A name that is not kept as it is
+    gets ``h_``, its slug and a hash of the name, and an exact one starts ``n_``, so they cannot meet.
+    """
+    if re.fullmatch(r"[A-Za-z0-9_]+", name):
+        return "n_" + name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"h_{re.sub(r'[^A-Za-z0-9_]', '_', name)[:40]}_{digest}"
 
 
 def _label(text: str) -> str:
-    return text.replace('"', "#quot;").replace("\n", " ")
+    """Text inside a quoted Mermaid label: one line, and no character that Mermaid or markdown reads.
+
+    A backtick could close the markdown fence around the chart and ``\r`` end its line, so both go,
+    with quotes and angle brackets, as Mermaid's ``#code;`` entities (``#`` itself first).
+    """
+    flat = " ".join(text.split())
+    for char in '#"`<>':
+        flat = flat.replace(char, f"#{ord(char)};")
+    return flat
 
 
 def render_mermaid(walk_: TreeWalk) -> str:
@@ -231,11 +248,12 @@ def render_mermaid(walk_: TreeWalk) -> str:
     lines = ["flowchart TD"]
     for state in walk_.nodes.values():
         if state.state == "terminal":
-            text = state.id
+            text = _label(state.id)
         else:
-            status = f"<br/>{state.hypothesis}: {state.outcome.value}" if state.hypothesis and state.outcome else ""
-            text = f"{state.id}: {state.question}{status}"
-        lines.append(f'    {mermaid_id(state.id)}["{_label(text)}"]')
+            text = _label(f"{state.id}: {state.question}")
+            if state.hypothesis and state.outcome:
+                text += "<br/>" + _label(f"{state.hypothesis}: {state.outcome.value}")
+        lines.append(f'    {mermaid_id(state.id)}["{text}"]')
     taken = {(e.source, e.outcome) for e in walk_.taken}
     thick: list[int] = []
     for i, edge in enumerate(walk_.edges):

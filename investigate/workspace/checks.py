@@ -31,8 +31,12 @@ def cross_checks(hypotheses: Hypotheses, initiatives: dict[str, Initiative], loc
 
 
 def _initiative_checks(locate: Locate, ini: Initiative, known: Collection[str]) -> Iterator[Check]:
+    first: dict[str, int] = {}
     for index, name in enumerate(ini.hypotheses):
         yield _exists(locate, ini.id, ("hypotheses", index), name, known, "hypothesis")
+        if name in first:  # counted twice, the summary said "0 of 2 decided" where status counts 1
+            yield _duplicate(locate, ini.id, index, name, first[name])
+        first.setdefault(name, index)
     tree = ini.decision_tree
     if tree is not None:
         nodes = frozenset(tree.nodes)
@@ -59,6 +63,13 @@ def _exists(locate: Locate, owner: str, key_path: KeyPath, name: str, known: Col
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise locate(owner, key_path, f"unknown {kind} {name!r}{hint}")
+
+    return check
+
+
+def _duplicate(locate: Locate, owner: str, index: int, name: str, earlier: int) -> Check:
+    def check() -> None:
+        raise locate(owner, ("hypotheses", index), f"{name} is listed twice (also hypotheses[{earlier}]): list it once")
 
     return check
 

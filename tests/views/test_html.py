@@ -121,3 +121,38 @@ def test_the_browser_renders_tree_and_tables(page: Path, tmp_path: Path) -> None
         pos += 12 + length
     pixels = zlib.decompress(idat)
     assert len(set(pixels)) > 32, "the screenshot is blank"
+
+
+def test_strings_from_runs_and_files_stay_text_in_markdown_html_and_the_browser(make_ws, tmp_path: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    from tests.views.hostile_ws import NOTE, build
+
+    root = build(make_ws)
+    md, page = root / "out" / "s.md", root / "out" / "s.html"
+    assert main(["--workspace", str(root), "summary", "ODD-001", "-o", str(md), "--html", str(page)]) == 0
+    text = md.read_text(encoding="utf-8")
+    assert "\r" not in text and not re.search(r"^#+ Injected", text, flags=re.M)
+    fence = text.split("```mermaid\n", 1)[1].split("\n```\n", 1)[0]
+    assert all(line.startswith(("flowchart", "    ")) for line in fence.splitlines())  # nothing escaped the fence
+    as_html = MarkdownIt("commonmark").enable("table").render(text)  # as any markdown viewer reads it
+    assert "127.0.0.1:9" not in "".join(re.findall(r'(?:src|href)="[^"]*"', as_html))
+    assert "<em>own</em>" in as_html  # the narrative is still the human's markdown
+
+    served = page.read_text(encoding="utf-8")
+    assert not re.findall(r'(?:src|href)="https?:', served) and '<img src="http' not in served
+    binary = chromium()
+    assert binary is not None
+    dom = browse(binary, "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
+    shown = dom.stdout.decode("utf-8")
+    assert not re.search(r"<(img|a)\b[^>]*(src|href)=\"http", shown)  # no remote image, no live link
+    plain = html_text(shown)
+    assert NOTE in plain and "Odd [t](http://127.0.0.1:9/)" in plain  # shown as the characters they are
+    assert "a$b$" in plain and "loss/val" in plain
+
+
+def html_text(page: str) -> str:
+    import html as htmlmod
+
+    return htmlmod.unescape(re.sub(r"<[^>]+>", "", page))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from investigate.formats.schema import Initiative, Outcome
-from investigate.views.tree import render_mermaid, render_text, walk
+from investigate.views.tree import mermaid_id, render_mermaid, render_text, walk
 
 O = Outcome
 
@@ -79,10 +79,10 @@ def test_text_rendering():
     assert "├─ confirmed → b0f  (not reached)" in untested and "pruned" not in untested
 
 
-NODE = re.compile(r'^    n_\w+\["[^"]*"\]$')
-EDGE = re.compile(r"^    n_\w+ -->\|(confirmed|ruled_out|fixed|inconclusive)\| n_\w+$")
+NODE = re.compile(r'^    [nh]_\w+\["[^"`]*"\]$')
+EDGE = re.compile(r"^    [nh]_\w+ -->\|(confirmed|ruled_out|fixed|inconclusive)\| [nh]_\w+$")
 CLASSDEF = re.compile(r"^    classDef \w+ [\w#:,.\- ]+$")
-CLASS = re.compile(r"^    class n_\w+(,n_\w+)* \w+$")
+CLASS = re.compile(r"^    class [nh]_\w+(,[nh]_\w+)* \w+$")
 LINKSTYLE = re.compile(r"^    linkStyle \d+(,\d+)* [\w#:,\-]+$")
 
 
@@ -92,9 +92,10 @@ def test_mermaid_lines_are_valid():
     assert lines[0] == "flowchart TD"
     for line in lines[1:]:
         assert any(p.match(line) for p in (NODE, EDGE, CLASSDEF, CLASS, LINKSTYLE)), line
-    assert '    n_nan_cause["nan-cause: Does the #quot;sync#quot; fix it?<br/>H-A: confirmed"]' in lines
-    assert "    n_nan_cause -->|confirmed| n_b0f" in lines
-    assert "    class n_nan_cause confirmed" in lines
+    node = mermaid_id("nan-cause")
+    assert f'    {node}["nan-cause: Does the #34;sync#34; fix it?<br/>H-A: confirmed"]' in lines
+    assert f"    {node} -->|confirmed| n_b0f" in lines
+    assert f"    class {node} confirmed" in lines
     assert "    class n_done terminal" in lines
     # the taken edges are 0 (nan-cause→b0f) and 3 (b0f→done), in declaration order
     assert lines[-1].startswith("    linkStyle 0,3 ")
@@ -182,3 +183,26 @@ def test_tree_and_validate_on_a_10000_node_chain(make_ws, capsys):
     assert main([*ws, "tree"]) == 0
     out = capsys.readouterr().out
     assert out.count("confirmed → ✓ n") == 9_999 and "path: n0 → n1 → n2" in out and "reached a leaf" in out
+
+
+def test_mermaid_ids_never_merge_two_nodes():
+    names = ["a-b", "a_b", "a.b", "a b", "n_a_b", "h_a_b"]
+    assert len({mermaid_id(n) for n in names}) == len(names)
+    assert all(re.fullmatch(r"[nh]_\w+", mermaid_id(n)) for n in names)
+    tree = Initiative.model_validate(
+        {"id": "I", "title": "t", "hypotheses": ["H-A"], "decision_tree": {"start": "a-b", "nodes": {
+            "a-b": {"question": "q1", "hypothesis": "H-A", "confirmed": "a_b", "ruled_out": "a.b"},
+            "a_b": {"question": "q2"}, "a.b": {"question": "q3"}}}}
+    )  # fmt: skip
+    text = render_mermaid(walk(tree, {"H-A": O.confirmed}))
+    edges = [line.split() for line in text.splitlines() if "-->" in line]
+    assert len(edges) == 2 and all(e[0] != e[2] for e in edges)  # no self-loop
+
+
+def test_a_question_cannot_close_the_fence_or_start_a_line():
+    tree = initiative()
+    tree.decision_tree.nodes["b0f"].question = "ok?\r```\r# Injected <b>x</b> #quot;"
+    text = render_mermaid(walk(tree, {"H-A": O.confirmed}))
+    assert "`" not in text and "\r" not in text and "<b>" not in text
+    assert all(line.startswith(("flowchart", "    ")) for line in text.splitlines())
+    assert "ok? #96;#96;#96; #35; Injected #60;b#62;x#60;/b#62; #35;quot;" in text

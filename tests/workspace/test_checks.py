@@ -63,3 +63,16 @@ def test_ten_thousand_node_chain_needs_no_recursion(closed: bool) -> None:
     nodes[f"n{n - 1}"] = {"question": "q", **({"confirmed": "n0"} if closed else {})}
     failures = _failures([], [_initiative(nodes, [])])
     assert (len(failures) == 1 and "cycle" in failures[0]) if closed else failures == []
+
+
+def test_a_hypothesis_listed_twice_is_refused_by_validate_with_its_line(make_ws, capsys) -> None:
+    from investigate.cli.main import main
+    from tests.conftest import hypothesis
+
+    initiative = "id: INI\ntitle: t\nhypotheses:\n  - H-A\n  - H-B\n  - H-A\n"
+    root = make_ws({"hypotheses/H-A.yaml": hypothesis("H-A", extra="initiative: INI\n"),
+                    "hypotheses/H-B.yaml": hypothesis("H-B", extra="initiative: INI\n"),
+                    "plans/INI/initiative.yaml": initiative})  # fmt: skip
+    assert main(["--workspace", str(root), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "plans/INI/initiative.yaml:6: hypotheses[2]: H-A is listed twice (also hypotheses[0]): list it once" in err
