@@ -12,6 +12,8 @@ cannot inject shell syntax; an empty or null value fills as nothing.
 
 Placeholders: ``{run_dir}``, ``{seed}``, ``{workspace}`` (the workspace root; a param of that name
 wins) and ``{<param>}`` for any merged param. A list, mapping, boolean or null fills as JSON.
+Only a plain name is filled (letters, digits, ``_``, ``-``): ``{v.x}``, ``{v[0]}``, ``{v!r}`` and
+``{v:>9}`` are refused, since ``str.format`` would read attributes or pad without bound.
 
 ``python:`` replaces a leading ``python`` / ``python3`` word. ``env:`` values take the same
 placeholders; a value that is exactly one placeholder filled by ``""`` or null, or null itself,
@@ -24,12 +26,12 @@ import json
 import os
 import re
 import shlex
-import string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.core.errors import InvestigateError
 from investigate.formats.schema import PYTHON_WORDS, Experiment
+from investigate.rules.hypcheck import template_parts
 
 if TYPE_CHECKING:
     from investigate.plan.planned import PlannedRun
@@ -136,22 +138,24 @@ def script_tokens(run: PlannedRun) -> list[str]:
 
 
 def _fill(run: PlannedRun, template: str, mapping: _StrictMapping) -> str:
+    """Each ``{name}`` replaced by its text; nothing else of ``str.format`` (see ``template_parts``)."""
     try:
-        return string.Formatter().vformat(template, (), mapping)
-    except (ValueError, IndexError) as exc:
+        parts = template_parts(template)
+    except ValueError as exc:
         raise InvestigateError(f"{run.hypothesis}: bad command template {template!r}: {exc}") from None
+    return "".join(literal + (mapping[name] if name is not None else "") for literal, name in parts)
 
 
 def _dropped(token: str, raw: dict[str, Any]) -> bool:
     """A token that is exactly ``{name}`` whose value is empty or null: an optional argument left out."""
     try:
-        parts = list(string.Formatter().parse(token))
+        parts = template_parts(token)
     except ValueError:
         return False  # _fill reports the broken template
     if len(parts) != 1:
         return False
-    literal, field, spec, conversion = parts[0]
-    if literal or field is None or spec or conversion or field not in raw:
+    literal, field = parts[0]
+    if literal or field is None or field not in raw:
         return False
     return _empty(raw[field])
 

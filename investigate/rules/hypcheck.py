@@ -4,7 +4,9 @@ one before it starts anything; other commands load such a file so ``show`` and `
 
 - Command placeholders: every ``{name}`` in ``experiment.command`` (and in ``experiment.env``
   values) must be set for every arm, by ``params``, the ``matrix``, the arm's overrides, or be
-  ``run_dir`` / ``seed`` / ``workspace``. ``{{`` and ``}}`` are literal braces; a lone brace is an error.
+  ``run_dir`` / ``seed`` / ``workspace``. ``{{`` and ``}}`` are literal braces; a lone brace is an error,
+  and so is anything but a plain name (``{v.x}``, ``{v[0]}``, ``{v!r}``, ``{v:>9}``): ``run`` refuses
+  those too, with the file and line.
 - Metric names: when ``experiment.metrics`` lists what the experiment reports, a rule (or the
   initiative's verification table) naming another metric is a typo.
 - ``where`` filters: a key no run has, or a value no run can take (``offset: 100000.0`` against a
@@ -15,6 +17,7 @@ one before it starts anything; other commands load such a file so ``show`` and `
 from __future__ import annotations
 
 import difflib
+import re
 import string
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -32,11 +35,11 @@ def hypothesis_checks(hyp: Hypothesis, locate: Locate, placeholders: bool = True
     exp = hyp.experiment
     if exp is None:
         return
-    if placeholders:
-        templates: list[tuple[str, KeyPath]] = [(exp.command, ("experiment", "command"))] if exp.command else []
-        templates += [(v, ("experiment", "env", k)) for k, v in (exp.env or {}).items() if isinstance(v, str)]
-        for template, key_path in templates:
-            yield _placeholder_check(hyp.id, exp, template, key_path, locate)
+    templates: list[tuple[str, KeyPath]] = [(exp.command, ("experiment", "command"))] if exp.command else []
+    templates += [(v, ("experiment", "env", k)) for k, v in (exp.env or {}).items() if isinstance(v, str)]
+    for template, key_path in templates:
+        # The form of every placeholder always (run refuses it with file:line); the names only when asked.
+        yield _placeholder_check(hyp.id, exp, template, key_path, locate, names=placeholders)
     for rule, path in rule_leaves(hyp):
         if exp.metrics is not None:
             yield _metric_check(hyp.id, exp.metrics, rule, path, locate)
@@ -77,28 +80,48 @@ def rule_leaves(hyp: Hypothesis) -> Iterator[tuple[Rule, KeyPath]]:
             todo.append((rule.not_, (*path, "not")))
 
 
-def placeholder_names(command: str) -> list[str]:
-    """The names a command template fills, in order; ValueError for a lone or unclosed brace."""
-    names = []
-    for _, field, _, _ in string.Formatter().parse(command):
+PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def template_parts(template: str) -> list[tuple[str, str | None]]:
+    """``template`` as (literal text, placeholder name or None) pairs; ValueError for anything but ``{name}``.
+
+    ``str.format`` would also take ``{run_dir.__class__}``, ``{v[0]}``, ``{v!r}`` and
+    ``{seed:>4000000000}`` (4 GB of padding): attribute access, indexing, conversions and format
+    specs are refused, so a placeholder can only be replaced by its value's text.
+    """
+    parts: list[tuple[str, str | None]] = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
         if field is None:
+            parts.append((literal, None))
             continue
-        base = field.split(".", 1)[0].split("[", 1)[0]
-        if not base:
+        shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        if not field:
             raise ValueError("'{}' needs a name: {param}, {run_dir} or {seed}")
-        names.append(base)
-    return names
+        if conversion or spec or not PLACEHOLDER.fullmatch(field):
+            raise ValueError(f"placeholder {shown}: only {{name}} is filled (no '.', '[', '!' or ':')")
+        parts.append((literal, field))
+    return parts
 
 
-def _placeholder_check(owner: str, exp: Experiment, template: str, path: KeyPath, locate: Locate) -> Callable[[], None]:
-    return lambda: _placeholders(owner, exp, template, path, locate)
+def placeholder_names(command: str) -> list[str]:
+    """The names a command template fills, in order; ValueError for a lone brace or a non-plain placeholder."""
+    return [name for _, name in template_parts(command) if name is not None]
 
 
-def _placeholders(owner: str, exp: Experiment, template: str, path: KeyPath, locate: Locate) -> None:
+def _placeholder_check(
+    owner: str, exp: Experiment, template: str, path: KeyPath, locate: Locate, names: bool = True
+) -> Callable[[], None]:
+    return lambda: _placeholders(owner, exp, template, path, locate, names)
+
+
+def _placeholders(owner: str, exp: Experiment, template: str, path: KeyPath, locate: Locate, check_names: bool) -> None:
     try:
         names = placeholder_names(template)
     except ValueError as exc:
         raise locate(owner, path, f"{exc} (write {{{{ and }}}} for a literal brace)") from None
+    if not check_names:
+        return
     shared = {*exp.params, *exp.matrix, *BUILTIN_PLACEHOLDERS}
     arms = exp.arms or {"default": {}}
     for name in dict.fromkeys(names):

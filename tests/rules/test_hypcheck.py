@@ -20,13 +20,33 @@ def _errors(make_ws, capsys, files: dict[str, str]) -> list[str]:
 
 
 def test_placeholder_names_and_escaped_braces() -> None:
-    assert placeholder_names("python t.py --n {n} --out {run_dir} --json '{{\"a\": 1}}' {cfg.x} {v[0]}") == [
-        "n", "run_dir", "cfg", "v",
+    assert placeholder_names("python t.py --n {n} --out {run_dir} --json '{{\"a\": 1}}' {learning-rate}") == [
+        "n", "run_dir", "learning-rate",
     ]  # fmt: skip
     with pytest.raises(ValueError, match="needs a name"):
         placeholder_names("echo {}")
     with pytest.raises(ValueError):
         placeholder_names("echo {oops")
+
+
+@pytest.mark.parametrize("field", ["{run_dir.__class__}", "{v[0]}", "{v!r}", "{seed:>4000000000}", "{v:{w}}", "{0}"])
+def test_only_plain_names_are_placeholders(field: str) -> None:
+    with pytest.raises(ValueError, match="only {name} is filled"):
+        placeholder_names(f"echo {field}")
+
+
+@pytest.mark.parametrize("field", ["{run_dir.__class__.__mro__}", "{seed[0]}", "{seed!r}", "{seed:>4000000000}"])
+def test_validate_and_run_refuse_a_format_placeholder_with_file_and_line(make_ws, capsys, field: str) -> None:
+    exp = f'command: "echo {field}"\nparams: {{lr: 1}}\n'
+    root = make_ws({"hypotheses/H-A.yaml": hypothesis("H-A", exp)})
+    for argv in (["validate"], ["run", "H-A"]):
+        assert main(["--workspace", str(root), *argv]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == (
+            f"error: hypotheses/H-A.yaml:6: experiment.command: placeholder {field}: only {{name}} is filled "
+            "(no '.', '[', '!' or ':') (write {{ and }} for a literal brace)"
+        ), argv
+    assert not (root / "reports").exists() or not any((root / "reports").rglob("run.json"))
 
 
 def test_unknown_and_partial_placeholders_are_errors_before_any_run(make_ws, capsys) -> None:
