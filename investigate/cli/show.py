@@ -60,13 +60,15 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     # the outcome, its flags, then the values that decided it with each arm's effect against its control
     from investigate.views.explain import verdict_lines  # only here: `investigate --help` need not load it
 
-    lines = verdict_lines(evaluate(hyp, records, ws), effects=True)
+    from investigate.views.terminal import LINE_CHARS, bounded
+
+    lines = [bounded(line, LINE_CHARS) for line in verdict_lines(evaluate(hyp, records, ws), effects=True)]
     print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
     for line in lines[1:]:
         print(f"  {line}")
     print(f"  runs:       {counts_text(status_counts(records))}")
     for record in records:
-        metrics = " ".join(f"{k}={v}" for k, v in record.metrics.items())
+        metrics = " ".join(f"{bounded(str(k))}={bounded(str(v))}" for k, v in record.metrics.items())
         cached = " (cached)" if record.reused_from else ""
         run = f"{point_slug(record.point)} {record.arm} seed{record.seed}"
         print(f"    {run} {record.status}{cached} {metrics}  [{record.run_dir}]")
