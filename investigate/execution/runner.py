@@ -94,6 +94,7 @@ class Runner:
         self.unrecorded: set[int] = set()  # started (a marker written), no run.json yet
         try:
             self._plan_cache()
+            self.executor.expect(len(self.queue))  # cache hits and followers need no worker
             while (self.queue or self.active) and not self.stop.is_set:
                 started = self._start_some()
                 finished = self.executor.poll()

@@ -43,6 +43,9 @@ class Outcome:
 
 
 class Executor(Protocol):
+    def expect(self, n_jobs: int) -> None:
+        """How many jobs this invocation will submit at most (known before the first ``submit``)."""
+
     def free_slots(self) -> int:
         """How many more jobs ``submit`` takes now without queueing."""
 

@@ -2,7 +2,8 @@
 
 ``--scheduler ADDRESS`` (or a scheduler file, ``*.json``) joins an existing cluster: Slurm or PBS
 through dask-jobqueue, Kubernetes, a GPU host. Without one, an embedded ``LocalCluster`` with
-``--jobs`` worker processes of one thread each, on 127.0.0.1 only, no dashboard.
+``--jobs`` worker processes of one thread each (at most one per run to execute), on 127.0.0.1
+only, no dashboard.
 
 The workspace is on a file system every worker shares, at the same path, as on any cluster: a
 run dir holds the run's artifacts (checkpoints, figures, arrays), and shipping those back through
@@ -65,6 +66,7 @@ class DaskSession:
     resources: dict[str, float] = field(default_factory=dict)  # what each run takes of a worker's
     _client: Client | None = field(default=None, repr=False)
     _cluster: Any = field(default=None, repr=False)
+    _wanted: int = field(default=0, repr=False)  # workers the runs so far need (0: not told)
 
     def __post_init__(self) -> None:
         if importlib.util.find_spec("distributed") is None:  # refused before any run, without importing it
@@ -73,8 +75,22 @@ class DaskSession:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client, self._cluster = _connect(self.address, self.workers)
+            self._client, self._cluster = _connect(self.address, self.started_workers())
         return self._client
+
+    def expect(self, n_jobs: int) -> None:
+        """The embedded cluster never starts more workers than there are runs to execute.
+
+        ``--jobs 12`` for 2 runs started 12 worker processes (860 MB). Before the cluster starts,
+        the first runner's count caps it; a later runner of the same command with more runs scales
+        it up, to at most ``workers``.
+        """
+        self._wanted = max(self._wanted, min(self.workers, max(n_jobs, 1)))
+        if self._cluster is not None and self._wanted > len(self._cluster.workers):
+            self._cluster.scale(self._wanted)
+
+    def started_workers(self) -> int:
+        return self._wanted or self.workers
 
     def close(self) -> None:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
@@ -95,6 +111,9 @@ class DaskExecutor:
         self._stopping: list[int] = []
         self._done: list[Outcome] = []
         self._capacity, self._sized_at = 0, -math.inf
+
+    def expect(self, n_jobs: int) -> None:
+        self.session.expect(n_jobs)
 
     def free_slots(self) -> int:
         return max(self._slots() - len(self._futures), 0)

@@ -33,6 +33,9 @@ class LocalExecutor:
         self._active: dict[int, _Active] = {}
         self._done: list[Outcome] = []
 
+    def expect(self, n_jobs: int) -> None:
+        """Nothing to size: a process starts per job."""
+
     def free_slots(self) -> int:
         return max(self.slots - len(self._active), 0)
 

@@ -256,3 +256,23 @@ def test_an_unreachable_scheduler_is_a_user_error(make_ws, monkeypatch, capsys) 
     )
     assert main(["--workspace", str(root), "run", "H-A", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 1
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_an_embedded_cluster_starts_no_more_workers_than_runs(make_ws, monkeypatch, capsys) -> None:
+    from investigate.execution.executors import dask as dask_executor
+
+    started: list[int] = []
+    real = dask_executor._connect
+
+    def counting(address, workers):
+        client, cluster = real(address, workers)
+        started.append(len(cluster.workers))
+        return client, cluster
+
+    monkeypatch.setattr(dask_executor, "_connect", counting)
+    root = make_ws({"exps/__init__.py": "", "exps/core.py": EXPERIMENTS,
+                    "hypotheses/H-A.yaml": hypothesis("H-A", "run: exps.core:noop\nseeds: [0, 1]\n")})  # fmt: skip
+    assert main(["--workspace", str(root), "run", "H-A", "--executor", "dask", "--jobs", "12"]) == 0
+    assert started == [2]  # two runs, two worker processes (not twelve)
+    assert main(["--workspace", str(root), "run", "H-A", "--executor", "dask", "--jobs", "12"]) == 0
+    assert started == [2]  # every run a cache hit: no cluster at all
