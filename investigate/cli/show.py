@@ -59,7 +59,6 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
 
     # the outcome, its flags, then the values that decided it with each arm's effect against its control
     from investigate.views.explain import verdict_lines  # only here: `investigate --help` need not load it
-
     from investigate.views.terminal import LINE_CHARS, bounded
 
     lines = [bounded(line, LINE_CHARS) for line in verdict_lines(evaluate(hyp, records, ws), effects=True)]

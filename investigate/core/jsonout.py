@@ -5,6 +5,10 @@ tokens (see ``store``). Those tokens are not JSON: ``jq`` turns them into null a
 refuse the document. Output for other programs therefore writes a non-finite float as the *string*
 ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``: nothing is lost (it is not confused with a missing
 value, which stays ``null``), and ``float(value)`` reads each spelling back in Python.
+
+So that those three strings always mean the float, a *string* value that is exactly one of them (a
+text metric ``"NaN"``) is written as ``{"string": "NaN"}``. Float NaN and the text "NaN" read the
+same otherwise; the wrapper goes on the rare case, the text, and leaves the common one as it was.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import math
 from typing import Any
 
 NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+SPELLINGS = frozenset(NON_FINITE.values())
 
 
 def finite(obj: Any) -> Any:
@@ -46,6 +51,8 @@ def finite(obj: Any) -> Any:
 def _scalar(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return NON_FINITE[str(value)]
+    if isinstance(value, str) and value in SPELLINGS:
+        return {"string": value}
     return value
 
 

@@ -73,13 +73,16 @@ def run_command(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 def check_metrics(metrics: Any) -> dict[str, Any]:
     """Metrics are a flat mapping of JSON scalars; numpy scalars become Python ones.
 
-    NaN and inf are kept: they are observations, written as JSON NaN/Infinity tokens.
+    NaN and inf are kept: they are observations, written as JSON NaN/Infinity tokens. A key is
+    named as JSON names it (``1`` -> ``"1"``, ``True`` -> ``"true"``); two keys that become one
+    name (``1`` and ``"1"``) are an error naming both, never one metric silently overwriting the other.
     """
     if metrics is None:
         return {}
     if not isinstance(metrics, dict):
         raise TypeError(f"an experiment must return a dict of metrics, got {type(metrics).__name__}")
     out: dict[str, Any] = {}
+    original: dict[str, Any] = {}
     for key, value in metrics.items():
         if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
             value = value.item()
@@ -87,8 +90,34 @@ def check_metrics(metrics: Any) -> dict[str, Any]:
             raise TypeError(
                 f"metric {key!r} is {type(value).__name__}; metrics must be numbers, bools, strings or None"
             )
-        out[str(key)] = value
+        name = _key_name(key)
+        if name in original:
+            raise TypeError(f"metric keys {original[name]!r} and {key!r} are both {name!r} in JSON; name them apart")
+        original[name] = key
+        out[name] = value
     return out
+
+
+def _key_name(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key) if not isinstance(key, float) else repr(key)  # as json.dumps names a key
+    raise TypeError(f"metric key {key!r} is {type(key).__name__}; metric keys must be strings")
+
+
+def load_metrics_json(text: str) -> dict[str, Any]:
+    """A command's metrics.json; a key written twice is an error (``json.loads`` keeps the last)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                raise ValueError(f"key {key!r} appears twice")
+            seen[key] = value
+        return seen
+
+    return check_metrics(json.loads(text, object_pairs_hook=pairs))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from investigate.core.errors import InvestigateError
-from investigate.execution.child import RESULT, check_metrics
+from investigate.execution.child import RESULT, load_metrics_json
 from investigate.execution.executors.base import Outcome
 from investigate.execution.logtail import clip, tail
 from investigate.formats.schema import RunRecord, Status
@@ -66,8 +66,16 @@ def outcome_status(run: PlannedRun, run_dir: Path, outcome: Outcome) -> tuple[St
         return "error", {}, f"run process exited with code {code} without a result\n{tail(run_dir / LOG)}"
     if "error" in result:
         return "error", {}, clip(str(result["error"]))
+    command_code = int(result.get("returncode", code)) if run.kind == "command" else 0
+    expected = command_code if command_code >= 0 else 128 - command_code  # what child.main exits with
+    if outcome.returncode is not None and code != expected:
+        # The result was written, then the process exited otherwise (an atexit hook calling
+        # os._exit(7), a thread failing on the way out): the process's own status decides.
+        kept = dict(result.get("metrics") or {})
+        what = "command" if run.kind == "command" else "experiment"
+        return "error", kept, f"run process exited with code {code} after its {what} finished\n{tail(run_dir / LOG)}"
     if run.kind == "command":
-        return _command_result(run_dir, int(result.get("returncode", code)))
+        return _command_result(run_dir, command_code)
     return "ok", dict(result.get("metrics") or {}), None
 
 
@@ -80,14 +88,14 @@ def _command_result(run_dir: Path, code: int) -> tuple[Status, dict[str, Any], s
     if not path.is_file():
         return "error", {}, f"command exited 0 but wrote no metrics.json into {run_dir}"
     try:
-        return "ok", check_metrics(json.loads(path.read_text())), None
+        return "ok", load_metrics_json(path.read_text()), None
     except (OSError, ValueError, TypeError) as exc:
         return "error", {}, clip(f"metrics.json: {exc}")
 
 
 def _metrics_if_any(path: Path) -> dict[str, Any]:
     try:
-        return check_metrics(json.loads(path.read_text()))
+        return load_metrics_json(path.read_text())
     except (OSError, ValueError, TypeError):
         return {}
 

@@ -25,9 +25,10 @@ def test_finite_replaces_non_finite_floats_everywhere() -> None:
         "a": "NaN",
         "b": [1.0, "Infinity", {"c": "-Infinity", "d": [2, "NaN"]}],
         "e": None,
-        "f": "NaN",
+        "f": {"string": "NaN"},  # the text "NaN" kept apart from the float
     }
-    assert finite(math.nan) == "NaN" and finite(1.5) == 1.5
+    assert finite(math.nan) == "NaN" and finite(1.5) == 1.5 and finite("-Infinity") == {"string": "-Infinity"}
+    assert finite("nan") == "nan" and finite("NaN!") == "NaN!"  # only the three exact spellings are wrapped
     assert strict_loads(dumps(data))["b"][1] == "Infinity"
     assert float(strict_loads(dumps(data))["a"]) != float(strict_loads(dumps(data))["a"])  # NaN reads back
 
@@ -85,3 +86,16 @@ def test_global_options_after_the_command(numpy_ws: Path, tmp_path: Path, capsys
     assert "not a directory" in capsys.readouterr().err
     with pytest.raises(Exception):  # noqa: B017 - --debug after the command re-raises like before it
         main(["show", "H-NOPE", "--debug", "--workspace", str(numpy_ws)])
+
+
+def test_show_json_keeps_a_float_nan_and_the_text_nan_apart(make_ws, capsys) -> None:
+    from tests.conftest import hypothesis
+
+    exp_py = "def both(params, ctx):\n    return {'x': float('nan'), 'y': 'NaN'}\n"
+    root = make_ws({"exps/__init__.py": "", "exps/both.py": exp_py,
+                    "hypotheses/H-N.yaml": hypothesis("H-N", "run: exps.both:both")})  # fmt: skip
+    assert main(["--workspace", str(root), "run", "H-N"]) == 0
+    capsys.readouterr()
+    assert main(["--workspace", str(root), "show", "H-N", "--json"]) == 0
+    (run,) = strict_loads(capsys.readouterr().out)["runs"]
+    assert run["metrics"] == {"x": "NaN", "y": {"string": "NaN"}}

@@ -31,7 +31,7 @@ def test_placeholder_names_and_escaped_braces() -> None:
 
 @pytest.mark.parametrize("field", ["{run_dir.__class__}", "{v[0]}", "{v!r}", "{seed:>4000000000}", "{v:{w}}", "{0}"])
 def test_only_plain_names_are_placeholders(field: str) -> None:
-    with pytest.raises(ValueError, match="only {name} is filled"):
+    with pytest.raises(ValueError, match=r"only \{name\} is filled"):
         placeholder_names(f"echo {field}")
 
 
