@@ -23,7 +23,8 @@ from typing import Any
 from investigate.core.atomic import write_atomic
 from investigate.execution.context import RunContext, _jsonable
 from investigate.execution.logtail import clip
-from investigate.execution.procguard import die_with_parent
+from investigate.execution.procguard import become_subreaper, die_with_parent, kill_descendants
+from investigate.execution.rundirguard import HeldDir
 
 RESULT = "_result.json"
 
@@ -31,9 +32,18 @@ RESULT = "_result.json"
 def main(marker_path: str) -> int:
     spec = json.loads(Path(marker_path).read_text())["spec"]
     die_with_parent()
+    become_subreaper()
     run_dir = Path(spec["run_dir"])
+    held = HeldDir.open(run_dir)
     code, result = run_command(spec) if spec["kind"] == "command" else run_experiment(spec)
+    left = kill_descendants()  # what the run started and left behind (a daemon too) ends with it
+    if left:
+        print(f"investigate: killed {left} process(es) the run left running", file=sys.stderr)
     sys.stdout.flush()
+    replaced = held.replaced()
+    if replaced is not None:  # never write through it; the parent records the run as an error
+        print(f"investigate: {replaced}; no result written", file=sys.stderr)
+        return 1
     write_atomic(run_dir / RESULT, json.dumps(result, allow_nan=True, default=_jsonable).encode())
     return code
 

@@ -149,8 +149,11 @@ def run_id(ws: Workspace, run_dir: Path) -> str:
 
 
 def artifacts(run_dir: Path) -> list[str]:
+    """The files under ``run_dir``; no symlink is followed (a run dir that is one lists nothing)."""
     found: list[str] = []
-    for dirpath, _dirs, files in os.walk(run_dir):
+    if run_dir.is_symlink():
+        return found
+    for dirpath, _dirs, files in os.walk(run_dir, followlinks=False):
         found += [os.path.relpath(os.path.join(dirpath, f), run_dir) for f in files]
     return sorted(
         Path(p).as_posix()

@@ -22,6 +22,7 @@ from investigate.execution.executors.local import LocalExecutor
 from investigate.execution.launch import child_job, child_spec
 from investigate.execution.progress import Progress
 from investigate.execution.recording import StoreError, build_record, finished_status, read_ok, save, writing
+from investigate.execution.rundirguard import HeldDir
 from investigate.execution.stopflag import StopFlag, catching_stop_signals
 from investigate.formats.schema import RunRecord, Status
 from investigate.plan.expand import PlannedRun
@@ -59,6 +60,7 @@ class _Active:
     run_dir: Path
     started_at: str
     lock: FileLock | None
+    held: HeldDir | None = None  # the run directory, open while the run executes (rundirguard)
 
 
 class Runner:
@@ -198,6 +200,7 @@ class Runner:
         self.active[i] = _Active(run, run_dir, utc_now(), lock)
         with writing(run_dir):
             run_dir.mkdir(parents=True)
+            self.active[i].held = HeldDir.open(run_dir)
         spec = child_spec(run, run_dir, self.ws.root)
         about = {
             "hypothesis": run.hypothesis, "arm": run.arm, "point": run.point, "seed": run.seed,
@@ -223,7 +226,15 @@ class Runner:
         metrics: dict[str, Any] = {}
         status: Status
         error: str | None
-        if outcome.kind == "cancelled":
+        replaced = active.held.replaced() if active.held is not None else None
+        if active.held is not None:
+            active.held.close()
+        if replaced is not None:
+            # Nothing the run left there is read, and the record goes into a fresh directory.
+            if active.held is None or not active.held.restore():
+                raise InvestigateError(f"cannot record {run.label}: {replaced}, and the path to it is not safe")
+            status, error = "error", f"{replaced} during the run; its results were not read"
+        elif outcome.kind == "cancelled":
             status, error = "interrupted", reason or self.stop.reason
         else:
             status, metrics, error = finished_status(run, run_dir, outcome)

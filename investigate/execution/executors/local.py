@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from investigate.execution.executors.base import Job, Outcome, OutcomeKind
 from investigate.execution.procguard import PARENT_ENV
 
+TERM_GRACE_S = 2.0  # for the run's handler to kill what it started; then the group is SIGKILLed
+
 
 @dataclass
 class _Active:
@@ -85,7 +87,19 @@ class LocalExecutor:
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL what is left of the run's process group, then reap the run."""
+    """Stop a run still going (SIGTERM first), SIGKILL what is left of its group, then reap it.
+
+    The run's SIGTERM handler (``procguard``) kills its descendants, daemons that left the group
+    and were adopted by it included; a bare SIGKILL of the group would orphan those to PID 1.
+    """
+    if not _has_exited(proc):
+        try:
+            os.kill(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + TERM_GRACE_S
+        while not _has_exited(proc) and time.monotonic() < deadline:
+            time.sleep(0.01)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
