@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from investigate.core.atomic import write_output
+from investigate.core.atomic import output_problem, write_output
+from investigate.core.errors import InvestigateError
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +28,9 @@ def run(args: argparse.Namespace, ws: Any) -> int:
     from investigate.core.jsonout import dumps
     from investigate.formats.jsonschema import json_schema
 
+    problem = output_problem(args.output) if args.output is not None else None
+    if problem is not None:
+        raise InvestigateError(f"-o {args.output}: {problem}")
     text = dumps(json_schema(args.kind)) + "\n"
     if args.output is None:
         sys.stdout.write(text)

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from investigate.core.atomic import write_output
-from investigate.core.errors import EXIT_OK, EXIT_USER
+from investigate.core.atomic import output_problem, write_output
+from investigate.core.errors import EXIT_OK, EXIT_USER, InvestigateError
 from investigate.workspace.load import Workspace
 
 
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     from investigate.views import figures as figs  # matplotlib only when a figure is drawn
     from investigate.views.report import render
 
+    _check_outputs(args)
     for path in (args.output, args.html):
         if path is not None:
             check_output(ws, path)  # before anything is drawn or written
@@ -63,6 +64,17 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         row = next(h for h in context["hypotheses"] if h["id"] == hid)
         print(f"warning: {row['warning'].removeprefix('⚠ ')}", file=sys.stderr)
     return EXIT_USER if args.check and context["contradicted"] else EXIT_OK
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output that cannot be written before anything is rendered or drawn."""
+    for option, path in (("-o", args.output), ("--html", args.html)):
+        problem = output_problem(path) if path is not None else None
+        if problem is not None:
+            raise InvestigateError(f"{option} {path}: {problem}")
+    if args.output is not None and args.html is not None and args.output.resolve() == args.html.resolve():
+        # the page would silently replace the markdown
+        raise InvestigateError(f"-o and --html are the same file ({args.output}): give each its own")
 
 
 def _same_dir(a: Path, b: Path) -> bool:

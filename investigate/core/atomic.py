@@ -46,3 +46,23 @@ def _mode_for(path: Path) -> int:
         os.umask(umask)  # read it back: the only portable way to learn it
         return 0o666 & ~umask
     return stat.S_IMODE(st.st_mode)
+
+
+def output_problem(path: Path) -> str | None:
+    """Why ``write_atomic(path, ...)`` cannot work, said before anything is rendered; None when it can.
+
+    A directory, a path under a file, a NUL byte: each was an OSError (exit 3) after the work was done.
+    """
+    text = str(path)
+    if "\0" in text:
+        return "holds a NUL byte"
+    if path.is_dir():
+        return "is a directory; give a file name"
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"cannot be created: {ancestor} is a file, not a directory"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"cannot be created: the directory {ancestor} is not writable"
+    return None

@@ -43,8 +43,7 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
         loader: jinja2.BaseLoader = jinja2.PackageLoader("investigate", "templates")
         name = DEFAULT_TEMPLATE
     else:
-        if not template.is_file():
-            raise InvestigateError(f"template {template} does not exist")
+        _check_template(template)
         loader, name = jinja2.FileSystemLoader(str(template.parent)), template.name
     env = jinja2.Environment(
         loader=loader,
@@ -58,6 +57,19 @@ def environment(template: Path | None = None) -> tuple[jinja2.Environment, str]:
     # Every value is text unless it is Markdown on purpose (mdtext); a table cell is one line, '|' escaped.
     env.filters.update({"cell": mdtext.cell, "code": mdtext.code, "trim": mdtext.trim})
     return env, name
+
+
+def _check_template(template: Path) -> None:
+    if template.is_dir():
+        raise InvestigateError(f"template {template} is a directory; give the template file")
+    if not template.is_file():
+        raise InvestigateError(f"template {template} does not exist")
+    try:
+        template.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InvestigateError(f"template {template}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvestigateError(f"template {template}: not UTF-8 text (byte {exc.start}); is it a template?") from None
 
 
 class _Linker:
@@ -304,3 +316,5 @@ def render(
         raise InvestigateError(f"template {name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise InvestigateError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:  # e.g. an {% include %} of a file that is not there
+        raise InvestigateError(f"template {name}: {exc.message or exc}") from None

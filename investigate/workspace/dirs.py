@@ -44,8 +44,16 @@ def _investigate_table(directory: Path) -> dict[str, Any] | None:
         raise InvestigateError(f"{pyproject.name}: not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvestigateError(f"{pyproject.name}: {exc}") from None
-    table = data.get("tool", {}).get("investigate")
-    return table if isinstance(table, dict) else None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InvestigateError(f"{pyproject.name}: tool: must be a table ([tool.investigate] ...), not {tool!r}")
+    table = tool.get("investigate")
+    if table is not None and not isinstance(table, dict):
+        # `[tool] investigate = 5` was ignored, and the workspace silently had the default settings
+        raise InvestigateError(
+            f"{pyproject.name}: tool.investigate: must be a table ([tool.investigate]), not {table!r}"
+        )
+    return table
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,18 @@ def workspace_dirs(start: Path | None = None) -> Dirs:
     """The workspace's root and directories, without loading anything (raises as ``load_workspace``)."""
     root = find_root(start)
     table = _investigate_table(root) or {}
-    dirs = {key: _inside(root, str(table.get(key, default)), key) for key, default in DEFAULT_PATHS.items()}
+    dirs = {key: _inside(root, _path_setting(table, key, default), key) for key, default in DEFAULT_PATHS.items()}
     return Dirs(root, dirs["hypotheses"], dirs["plans"], dirs["reports"], table)
+
+
+def _path_setting(table: dict[str, Any], key: str, default: str) -> str:
+    value = table.get(key, default)
+    where = f"pyproject.toml: tool.investigate.{key}"
+    if not isinstance(value, str):  # `reports = 5` made a directory named 5
+        raise InvestigateError(f"{where}: must be a path (a string), not {value!r}")
+    if "\0" in value:
+        raise InvestigateError(f"{where}: {value!r} holds a NUL byte")
+    return value
 
 
 def _inside(root: Path, relative: str, key: str) -> Path:
