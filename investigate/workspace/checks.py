@@ -47,7 +47,8 @@ def _initiative_checks(locate: Locate, ini: Initiative, known: Collection[str]) 
                 yield _exists(locate, ini.id, key, node.hypothesis, known, "hypothesis")
             for outcome, target in node.edges().items():
                 key = ("decision_tree", "nodes", node_id, outcome)
-                yield _exists(locate, ini.id, key, target, nodes, "tree node")
+                if target not in nodes:
+                    yield _terminal_label(locate, ini.id, key, target, nodes)
         yield lambda: _no_cycle(locate, ini)
     if ini.summary is not None:
         for claim in ini.summary.claims:
@@ -63,6 +64,26 @@ def _exists(locate: Locate, owner: str, key_path: KeyPath, name: str, known: Col
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise locate(owner, key_path, f"unknown {kind} {name!r}{hint}")
+
+    return check
+
+
+LABEL_CUTOFF = 0.8  # a target this close to a node id is taken for a misspelt node, not a label
+
+
+def _terminal_label(locate: Locate, owner: str, key_path: KeyPath, target: str, nodes: Collection[str]) -> Check:
+    """A target that is not a node is a terminal label (``done``), as docs/format.md and the walk have it.
+
+    It was refused as an unknown node, so a documented tree failed ``validate``. A typo of a node id
+    would now pass as a label and stop the walk early, so a target that reads almost like a node id
+    (``prboe`` beside ``probe``) is still refused, with the node it resembles.
+    """
+
+    def check() -> None:
+        close = difflib.get_close_matches(target, sorted(nodes), n=1, cutoff=LABEL_CUTOFF)
+        if close:
+            raise locate(owner, key_path, f"unknown tree node {target!r} (did you mean {close[0]}? "
+                                          "a terminal label must not read like a node id)")  # fmt: skip
 
     return check
 

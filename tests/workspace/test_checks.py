@@ -43,11 +43,36 @@ def test_clean_workspace_passes() -> None:
 
 
 def test_unknown_names_are_reported_with_a_suggestion() -> None:
-    ini = _initiative({"n0": {"question": "q", "hypothesis": "H-AB", "confirmed": "n9"}}, ["H-AB"])
+    nodes = {"n0": {"question": "q", "hypothesis": "H-AB", "confirmed": "prboe"}, "probe": {"question": "q"}}
+    ini = _initiative(nodes, ["H-AB"])
     failures = _failures([_hyp("H-A", "IN")], [ini])
     assert "H-A.yaml: initiative: unknown initiative 'IN' (did you mean INI?)" in failures
     assert "INI.yaml: hypotheses[0]: unknown hypothesis 'H-AB' (did you mean H-A?)" in failures
-    assert any("decision_tree.nodes.n0.confirmed: unknown tree node 'n9'" in f for f in failures)
+    assert (
+        "INI.yaml: decision_tree.nodes.n0.confirmed: unknown tree node 'prboe' (did you mean probe? "
+        "a terminal label must not read like a node id)" in failures
+    )
+
+
+def test_a_target_that_is_not_a_node_is_a_terminal_label(make_ws, capsys) -> None:
+    from investigate.cli.main import main
+    from tests.conftest import hypothesis
+
+    initiative = """\
+id: INI
+title: t
+hypotheses: [H-A]
+decision_tree:
+  start: first
+  nodes:
+    first: {question: q, hypothesis: H-A, confirmed: DONE (root cause found), ruled_out: second}
+    second: {question: r}
+"""
+    root = make_ws({"hypotheses/H-A.yaml": hypothesis("H-A", extra="initiative: INI\n"),
+                    "plans/INI/initiative.yaml": initiative})  # fmt: skip
+    assert main(["--workspace", str(root), "validate"]) == 0, capsys.readouterr().err
+    assert main(["--workspace", str(root), "tree", "INI"]) == 0
+    assert "DONE (root cause found)" in capsys.readouterr().out
 
 
 def test_cycle_is_reported_with_its_path() -> None:
