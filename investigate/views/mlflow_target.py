@@ -12,6 +12,7 @@ to create it), and an ``http(s):`` server gets MLflow's documented request limit
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,7 +58,8 @@ def _check_sqlite(uri: str, path: Path) -> None:
             raise InvestigateError(f"{where}: cannot be read ({exc.strerror})") from None
         if head and head != SQLITE_HEADER:
             raise InvestigateError(f"{where} is not an SQLite database (it does not start with 'SQLite format 3')")
-        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        # Tried, not inferred from the mode bits: root ignores them, a read-only mount does not.
+        if not _writable(path) or not _can_create_in(path.parent):
             raise InvestigateError(f"{where} is read-only (SQLite needs to write the file and its directory)")
         return
     ancestor = path.parent
@@ -65,8 +67,26 @@ def _check_sqlite(uri: str, path: Path) -> None:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise InvestigateError(f"{where} cannot be created: {ancestor} is a file, not a directory")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
+    if not _can_create_in(ancestor):
         raise InvestigateError(f"{where} cannot be created: the directory {ancestor} is read-only")
+
+
+def _writable(path: Path) -> bool:
+    try:
+        with path.open("ab"):  # opened for appending, nothing written
+            return True
+    except OSError:
+        return False
+
+
+def _can_create_in(directory: Path) -> bool:
+    try:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".investigate-probe-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True
 
 
 @contextmanager
