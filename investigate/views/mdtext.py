@@ -16,8 +16,10 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-# Everywhere: code, emphasis, links and images, raw HTML and entities, tables, strikethrough, math.
-_ALWAYS = re.compile(r"([\\`*\[\]<>&|~$!])")
+# Everywhere: code, emphasis, links and images, entities, tables, strikethrough, math.
+_ALWAYS = re.compile(r"([\\`*\[\]&|~$!])")
+# '<' only where it could open a tag or an autolink (``< 0.3`` stays as it is).
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 # An underscore that a word character does not surround on both sides could open or close emphasis.
 _LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # At the start of a line: a heading, a list item, a quote, a setext underline, an ordered list.
@@ -35,6 +37,7 @@ def text(value: Any, leading: bool = True) -> str:
     """
     flat = " ".join(str(value).split())
     escaped = _ALWAYS.sub(r"\\\1", flat)
+    escaped = _TAG_OPEN.sub(r"\\<", escaped)
     escaped = _LOOSE_UNDERSCORE.sub(r"\\_", escaped)
     escaped = escaped.replace("://", "\\://")  # no bare-URL autolink (GitHub's extension)
     if not leading:

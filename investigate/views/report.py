@@ -79,8 +79,11 @@ class _Linker:
         self.root, self.base = root, (out.resolve().parent if out else root)
 
     def __call__(self, path: str | Path) -> Markdown:
+        return mdtext.link_target(self.relative(path))
+
+    def relative(self, path: str | Path) -> str:
         full = Path(path) if Path(path).is_absolute() else self.root / path
-        return mdtext.link_target(Path(os.path.relpath(full, self.base)).as_posix())
+        return Path(os.path.relpath(full, self.base)).as_posix()
 
 
 def build_context(
@@ -136,7 +139,7 @@ def build_context(
         "tree": tree,
         "tree_walk": walked,
         "artifacts": [
-            {"label": a.label, "path": link(a.path), "shown": a.path}
+            {"label": a.label, "path": link(a.path), "shown": link.relative(a.path)}
             for a in (narrative.artifacts if narrative else [])
         ],
         "gaps": gaps,
