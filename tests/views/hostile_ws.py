@@ -12,7 +12,7 @@ QUESTION = "Does it hold?\\r```\\r# Injected heading"  # YAML double-quoted: a r
 EXPERIMENT = f"""
 def odd(params, ctx):
     r = float(params["r"][1:]) + 0.1 * ctx.seed
-    return {{"loss/val": 1.0 + r, "loss_val": 100.0 + r, "a$b$": 5.0 + r, "note": {NOTE!r}}}
+    return {{"loss/val": 1.0 + r, "loss_val": 100.0 + r, "cost $^$": 5.0 + r, "note": {NOTE!r}}}
 """
 HYP = "run: exps.odd:odd\nmatrix: {r: ['$1', '$2']}\nseeds: [0, 1]"
 INITIATIVE = f'''id: ODD-001
@@ -26,7 +26,7 @@ decision_tree:
     a.b: {{question: third}}
 summary:
   outcome: The human's *own* markdown.
-  verification: {{hypothesis: H-ODD, row: r, rows: ['$1', '$2'], metrics: [loss/val, loss_val, a$b$, note]}}
+  verification: {{hypothesis: H-ODD, row: r, rows: ['$1', '$2'], metrics: [loss/val, loss_val, "cost $^$", note]}}
 '''
 
 

@@ -24,7 +24,7 @@ def test_alike_metrics_get_their_own_figures_and_dollars_do_not_crash(make_ws, c
     assert main(["--workspace", str(root), "summary", "ODD-001", "-o", str(out)]) == 0
     figures = root / "reports" / "ODD-001" / "figures"
     files = sorted(p.name for p in figures.iterdir())
-    assert len(files) == 3 and "loss_val.png" in files  # loss/val, loss_val and a$b$ each drawn
+    assert len(files) == 3 and "loss_val.png" in files  # loss/val, loss_val and "cost $^$" each drawn
     contents = {(figures / f).read_bytes() for f in files}
     assert len(contents) == 3  # three different pictures, not one drawn twice
     text = out.read_text()

@@ -149,7 +149,7 @@ def test_strings_from_runs_and_files_stay_text_in_markdown_html_and_the_browser(
     assert not re.search(r"<(img|a)\b[^>]*(src|href)=\"http", shown)  # no remote image, no live link
     plain = html_text(shown)
     assert NOTE in plain and "Odd [t](http://127.0.0.1:9/)" in plain  # shown as the characters they are
-    assert "a$b$" in plain and "loss/val" in plain
+    assert "cost $^$" in plain and "loss/val" in plain
 
 
 def html_text(page: str) -> str:
