@@ -136,6 +136,14 @@ SIM_LINES_DEFAULTS = {
     "compare_to": "raw",  # raw (the original's comparison) | normalised (what was diffracted)
     "scan_step_px": None,  # None: random scan; a number: raster of n_images points that far apart
     "position_jitter_px": 0.0,  # >0: data diffracted at positions off the nominal ones by this (px rms per axis)
+    # network (train and stitch) | epie | rpie | dm | energy: a classical baseline on the same
+    # test scan instead (baselines.py); the classical_* keys and refine_probe set it up
+    "reconstructor": "network",
+    "classical_max_iterations": 200,
+    "classical_holdout": 0.1,
+    "classical_holdout_mode": "pixels",  # pixels | patterns (classical.py says why pixels)
+    "classical_patience": 20,
+    "refine_probe": False,
 }
 
 

@@ -106,10 +106,20 @@ def _add_target(run: Run, rec: Reconstruction, obj, patches, positions, measured
         # same pixels as the network's stitch, so the two are compared like for like
         image = np.where(np.isfinite(image), refined, np.nan + 0j)
         lit_image = refined
+    record(run, rec, obj, image, lit_image, positions, stitched["signal_lost_fraction"])
+
+
+def record(run: Run, rec: Reconstruction, obj, image, lit_image, positions, lost: float) -> None:
+    """Add one object's reconstruction to `rec`: `image` (object frame, NaN where not stitched)
+    is scored over the crops' bounding box, `lit_image` over every lit pixel."""
+    icfg, size = run.icfg, obj.shape[0]
+    region = infer.eval_region(positions, icfg.M, size)
+    light = refine.illumination(positions, run.model_probe, obj.shape)
+    lit = metrics.lit_mask(light)
     rec.preds.append(image[region])
     rec.truths.append(obj[region])
     rec.coarse.append(metrics.lowpass(np.abs(obj))[region])
-    rec.lost.append(stitched["signal_lost_fraction"])
+    rec.lost.append(lost)
     rec.lit_preds.append(lit_image[lit])
     rec.lit_truths.append(obj[lit])
     rec.lit_light.append(light[lit] / light.max())
