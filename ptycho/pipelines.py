@@ -4,7 +4,7 @@
 `dose_experiments`: the older grid pipeline (small objects, regular grid, gridsize 2, object
 patches normalised by the mean per-patch maximum) that worked; swept over nphotons.
 Profiles size the work: quick (tests), small (wide sweeps), standard (investigations, ~20 s),
-paper (the seed's).
+paper (the original's published setting, ~20 min on 2 cores).
 """
 
 from __future__ import annotations
@@ -82,6 +82,9 @@ SIM_LINES_PROFILES = {
         "batch_size": 16,
         "filters": 16,
     },
+    # the original's published sim_lines_4x setting: N 64, 392 px object, 2000 images per
+    # gridsize**2 (1000 groups, all of the y-split's training half), 60 epochs (early stopping
+    # may end it sooner), crop 20; ~19 s per epoch on 2 CPU cores (README, "Profiles")
     "paper": {
         "N": 64,
         "object_size": 392,
@@ -89,7 +92,7 @@ SIM_LINES_PROFILES = {
         "M": 20,
         "n_images": 2000,
         "n_groups": 1000,
-        "epochs": 5,
+        "epochs": 60,
         "batch_size": 16,
         "filters": 16,
         "object_seed": 42,
