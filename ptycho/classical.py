@@ -13,8 +13,9 @@
   P = sum conj(O) psi / sum |O|^2); the reported object is the overlap projection's.
 - the energy estimate, a declared trivial baseline with no iteration: each pattern is a constant
   amplitude a_j = sqrt(sum X_j^2 / sum |P|^2) (Parseval: the constant whose exit wave carries
-  that pattern's measured energy), phase 0, stitched with |P|^2 weights. refine.flat_start is
-  its single-constant version (one a for the whole scan), the start of every iterative method.
+  that pattern's measured energy), phase 0, stitched with |P|^2 weights. It is also the start
+  of every iterative method here (iteration 0); refine.flat_start is its single-constant
+  version (one a for the whole scan), the start of `refine_init: flat`.
 
 The iteration count is chosen without the truth, by cross-validation on the data. `holdout:
 pixels` (the default) leaves a random `holdout` share of each pattern's detector pixels out of
@@ -70,6 +71,13 @@ def energy_estimate(X: np.ndarray, positions: np.ndarray, probe: np.ndarray, sha
     np.add.at(weight, (rr, cc), np.broadcast_to(light, rr.shape))
     covered = weight > 1e-3 * light.max()
     return np.where(covered, total / np.where(covered, weight, 1.0), np.nan) + 0j
+
+
+def classical_start(X: np.ndarray, positions: np.ndarray, probe: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The iterative methods' start: the energy estimate, the flat start's constant where no
+    light fell."""
+    start = energy_estimate(X, positions, probe, shape)
+    return np.where(np.isfinite(start), start, refine.flat_start(shape, X, probe))
 
 
 def _modulus(wave: np.ndarray, measured: np.ndarray, free: np.ndarray | None) -> np.ndarray:
@@ -140,7 +148,10 @@ def reconstruct(X: np.ndarray, positions: np.ndarray, probe: np.ndarray, shape: 
     if not inside.all():
         raise ValueError(f"{int((~inside).sum())} scan positions put their patch outside the object frame")
     measured = np.fft.ifftshift(X, axes=(1, 2)) * N  # the modulus fft2 must reach
-    obj = refine.flat_start(shape, X[fit], probe)
+    # start from the energy estimate (unlit pixels: the flat start's constant): iteration 0 is
+    # then the trivial baseline, and a method no iteration of which lowers the held-out error
+    # reports that, not a constant object with no correlation to anything
+    obj = classical_start(X[fit], positions[fit], probe, shape)
     pr = np.array(probe, np.complex128)
     psi = obj[rr[fit], cc[fit]] * pr if s.method == "dm" else None
 
