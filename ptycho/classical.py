@@ -19,16 +19,17 @@
 
 The iteration count is chosen without the truth, by cross-validation on the data. `holdout:
 pixels` (the default) leaves a random `holdout` share of each pattern's detector pixels out of
-the modulus constraint (the model's own amplitude is kept there) and measures the Fourier error
-on exactly those pixels after every iteration; `holdout: patterns` leaves that share of whole
-patterns out of the updates instead. The iterate where the held-out error is lowest is the one
-reported (stopping once it has not improved for `patience` iterations). Whole patterns are the
-textbook choice but fail without overlap: a held-out pattern's area is then seen by no fitted
-pattern, its error cannot fall, and the first iterate wins (16 px raster, N 32, 1e9 photons: DM
-stopped at iteration 1 with r_lit 0.85, where 300 iterations reach 0.97). Held-out pixels are
-constrained by the rest of their own pattern, with or without overlap.
-Everything uses the measured data, the (believed) probe
-and the nominal positions only. Measurement model as sim.diffract: X = |fftshift(fft2(O P))| / N.
+the modulus constraint (the model's own amplitude is kept there) and measures the misfit on
+exactly those pixels after every iteration, as a Poisson deviance (`poisson_deviance`);
+`holdout: patterns` leaves that share of whole patterns out of the updates instead. The
+iterate where the held-out misfit is lowest is the one reported (stopping once it has not
+improved for `patience` iterations); iteration 0 is the energy estimate. Whole patterns are
+the textbook choice but fail without overlap: a held-out pattern's area is then seen by no
+fitted pattern, its error cannot fall, and the first iterate wins (16 px raster, N 32, 1e9
+photons: DM stopped at iteration 1 with r_lit 0.85, where 300 iterations reach 0.97). Held-out
+pixels are constrained by the rest of their own pattern, with or without overlap.
+Everything uses the measured data, the (believed) probe and the nominal positions only.
+Measurement model as sim.diffract: X = |fftshift(fft2(O P))| / N.
 """
 
 from __future__ import annotations
@@ -78,6 +79,19 @@ def classical_start(X: np.ndarray, positions: np.ndarray, probe: np.ndarray, sha
     light fell."""
     start = energy_estimate(X, positions, probe, shape)
     return np.where(np.isfinite(start), start, refine.flat_start(shape, X, probe))
+
+
+def poisson_deviance(model: np.ndarray, measured: np.ndarray) -> float:
+    """Poisson deviance of model amplitudes against measured ones, over sum measured^2:
+    2 sum(X^2 log(X^2 / m^2) - X^2 + m^2). The counts are (s X)^2 with one unknown scale s,
+    which factors out, so this ranks iterates as the held-out likelihood does. A squared
+    amplitude error would not: at under a photon per pixel E[sqrt(counts)] falls well below
+    sqrt(rate), and that error prefers a too-faint model (1e3 photons: it kept the energy
+    estimate, r_lit 0.865, over ePIE's first iteration, 0.911)."""
+    m2, x2 = np.square(model, dtype=np.float64), np.square(measured, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_term = np.where(x2 > 0, x2 * np.log(x2 / np.maximum(m2, 1e-300)), 0.0)
+    return float(2 * np.sum(log_term - x2 + m2) / max(float(np.sum(x2)), 1e-300))
 
 
 def _modulus(wave: np.ndarray, measured: np.ndarray, free: np.ndarray | None) -> np.ndarray:
@@ -158,9 +172,10 @@ def reconstruct(X: np.ndarray, positions: np.ndarray, probe: np.ndarray, shape: 
     def held_error() -> float | None:
         if free is not None:
             model = np.abs(np.fft.fft2(obj[rr, cc] * pr))
-            return float(np.sum((model - measured)[free] ** 2) / np.sum(measured[free] ** 2))
+            return poisson_deviance(model[free], measured[free])
         if held.size:
-            return refine.fourier_error(obj, X[held], positions[held], pr)
+            model = np.abs(np.fft.fft2(obj[rr[held], cc[held]] * pr))
+            return poisson_deviance(model, measured[held])
         return None
 
     history = [held_error()]

@@ -92,3 +92,15 @@ def test_bad_settings_are_refused():
         classical.reconstruct(d["X"], d["coords"], probe, shape, classical.Settings(holdout_mode="rows"))
     with pytest.raises(ValueError, match="outside the object frame"):
         classical.reconstruct(d["X"], d["coords"] + 100, probe, shape, classical.Settings())
+
+
+def test_poisson_deviance_is_zero_at_the_data_positive_elsewhere_and_scale_free():
+    rng = np.random.default_rng(0)
+    x = np.sqrt(rng.poisson(0.5, 400)).astype(float)
+    m = np.sqrt(rng.uniform(0.1, 1.0, 400))
+    assert classical.poisson_deviance(x, x) == pytest.approx(0.0, abs=1e-12)
+    assert classical.poisson_deviance(m, x) > 0
+    assert classical.poisson_deviance(3 * m, 3 * x) == pytest.approx(classical.poisson_deviance(m, x))
+    # the rate that maximises the likelihood of counts x^2 is their mean, not the mean amplitude squared
+    mean_rate, amp_fit = np.sqrt(np.mean(x**2)), np.mean(x)
+    assert classical.poisson_deviance(np.full(400, mean_rate), x) < classical.poisson_deviance(np.full(400, amp_fit), x)
