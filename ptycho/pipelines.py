@@ -4,7 +4,7 @@
 `dose_experiments`: the older grid pipeline (small objects, regular grid, gridsize 2, object
 patches normalised by the mean per-patch maximum) that worked; swept over nphotons.
 Profiles size the work: quick (tests), small (wide sweeps), standard (investigations, ~20 s),
-paper (the original's published setting, ~20 min on 2 cores).
+paper (the original's published setting, 12-20 min on 2 cores).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ SIM_LINES_PROFILES = {
     },
     # the original's published sim_lines_4x setting: N 64, 392 px object, 2000 images per
     # gridsize**2 (1000 groups, all of the y-split's training half), 60 epochs (early stopping
-    # may end it sooner), crop 20; ~19 s per epoch on 2 CPU cores (README, "Profiles")
+    # may end it sooner), crop 20; 12-20 s per epoch on 2 CPU cores (README, "Profiles")
     "paper": {
         "N": 64,
         "object_size": 392,
