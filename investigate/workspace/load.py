@@ -20,7 +20,7 @@ from investigate.formats.schema import Hypothesis, Initiative
 from investigate.formats.yamlio import line_map, nearest_line, to_validation_error
 from investigate.workspace import parsecache
 from investigate.workspace.checks import cross_checks
-from investigate.workspace.dirs import file_id, hypothesis_files, workspace_dirs
+from investigate.workspace.dirs import file_id, workspace_dirs
 from investigate.workspace.dirs import find_root as find_root
 from investigate.workspace.lazymodels import Head, Hypotheses
 
@@ -123,8 +123,9 @@ def load_workspace(
                 raise
             errors.append(exc)
 
-    for path in hypothesis_files(ws.hypotheses_dir):
-        attempt(_load_hypothesis, ws, path)
+    heads = parsecache.cache_of(ws).heads
+    for path in parsecache.listed_hypotheses(ws):
+        attempt(_load_hypothesis, ws, path, heads.get(path))
     for ini_path in _initiative_files(ws.plans_dir):
         attempt(_load_initiative, ws, ini_path)
     for check in cross_checks(ws.hypotheses, ws.initiatives, ws.error_at):
@@ -205,8 +206,8 @@ def _validate(ws: Workspace, model: type[pydantic.BaseModel], path: Path, data: 
         raise to_validation_error(exc, model, data, path, shown, ws.max_yaml_bytes) from None
 
 
-def _load_hypothesis(ws: Workspace, path: str) -> None:
-    head = parsecache.head(ws, path)  # known to validate: the model is built when first used
+def _load_hypothesis(ws: Workspace, path: str, head: Head | None) -> None:
+    """``head``: the cached head of a file known to validate; its model is built when first used."""
     hyp: Hypothesis | None = None
     if head is None:
         hyp = _validate(ws, Hypothesis, Path(path))

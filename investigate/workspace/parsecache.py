@@ -63,7 +63,7 @@ def _prime(ws: Workspace) -> Cache:
         return Cache(None, {}, {})  # nothing recorded yet: no reports/ made just for a cache
     index = index_of(ws)
     stats: dict[str, str] = {}
-    for path in hypothesis_files(ws.hypotheses_dir):
+    for path in listed_hypotheses(ws):
         try:
             stats[path] = stat_text(os.stat(path))
         except OSError:
@@ -78,14 +78,17 @@ def _prime(ws: Workspace) -> Cache:
     return Cache(index, stats, heads)
 
 
+def listed_hypotheses(ws: Workspace) -> list[str]:
+    """The hypothesis files, listed once per load (the cache and the loader walk the same list)."""
+    listed: list[str] | None = ws.memo.get("hypothesis_files")
+    if listed is None:
+        listed = ws.memo["hypothesis_files"] = hypothesis_files(ws.hypotheses_dir)
+    return listed
+
+
 def stat_of(ws: Workspace, path: str) -> str | None:
     """The stat text of a hypothesis file when this load read it (None if it has none)."""
     return cache_of(ws).stats.get(path)
-
-
-def head(ws: Workspace, path: str) -> Head | None:
-    """The cached head of a hypothesis file that validated under its current stat."""
-    return cache_of(ws).heads.get(path)
 
 
 def load(ws: Workspace, path: str, shown: str) -> Any:
