@@ -1,9 +1,8 @@
-"""95 % intervals for a difference between two arms, without scipy.
+"""Confidence intervals (95 % unless told) for a difference between two arms.
 
 - Difference of means: a t interval. Paired (one-sample t on the per-seed differences) when both
-  arms ran the same seeds, Welch's unequal-variance interval otherwise. The t quantiles come from
-  a table for 1-30 degrees of freedom and the normal quantile beyond; Welch's fractional degrees
-  of freedom are rounded down, which widens the interval slightly (the cautious side).
+  arms ran the same seeds, Welch's unequal-variance interval otherwise, with Welch's fractional
+  degrees of freedom. The t quantiles come from ``scipy.stats`` (see ``statistics``).
 - Difference of medians: a percentile bootstrap (resampling pairs, or each arm on its own) with a
   fixed seed, so the same records give the same interval on every machine. With three seeds the
   bootstrap can only reach a handful of distinct medians: read it as a range, not a precise bound.
@@ -18,55 +17,34 @@ import random
 import statistics
 from collections.abc import Sequence
 
+from investigate.rules.statistics import paired_stats, t_quantile, welch_stats
+
 Interval = tuple[float, float]
 
-# Two-sided 95 % (0.975 quantile) of Student's t, df 1..30.
-T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-Z975 = 1.960
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20260120
 
 
 def t975(df: float) -> float:
-    whole = math.floor(df)
-    if whole < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    return T975[whole - 1] if whole <= len(T975) else Z975
+    """The 0.975 quantile of Student's t (the half-width factor of a 95 % interval)."""
+    return t_quantile(0.975, df)
 
 
-def mean_interval(values: Sequence[float]) -> Interval | None:
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval | None:
     """The t interval of the mean of ``values`` (the paired case: values are differences)."""
-    n = len(values)
-    if n < 2:
-        return None
-    mean = statistics.fmean(values)
-    half = t975(n - 1) * statistics.stdev(values) / math.sqrt(n)
-    return mean - half, mean + half
+    stats = paired_stats(list(values))
+    return stats.interval(confidence) if stats else None
 
 
-def welch_interval(treated: Sequence[float], control: Sequence[float]) -> Interval | None:
+def welch_interval(treated: Sequence[float], control: Sequence[float], confidence: float = 0.95) -> Interval | None:
     """Welch's t interval of mean(treated) − mean(control)."""
-    nt, nc = len(treated), len(control)
-    if nt < 2 or nc < 2:
-        return None
-    diff = statistics.fmean(treated) - statistics.fmean(control)
-    vt, vc = statistics.variance(treated) / nt, statistics.variance(control) / nc
-    se = math.sqrt(vt + vc)
-    if se == 0:
-        return diff, diff
-    # df is scale-free: computed on the variances over their maximum, so tiny ones (1e-170, a
-    # converged loss) do not underflow to 0 / 0 when squared
-    a, b = vt / max(vt, vc), vc / max(vt, vc)
-    df = (a + b) ** 2 / (a**2 / (nt - 1) + b**2 / (nc - 1))
-    half = t975(df) * se
-    return diff - half, diff + half
+    stats = welch_stats(list(treated), list(control))
+    return stats.interval(confidence) if stats else None
 
 
-def median_diff_interval(treated: Sequence[float], control: Sequence[float], paired: bool) -> Interval | None:
+def median_diff_interval(
+    treated: Sequence[float], control: Sequence[float], paired: bool, confidence: float = 0.95
+) -> Interval | None:
     """Percentile bootstrap interval of the difference of medians (of the differences, if paired)."""
     # A fresh generator per call, so the result never depends on call order; statistics, not secrets.
     rng = random.Random(BOOTSTRAP_SEED)  # noqa: S311
@@ -87,8 +65,9 @@ def median_diff_interval(treated: Sequence[float], control: Sequence[float], pai
             statistics.median(draw(treated)) - statistics.median(draw(control)) for _ in range(BOOTSTRAP_RESAMPLES)
         ]
     stats.sort()
-    low = stats[int(0.025 * BOOTSTRAP_RESAMPLES)]
-    high = stats[math.ceil(0.975 * BOOTSTRAP_RESAMPLES) - 1]
+    tail = (1 - confidence) / 2
+    low = stats[int(tail * BOOTSTRAP_RESAMPLES)]
+    high = stats[max(math.ceil((1 - tail) * BOOTSTRAP_RESAMPLES) - 1, 0)]
     return float(low), float(high)
 
 
