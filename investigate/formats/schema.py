@@ -38,6 +38,22 @@ PYTHON_WORDS = ("python", "python3")  # the leading command words experiment.pyt
 
 Scalar = bool | int | float | str | None
 COMPARISONS = ("equals", "lt", "le", "gt", "ge", "between")
+# What ``audit`` can find (``rules.audit`` explains each); ``acknowledge:`` may name any of them.
+FINDINGS = (
+    "rules_overlap",
+    "no_contrast",
+    "single_seed",
+    "not_discriminating",
+    "decided_by_construction?",
+    "metric_sensitive",
+    "post_hoc",
+    "deterministic",
+    "effect_unresolved",
+    "underpowered",
+    "non_numeric",
+    "claim_contradicted",
+    "claim_unsupported",
+)
 
 
 class Outcome(str, Enum):
@@ -65,6 +81,9 @@ class Rule(Strict):
 
     arm: str | None = None
     vs: str | None = None  # the arm this condition is contrasted with: compares arm − vs
+    vs_point: dict[str, Scalar] | None = None  # a reference matrix point: compares each point − it
+    confidence: float | None = Field(default=None, gt=0, lt=1)  # the level a contrast decides at
+    robust_to: list[str] | None = None  # other metrics the condition must agree with
     where: dict[str, Scalar] | None = None
     metric: str | None = None
     equals: Scalar | None = None
@@ -80,7 +99,10 @@ class Rule(Strict):
         given = self.model_fields_set  # a property: read it once, not per key (80,000 rules at scale)
         if self.all_ is not None or self.any_ is not None or self.not_ is not None:
             combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
-            condition_keys = [k for k in ("arm", "vs", "where", "metric", *COMPARISONS) if k in given]
+            condition_keys = [
+                k for k in ("arm", "vs", "vs_point", "where", "metric", "confidence", "robust_to", *COMPARISONS)
+                if k in given
+            ]
             if len(combos) > 1:
                 raise ValueError(f"use one of all/any/not per rule, got {', '.join(combos)}")
             if condition_keys:
@@ -93,7 +115,11 @@ class Rule(Strict):
             raise ValueError(f"a condition needs exactly one of {', '.join(COMPARISONS)}; got {comparisons or 'none'}")
         if self.vs is not None and (self.arm is None or self.vs == self.arm):
             raise ValueError("'vs' contrasts two arms: it needs 'arm', and a different one")
-        if self.vs is not None and "equals" in comparisons and not _is_plain_number(self.equals):
+        if self.vs is not None and self.vs_point is not None:
+            raise ValueError("give either 'vs' (another arm) or 'vs_point' (another matrix point), not both")
+        if self.vs_point is not None and not self.vs_point:
+            raise ValueError("'vs_point' names the reference point's matrix values, e.g. {scenario: gs1_ideal}")
+        if self.is_contrast and "equals" in comparisons and not _is_plain_number(self.equals):
             raise ValueError("with 'vs' the condition compares a difference; 'equals' must be numeric")
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError("between: [low, high] needs low <= high")
@@ -108,6 +134,11 @@ class Rule(Strict):
             if key in self.model_fields_set:
                 return key, getattr(self, key)
         raise ValueError("not a condition")
+
+    @property
+    def is_contrast(self) -> bool:
+        """The condition compares a difference of means (``vs`` arm or ``vs_point``), decided on intervals."""
+        return self.vs is not None or self.vs_point is not None
 
     @property
     def is_condition(self) -> bool:
@@ -154,6 +185,7 @@ class Experiment(Strict):
     matrix: dict[str, list[Scalar]] = Field(default_factory=dict)
     arms: dict[str, dict[str, Any]] = Field(default_factory=dict)
     control: str | None = None  # the control arm: effects are reported against it
+    control_point: dict[str, Scalar] | None = None  # a reference matrix point: effects across points
     seeds: list[int] = Field(default_factory=lambda: [0])
     timeout_s: float = Field(default=900, gt=0)
     metrics: list[str] | None = None  # the metrics the experiment reports: rules may name no other
@@ -184,6 +216,10 @@ class Experiment(Strict):
             raise ValueError("metrics repeat a name")
         if self.control is not None and self.control not in self.arm_names:
             raise ValueError(f"control: {self.control!r} is not one of the arms ({', '.join(self.arm_names)})")
+        for key, value in (self.control_point or {}).items():
+            if key not in self.matrix or not any(repr(value) == repr(v) for v in self.matrix[key]):
+                axes = ", ".join(f"{k}: {v}" for k, v in self.matrix.items()) or "no matrix"
+                raise ValueError(f"control_point: {key}={value!r} is not a point of the matrix ({axes})")
         return self._runtime_fits()
 
     def _runtime_fits(self) -> Experiment:
@@ -207,6 +243,24 @@ class Experiment(Strict):
         return list(self.arms) or ["default"]
 
 
+class Acknowledgement(Strict):
+    """An audit finding a human has looked at and accepts, with the reason (``audit`` exits 0 for it)."""
+
+    finding: str
+    reason: str = Field(min_length=1)
+
+    @field_validator("finding")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in FINDINGS:
+            import difflib
+
+            close = difflib.get_close_matches(value, FINDINGS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; one of {', '.join(FINDINGS)}"
+            raise ValueError(f"finding {value!r} is not one audit reports{hint}")
+        return value
+
+
 class Hypothesis(Strict):
     id: str
     title: str
@@ -218,6 +272,7 @@ class Hypothesis(Strict):
     verdict: VerdictRules | None = None
     fix: Fix | None = None
     notes: str | None = None
+    acknowledge: list[Acknowledgement] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -237,6 +292,20 @@ class Hypothesis(Strict):
             for leaf in rule.leaves() if rule else []:
                 if leaf.vs is not None and leaf.vs not in arms:
                     raise ValueError(f"vs: {leaf.vs!r} is not one of the arms ({', '.join(arms)})")
+        return self
+
+    @model_validator(mode="after")
+    def _vs_point_in_matrix(self) -> Hypothesis:
+        # A reference point outside the matrix would leave every contrast silently untested.
+        if self.experiment is None or self.verdict is None:
+            return self
+        matrix = self.experiment.matrix
+        for rule in (self.verdict.confirmed, self.verdict.ruled_out):
+            for leaf in rule.leaves() if rule else []:
+                for key, value in (leaf.vs_point or {}).items():
+                    if key not in matrix or not any(repr(value) == repr(v) for v in matrix[key]):
+                        axes = ", ".join(f"{k}: {v}" for k, v in matrix.items()) or "no matrix"
+                        raise ValueError(f"vs_point: {key}={value!r} is not a point of the matrix ({axes})")
         return self
 
 
@@ -346,6 +415,12 @@ class RunRecord(BaseModel):
     key_parts: dict[str, Any] | None = None  # what the cache key hashes, for explaining a later miss
     provenance: dict[str, Any] = Field(default_factory=dict)
     run_dir: str = ""  # relative to the workspace root; filled in when read from disk
+    # The hypothesis' rules when the run was recorded (``rules.posthoc``): a hash of the verdict
+    # block, and the file's git blob id when the workspace is a git repository. Older records lack them.
+    rules_hash: str | None = None
+    rules_blob: str | None = None
+    # A run of ``run --until-decided``: {"looks": planned looks, "max_seeds": N, "batch": K or 0}
+    sequential: dict[str, Any] | None = None
 
 
 Rule.model_rebuild()

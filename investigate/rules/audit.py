@@ -31,23 +31,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from investigate.formats.schema import Hypothesis, Initiative, Outcome
+from investigate.formats.schema import FINDINGS, Hypothesis, Initiative, Outcome
 from investigate.rules.conditions import ConditionResult, fmt, matches_where
 from investigate.rules.overlap import overlap
 from investigate.rules.verdict import Verdict, evaluate_workspace, initiative_hypotheses
 
-KINDS = (
-    "rules_overlap",
-    "no_contrast",
-    "single_seed",
-    "not_discriminating",
-    "decided_by_construction?",
-    "deterministic",
-    "effect_unresolved",
-    "non_numeric",
-    "claim_contradicted",
-    "claim_unsupported",
-)
+KINDS = FINDINGS
 
 
 @dataclass(frozen=True)

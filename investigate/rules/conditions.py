@@ -19,7 +19,10 @@ Choices worth knowing (the rule grammar leaves them open):
   float) under ``lt`` / ``le`` / ``gt`` / ``ge`` / ``between`` fails that comparison and leaves a
   note on the hypothesis; it never stops the other hypotheses from being judged.
 - With ``vs: B`` a condition on arm A reads one value per matrix point: mean(A) − mean(B) over
-  the seeds there (booleans as 0/1). A point where either arm has a failed run is unknown.
+  the seeds there (booleans as 0/1); with ``vs_point: {k: v}`` each point's mean minus the mean of
+  the same arm at the reference point. A point where either side has a failed run is unknown.
+  Such a contrast decides on its confidence interval (``contrasts``), so it can stay *unresolved*:
+  None, like an untested condition, but with runs that could not tell.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from typing import Any
 
 from investigate.core.errors import InvestigateError, located
 from investigate.formats.schema import Fraction, Hypothesis, Rule, RunRecord
+from investigate.rules.contrasts import ContrastTest, PointSample, contrast_sentence, decide, workspace_confidence
+from investigate.rules.samples import planned_looks, point_samples
 from investigate.rules.evidence import Effect, number, point_key
 
 Tri = bool | None
@@ -108,6 +113,17 @@ class ConditionResult:
     constant: bool = False  # the metric never varies across the hypothesis' runs
     comparisons: list[tuple[str, bool]] = field(default_factory=list)  # (arm, declared control?)
     effects: list[Effect] = field(default_factory=list)  # filled by Verdict.with_effects()
+    contrast: ContrastTest | None = None  # how a contrast was decided (level, correction, points, power)
+    robustness: dict[str, Tri] = field(default_factory=dict)  # robust_to: the value with each other metric
+
+    @property
+    def unresolved(self) -> bool:
+        """Runs exist, but the interval does not decide: neither holds nor fails (not *untested*)."""
+        return self.contrast is not None and self.n_ok > 0 and self.contrast.unresolved
+
+    @property
+    def claim_text(self) -> str:
+        return f"{self.label} {cmp_text(*self.rule.comparison)}{self.scope}"
 
     @property
     def run_ids(self) -> list[str]:
@@ -126,6 +142,9 @@ class ConditionResult:
         r = self.rule
         if r.vs:
             return f"({r.arm} − {r.vs}).{r.metric}"
+        if r.vs_point:
+            ref = ", ".join(f"{k}={fmt(v)}" for k, v in r.vs_point.items())
+            return f"({r.arm + '.' if r.arm else ''}{r.metric} − at {ref})"
         return f"{r.arm}.{r.metric}" if r.arm else str(r.metric)
 
     @property
@@ -137,13 +156,16 @@ class ConditionResult:
     def evidence(self) -> str:
         """The sentence ``show`` prints and the summary quotes, built from the fields above."""
         op, target = self.rule.comparison
-        unit = "points" if self.rule.vs else "runs"
-        failed_note = f"; {self.n_failed} {'point(s)' if self.rule.vs else 'run(s)'} failed" if self.n_failed else ""
+        contrast = self.rule.is_contrast
+        unit = "points" if contrast else "runs"
+        failed_note = f"; {self.n_failed} {'point(s)' if contrast else 'run(s)'} failed" if self.n_failed else ""
         if not self.n_ok:
             why = f"{self.n_failed} run(s) failed, none ok" if self.n_failed else "no runs"
             return f"{self.label} {cmp_text(op, target)}{self.scope}: untested ({why})"
         over = self.rule.over
         notes = "".join(f"; {n}" for n in self.notes)
+        if self.contrast is not None:
+            return contrast_sentence(self.claim_text, self.contrast, len(self.observations), failed_note + notes)
         undecided = " → undecided until the failed runs succeed" if self.value is None and self.n_failed else ""
         if isinstance(over, str) and over in ("mean", "median"):
             holds = compare(self.statistic, op, target)
@@ -177,6 +199,11 @@ class RuleResult:
     def tested(self) -> bool:
         return any(c.n_ok for c in self.conditions)
 
+    @property
+    def unresolved(self) -> bool:
+        """Neither holds nor fails, and an interval that could not decide is among the reasons."""
+        return self.value is None and any(c.unresolved for c in self.conditions)
+
     def mark_decisive(self, decisive: bool = True) -> None:
         """Mark the branches that set this node's value: for ``any`` that held, the parts that held."""
         self.decisive = decisive
@@ -198,6 +225,8 @@ class Evaluator:
 
     def __init__(self, hyp: Hypothesis, records: list[RunRecord], ws: Any = None) -> None:
         self.hyp, self.records, self.ws = hyp, records, ws
+        self.confidence = workspace_confidence(ws)
+        self.looks = planned_looks(records)
 
     def rule(self, rule: Rule, path: tuple[Any, ...]) -> RuleResult:
         if rule.all_ is not None or rule.any_ is not None:
@@ -220,9 +249,19 @@ class Evaluator:
         assert rule.metric is not None
         scoped = [r for r in self.records if matches_where(r, rule.where)] if rule.where else self.records
         mine = [r for r in scoped if rule.arm is None or r.arm == rule.arm]
+        samples: list[PointSample] | None = None
         if rule.vs is not None:
-            observations = _contrast(rule, mine, [r for r in scoped if r.arm == rule.vs])
+            samples = point_samples(rule, mine, [r for r in scoped if r.arm == rule.vs], same_point=True)
             checked = [r for r in scoped if r.status == "ok" and r.arm in (rule.arm, rule.vs)]
+        elif rule.vs_point is not None:
+            reference = [r for r in self.records if matches_where(r, rule.vs_point)]
+            reference = [r for r in reference if rule.arm is None or r.arm == rule.arm]
+            ref_keys = {point_key(r.point) for r in reference}
+            compared = [r for r in mine if point_key(r.point) not in ref_keys]
+            samples = point_samples(rule, compared, reference, same_point=False)
+            checked = [r for r in compared + reference if r.status == "ok"]
+        if samples is not None:
+            observations = [_observed(s) for s in samples]
         else:
             observations = [
                 Observation([r.run_id], r.point, r.seed, r.status, r.metrics.get(rule.metric)) for r in mine
@@ -234,6 +273,12 @@ class Evaluator:
         if not any(rule.metric in r.metrics for r in checked):
             if strict:
                 raise self._missing_metric(rule, checked, path)
+            return result
+        if samples is not None:
+            confidence = rule.confidence if rule.confidence is not None else self.confidence
+            result.contrast = decide(rule, samples, confidence, self.looks)
+            result.value = result.contrast.value
+            result.hits = sum(p.holds for p in result.contrast.points)
             return result
         _decide(result)
         return result
@@ -254,26 +299,12 @@ class Evaluator:
         return located(f"{self.hyp.id}.yaml", None, path, reason)
 
 
-def _contrast(rule: Rule, mine: list[RunRecord], theirs: list[RunRecord]) -> list[Observation]:
-    """mean(arm) − mean(vs) per matrix point where both arms ran (booleans as 0/1)."""
-    out = []
-    points = {point_key(r.point): r.point for r in mine}
-    for key, point in points.items():
-        a = [r for r in mine if point_key(r.point) == key]
-        b = [r for r in theirs if point_key(r.point) == key]
-        if not b:
-            continue
-        ids = [r.run_id for r in a + b]
-        if any(r.status != "ok" for r in a + b):
-            out.append(Observation(ids, point, None, "failed"))
-            continue
-        metric = str(rule.metric)
-        xa = [x for r in a if (x := number(r.metrics.get(metric), bools=True)) is not None]
-        xb = [x for r in b if (x := number(r.metrics.get(metric), bools=True)) is not None]
-        # a missing or non-numeric value leaves the difference unknown (NaN), and NaN fails every comparison
-        diff = statistics.fmean(xa) - statistics.fmean(xb) if len(xa) == len(a) and len(xb) == len(b) else math.nan
-        out.append(Observation(ids, point, None, "ok", diff))
-    return out
+def _observed(sample: PointSample) -> Observation:
+    """The point's difference of means, as ``show`` and the JSON list it."""
+    if sample.failed:
+        return Observation(sample.run_ids, sample.point, None, "failed")
+    diff = statistics.fmean(sample.arm.values()) - statistics.fmean(sample.ref.values())
+    return Observation(sample.run_ids, sample.point, None, "ok", diff)
 
 
 def _decide(result: ConditionResult) -> None:

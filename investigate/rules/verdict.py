@@ -164,7 +164,7 @@ def tree_dict(node: RuleResult) -> dict[str, Any]:
     base: dict[str, Any] = {
         "op": node.op,
         "path": key_path(node.path),
-        "result": RESULT[node.value],
+        "result": "unresolved" if node.unresolved else RESULT[node.value],
         "decisive": node.decisive,
     }
     if node.condition is None:
@@ -194,6 +194,9 @@ def tree_dict(node: RuleResult) -> dict[str, Any]:
         "constant": c.constant,
         "discriminates": leaf_discriminates(c) if c.other_arms or c.constant else None,
         "effects": [e.to_dict() for e in c.effects],
+        "unresolved": c.unresolved,
+        "contrast": c.contrast.to_dict() if c.contrast else None,
+        "robust_to": {m: RESULT[v] for m, v in c.robustness.items()},
     }
 
 

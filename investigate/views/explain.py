@@ -15,6 +15,11 @@ from investigate.rules.verdict import Verdict
 MARKS = {True: "holds", False: "fails", None: "untested"}
 
 
+def mark(node: RuleResult) -> str:
+    """holds / fails / untested, or *unresolved* when runs exist but an interval could not decide."""
+    return "unresolved" if node.unresolved else MARKS[node.value]
+
+
 def describe_run(rec: RunRecord) -> str:
     """One sentence naming a run and, when it failed, the last line of its error."""
     point = ", ".join(f"{k}={fmt(v)}" for k, v in sorted(rec.point.items()))
@@ -85,7 +90,7 @@ def _tree_lines(node: RuleResult, indent: str, shown: set[str] | None) -> list[s
                 shown.add(key)
                 lines.extend(f"{indent}    {line}" for line in comparison_lines(c.effects))
         return lines
-    lines = [f"{indent}- {node.op} ({MARKS[node.value]}{_which(node)}):"]
+    lines = [f"{indent}- {node.op} ({mark(node)}{_which(node)}):"]
     for child in node.children:
         lines.extend(_tree_lines(child, indent + "  ", shown))
     return lines
@@ -104,7 +109,7 @@ def verdict_lines(verdict: Verdict, effects: bool = False) -> list[str]:
     shown: set[str] | None = set() if effects else None  # each comparison's effect is printed once
     for name, rule in verdict.rules.items():
         combo = f" ({rule.op}{_which(rule)})" if rule.condition is None else ""
-        lines.append(f"  {name}: {MARKS[rule.value]}{combo}")
+        lines.append(f"  {name}: {mark(rule)}{combo}")
         if rule.condition is not None:
             lines.extend(_tree_lines(rule, "    ", shown))
         else:  # the top combination is the rule itself: list its parts directly, as before

@@ -231,7 +231,10 @@ def test_vs_compares_the_difference_per_point(make_ws, capsys):
     assert v["outcome"] == "confirmed"
     leaf = v["rules"]["confirmed"]["tree"]
     assert [round(o["value"], 6) for o in leaf["values"]] == [0.9, 0.7] and leaf["other_arms"] == {}
-    assert v["evidence"] == ["(treated − control).m > 0.5 in 2/2 points (need all)"]
+    assert v["evidence"] == [
+        "(treated − control).m > 0.5: holds — 2/2 points hold (need all; 95% intervals, unadjusted: "
+        "intersection–union); p 0; MDE80 0 (paired t, 3 seeds)"
+    ]
     assert [e["point"] for e in leaf["effects"]] == [{"p": "a"}, {"p": "b"}, None]
 
 
