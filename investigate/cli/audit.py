@@ -18,7 +18,9 @@ def register(subparsers: Any) -> None:
         description="List every weakness of the evidence, one per line as 'H-X: kind: detail': rules "
         "that can both hold, hypotheses that compare no control, single seeds, verdicts whose rule "
         "cannot tell the arms apart or rests on a constant, results fixed by construction, and narrative "
-        "claims the runs contradict or no control supports. Exit 1 when anything is found.",
+        "claims the runs contradict or no control supports, rules changed after their runs, contrasts "
+        "too weak to detect their threshold. Exit 1 when anything is found that the hypothesis does not "
+        "acknowledge (acknowledge: [{finding, reason}]).",
     )
     parser.add_argument("id", nargs="?", help="a hypothesis or initiative id (default: the whole workspace)")
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")
@@ -37,4 +39,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         if not findings:
             scope = args.id or f"{len(ws.hypotheses)} hypotheses"
             print(f"no findings: {scope}")
-    return EXIT_USER if findings else EXIT_OK
+    open_findings = [f for f in findings if f.acknowledged is None]
+    if findings and not open_findings and not args.json:
+        print(f"all {len(findings)} finding(s) acknowledged")
+    return EXIT_USER if open_findings else EXIT_OK

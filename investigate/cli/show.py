@@ -61,10 +61,18 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     from investigate.views.explain import verdict_lines  # only here: `investigate --help` need not load it
     from investigate.views.terminal import LINE_CHARS, bounded
 
-    lines = [bounded(line, LINE_CHARS) for line in verdict_lines(evaluate(hyp, records, ws), effects=True)]
+    verdict = evaluate(hyp, records, ws)
+    lines = [bounded(line, LINE_CHARS) for line in verdict_lines(verdict, effects=True)]
     print(f"  {lines[0].replace('verdict: ', 'verdict:    ', 1)}")
     for line in lines[1:]:
         print(f"  {line}")
+    if verdict.post_hoc is not None and verdict.post_hoc.blobs:
+        from investigate.views.posthocdiff import rules_diff
+
+        diff = rules_diff(ws.source_path(hyp.id), verdict.post_hoc.blobs)
+        if diff:
+            print("  rules changed since the runs:")
+            print("\n".join(f"    {bounded(line, LINE_CHARS)}" for line in diff))
     print(f"  runs:       {counts_text(status_counts(records))}")
     for record in records:
         metrics = " ".join(f"{bounded(str(k))}={bounded(str(v))}" for k, v in record.metrics.items())

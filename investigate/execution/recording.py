@@ -120,7 +120,27 @@ def build_record(
         started_at=started_at, duration_s=round(duration_s, 4), cache_key=run.cache_key, key_parts=run.key_parts,
         reused_from=(reused.reused_from or reused.run_dir) if reused else None, provenance=provenance,
         original_duration_s=reused.duration_s if reused else None,
+        **rules_at_run_time(ws, run.hypothesis),
     )  # fmt: skip
+
+
+def rules_at_run_time(ws: Workspace, hypothesis: str) -> dict[str, Any]:
+    """The rules' hash and the file's git blob id now, once per hypothesis and invocation (post-hoc checks)."""
+    memo = ws.memo.setdefault("rules_at_run_time", {})
+    if hypothesis not in memo:
+        from investigate.plan.provenance import git_output
+        from investigate.rules.posthoc import rules_hash
+
+        found: dict[str, Any] = {}
+        if hypothesis in ws.hypotheses:
+            found["rules_hash"] = rules_hash(ws.hypotheses[hypothesis])
+            path = ws.source_path(hypothesis)
+            # only a tracked file: its old text can then be read back from the repository for a diff
+            if git_output(path.parent, "ls-files", "--error-unmatch", path.name) is not None:
+                blob = git_output(path.parent, "hash-object", path.name)
+                found["rules_blob"] = blob.decode().strip() if blob else None
+        memo[hypothesis] = found
+    return dict(memo[hypothesis])
 
 
 def save(ws: Workspace, run_dir: Path, record: RunRecord) -> None:

@@ -44,12 +44,15 @@ class Finding:
     hypothesis: str
     kind: str
     detail: str
+    acknowledged: str | None = None  # the reason a human gave in the hypothesis' ``acknowledge:``
 
     def line(self) -> str:
-        return f"{self.hypothesis}: {self.kind}: {self.detail}"
+        ack = f" [acknowledged: {self.acknowledged}]" if self.acknowledged is not None else ""
+        return f"{self.hypothesis}: {self.kind}: {self.detail}{ack}"
 
     def to_dict(self) -> dict[str, str]:
-        return {"hypothesis": self.hypothesis, "kind": self.kind, "detail": self.detail}
+        out = {"hypothesis": self.hypothesis, "kind": self.kind, "detail": self.detail}
+        return out if self.acknowledged is None else {**out, "acknowledged": self.acknowledged}
 
 
 def static_findings(hyp: Hypothesis) -> list[Finding]:
@@ -107,8 +110,9 @@ def evidence_findings(hyp: Hypothesis, verdict: Verdict) -> list[Finding]:
                     hyp.id,
                     "deterministic",
                     f"every deciding metric is one value per arm in all its runs ({fixed}): the seeds replicate "
-                    "nothing and the result follows from the arm settings; if it holds by construction, "
-                    "declare kind: derivation",
+                    "nothing. A deterministic effect (a crash against no crash) is a legitimate causal result: "
+                    "once you have checked it is not an identity of the code, keep it with acknowledge: "
+                    "[{finding: deterministic, reason: ...}]",
                 )
             )
         if any(declared for c in deciding for _, declared in c.comparisons):
@@ -126,6 +130,28 @@ def evidence_findings(hyp: Hypothesis, verdict: Verdict) -> list[Finding]:
             )
         )
     out.extend(Finding(hyp.id, "non_numeric", note) for note in verdict.notes)
+    if verdict.post_hoc is not None:
+        out.append(Finding(hyp.id, "post_hoc", verdict.post_hoc.text()))
+    if hyp.kind == "causal":
+        out.extend(Finding(hyp.id, "underpowered", text) for text in underpowered(verdict))
+    return out
+
+
+def underpowered(verdict: Verdict) -> list[str]:
+    """Contrasts whose seeds could not detect an effect as large as the rule's own threshold."""
+    out = []
+    for rule in (verdict.rules.get(n) for n in ("confirmed", "ruled_out")):
+        for cond in rule.conditions if rule is not None else []:
+            test, (op, target) = cond.contrast, cond.rule.comparison
+            if test is None or test.mde is None or op == "equals":
+                continue
+            size = (float(target[1]) - float(target[0])) / 2 if op == "between" else abs(float(target))
+            if size > 0 and test.mde > size:
+                out.append(
+                    f"{cond.claim_text}: the smallest effect {test.seeds} seeds detect with 80 % power is "
+                    f"{test.mde:.3g} ({test.method}, {test.correction}), more than the rule's {size:.3g}; "
+                    "add seeds (investigate run --until-decided)"
+                )
     return out
 
 
@@ -180,6 +206,8 @@ _UNRESOLVED = "no effect against the control has a 95 % interval that excludes 0
 
 def _unsupported(verdict: Verdict, claimed: Outcome) -> str:
     deciding = verdict.deciding_conditions()
+    if any(c.contrast is not None and c.contrast.value is not None for c in deciding):
+        return ""  # a contrast (vs an arm, or vs a reference point) decided on its interval
     declared = [e for c in deciding for e in c.effects if e.declared]
     if not any(declared_arm for c in deciding for _, declared_arm in c.comparisons):
         return "no deciding condition is compared with a declared control (experiment.control, or vs: on a condition)"
@@ -218,4 +246,13 @@ def audit(ws: Any, records: list[Any], target: str | None = None) -> list[Findin
     for ini in initiatives:
         found.extend(f for f in claim_findings(ini, ws.hypotheses, verdicts) if f.hypothesis in ids)
     order = {hid: i for i, hid in enumerate(ids)}
+    found = [acknowledged(ws.hypotheses.get(f.hypothesis), f) for f in found]
     return sorted(found, key=lambda f: (order.get(f.hypothesis, len(order)), KINDS.index(f.kind)))
+
+
+def acknowledged(hyp: Hypothesis | None, finding: Finding) -> Finding:
+    """The finding with the reason its hypothesis' ``acknowledge:`` gives for its kind, if any."""
+    for ack in hyp.acknowledge if hyp is not None else []:
+        if ack.finding == finding.kind:
+            return Finding(finding.hypothesis, finding.kind, finding.detail, ack.reason)
+    return finding

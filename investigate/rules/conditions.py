@@ -228,10 +228,10 @@ class Evaluator:
         self.confidence = workspace_confidence(ws)
         self.looks = planned_looks(records)
 
-    def rule(self, rule: Rule, path: tuple[Any, ...]) -> RuleResult:
+    def rule(self, rule: Rule, path: tuple[Any, ...], *, strict: bool = True) -> RuleResult:
         if rule.all_ is not None or rule.any_ is not None:
             combo = "all" if rule.all_ is not None else "any"
-            parts = [self.rule(r, (*path, combo, i)) for i, r in enumerate(rule.all_ or rule.any_ or [])]
+            parts = [self.rule(r, (*path, combo, i), strict=strict) for i, r in enumerate(rule.all_ or rule.any_ or [])]
             values = [p.value for p in parts]
             if combo == "all":
                 value: Tri = False if False in values else (None if None in values else True)
@@ -239,9 +239,9 @@ class Evaluator:
                 value = True if True in values else (None if None in values else False)
             return RuleResult(value, combo, path, parts)
         if rule.not_ is not None:
-            inner = self.rule(rule.not_, (*path, "not"))
+            inner = self.rule(rule.not_, (*path, "not"), strict=strict)
             return RuleResult(None if inner.value is None else not inner.value, "not", path, [inner])
-        result = self.condition(rule, path)
+        result = self.condition(rule, path, strict=strict)
         return RuleResult(result.value, "condition", path, condition=result)
 
     def condition(self, rule: Rule, path: tuple[Any, ...], *, strict: bool = True) -> ConditionResult:

@@ -102,6 +102,7 @@ class ContrastTest:
     pooled: PointStats | None = None  # over: mean
     pooled_interval: Interval | None = None  # over: mean / median
     need: str = "all"  # the quantifier, as the sentence says it
+    fail_correction: str = ""  # the correction of the claim that the condition fails, where it differs
 
     @property
     def alpha(self) -> float:
@@ -184,7 +185,7 @@ def decide(rule: Rule, samples: list[PointSample], confidence: float, looks: int
     fails, fail_fix = _claim(points, m - need + 1, "fail", alpha)
     # a failed point has p = 1 on both sides, so it can neither hold nor fail: it leaves the claim open
     value: Tri = True if holds is not None else (False if fails is not None else None)
-    test = ContrastTest(confidence, looks, hold_fix if value is not False else fail_fix, value, points)
+    test = ContrastTest(confidence, looks, hold_fix, value, points, fail_correction=fail_fix)
     test.p_claim = holds if value is True else (fails if value is False else None)
     test.need = over if isinstance(over, str) else f"≥ {over.fraction:g}"
     _power(test, rule, alpha, adjusted=need < m)
@@ -205,7 +206,7 @@ def _claim(points: list[PointTest], need: int, side: str, alpha: float) -> tuple
         adjusted, text = raw, "unadjusted: intersection–union" if m > 1 else "unadjusted: one point"
     else:
         adjusted = holm(raw)
-        text = f"Holm over {m} looks" if m > 1 else "unadjusted: one point"
+        text = f"Holm over {m} points" if m > 1 else "unadjusted: one point"
     for p, a in zip(points, adjusted, strict=True):
         if side == "hold":
             p.p_hold_adj, p.holds = (a if need < m else None), a <= alpha
@@ -299,7 +300,8 @@ def workspace_confidence(ws: Any) -> float:
 def contrast_sentence(claim: str, test: ContrastTest, n_points: int, tail: str) -> str:
     """``(a − b).m ≥ 0.05: unresolved, holds at 0/15 points (need any; 95 %, Holm over 15 looks); MDE80 0.31 …``."""
     result = {True: "holds", False: "fails", None: "unresolved" if test.unresolved else "undecided"}[test.value]
-    level = f"{test.confidence:.0%} intervals, {test.correction}" + (f", α split over {test.looks} looks" if test.looks > 1 else "")
+    correction = test.fail_correction if test.value is False and test.fail_correction else test.correction
+    level = f"{test.confidence:.0%} intervals, {correction}" + (f", α split over {test.looks} looks" if test.looks > 1 else "")
     if test.pooled_interval is not None or not test.points:
         ci = test.pooled_interval
         shown = f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "none (fewer than 2 seeds a side)"

@@ -27,6 +27,8 @@ from investigate.rules.conditions import (
 )
 from investigate.rules.counting import by_hypothesis, latest_records
 from investigate.rules.discrimination import discriminates, leaf_discriminates
+from investigate.rules.posthoc import PostHoc, post_hoc
+from investigate.rules.robust import METRIC_SENSITIVE, Row, robustness, sensitive
 from investigate.rules.evidence import (
     BY_CONSTRUCTION,
     NOT_DISCRIMINATING,
@@ -76,6 +78,8 @@ class Verdict:
     kind: str = "causal"
     flags: list[Flag] = field(default_factory=list)
     control: str | None = None
+    post_hoc: PostHoc | None = None  # the rules changed after some of the runs were recorded
+    robustness: list[Row] = field(default_factory=list)  # robust_to: the verdict with each alternative metric
     _effects_done: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -152,6 +156,13 @@ class Verdict:
             },
             "run_ids": self.run_ids,
             "failed_runs": [{"run_id": r.run_id, "status": r.status, "error": r.error} for r in self.failed],
+            "post_hoc": None
+            if self.post_hoc is None
+            else {"current": self.post_hoc.current, "old": list(self.post_hoc.old), "runs": self.post_hoc.runs},
+            "robustness": [
+                {"condition": r.condition, "metric": r.metric, "result": RESULT[r.value], "decided_by": r.decided_by}
+                for r in self.robustness
+            ],
         }
 
 
@@ -300,6 +311,11 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None, *, c
         for cond in result.conditions:
             cond.comparisons = _comparisons(hyp, cond, arms)
     flags = _check_evidence(hyp, ev, decided_by, rules[decided_by], arms) if decided_by and hyp.kind == "causal" else []
+    written = {n: getattr(hyp.verdict, n) for n in ("confirmed", "ruled_out") if hyp.verdict and getattr(hyp.verdict, n)}
+    rows = robustness(ev, written, rules)
+    moved = sensitive(rows, decided_by)
+    if moved and decided_by and hyp.kind == "causal":
+        flags.append(Flag(METRIC_SENSITIVE, "; ".join(row.text() for row in moved)))
     cited = sorted({i for r in rules.values() for c in r.conditions for i in c.run_ids})
     failed = [r for r in mine if r.status != "ok"]
     return Verdict(
@@ -314,6 +330,8 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None, *, c
         kind=hyp.kind,
         flags=flags,
         control=hyp.experiment.control if hyp.experiment else None,
+        post_hoc=post_hoc(hyp, mine),
+        robustness=rows,
     )
 
 

@@ -106,6 +106,11 @@ def verdict_lines(verdict: Verdict, effects: bool = False) -> list[str]:
         verdict.with_effects()
     lines = [f"verdict: {verdict.outcome.value}{decided}"]
     lines.extend(f"  ⚑ {flag.text()}" for flag in verdict.flags)
+    if verdict.post_hoc is not None:
+        lines.append(f"  ⚑ post_hoc: {verdict.post_hoc.text()}")
+    if verdict.robustness:
+        lines.append("  robust_to (the verdict with each alternative metric):")
+        lines.extend(f"    {row.text()}" for row in verdict.robustness)
     shown: set[str] | None = set() if effects else None  # each comparison's effect is printed once
     for name, rule in verdict.rules.items():
         combo = f" ({rule.op}{_which(rule)})" if rule.condition is None else ""

@@ -116,8 +116,9 @@ def test_deterministic_and_unsupported_claim(make_ws, capsys):
     assert code == 1
     assert lines == [
         "H-X: deterministic: every deciding metric is one value per arm in all its runs (fits: control true in 3, "
-        "treated false in 3): the seeds replicate nothing and the result follows from the arm settings; if it holds "
-        "by construction, declare kind: derivation",
+        "treated false in 3): the seeds replicate nothing. A deterministic effect (a crash against no crash) is a "
+        "legitimate causal result: once you have checked it is not an identity of the code, keep it with "
+        "acknowledge: [{finding: deterministic, reason: ...}]",
         "H-X: claim_unsupported: INI-1 claims confirmed, but no deciding condition is compared with a declared "
         "control (experiment.control, or vs: on a condition)",
     ]
