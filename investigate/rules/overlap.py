@@ -13,6 +13,12 @@ assignment of values. What this finds, and what it does not:
   keys, covers the narrower ones: its ``all`` applies to them too.
 - Values are numbers (intervals with open or closed ends) or anything else (booleans, strings,
   NaN, null), which fail every numeric comparison, so they sit in the complement of a numeric range.
+- A contrast (``vs`` another arm, or ``vs_point``) is a difference of means, linked to its arms'
+  own values in a way these sets cannot follow (it depends on the other side's values and on
+  how many seeds there are). A witness that needs a contrast in one rule and a plain condition on
+  the same metric and arm in the other to be independent is therefore not reported: taken as
+  independent they "overlap" for rules that are, read as intended, exclusive (a contrast ≥ 0.5
+  against the arm's own ≤ 0.01 in some run).
 - A rule too large to expand (over ``MAX_TERMS`` conjunctions) is not checked.
 So a reported overlap is a real assignment of values satisfying both rules under these
 assumptions; the absence of a report is not a proof.
@@ -147,18 +153,22 @@ def _leaf(rule: Rule, negate: bool, arms: list[str]) -> Literal:
     where = tuple(sorted((k, repr(v)) for k, v in (rule.where or {}).items()))
     values = value_set(rule)
     over = rule.over
-    text = f"{'not ' if negate else ''}{rule.arm + '.' if rule.arm else ''}{rule.metric} {cmp_text(*rule.comparison)}"
+    vs = rule.vs if rule.vs_point is None else "@" + repr(sorted(rule.vs_point.items()))
+    side = f"{rule.arm + '.' if rule.arm else ''}{rule.metric}"
+    if vs is not None:
+        side = f"({rule.arm} − {rule.vs}).{rule.metric}" if rule.vs else f"({side} − at {vs[1:]})"
+    text = f"{'not ' if negate else ''}{side} {cmp_text(*rule.comparison)}"
     text += f" (over {over if isinstance(over, str) else f'fraction {over.fraction:g}'})"
     if isinstance(over, str) and over in ("mean", "median"):
         return Literal(
-            (arm, rule.vs, where), str(rule.metric), over, 1.0, values.complement() if negate else values, text
+            (arm, vs, where), str(rule.metric), over, 1.0, values.complement() if negate else values, text
         )
     share = over.fraction if isinstance(over, Fraction) else (1e-9 if over == "any" else 1.0)
     if negate:  # not(a share f in S) = more than 1 - f in the complement
         return Literal(
-            (arm, rule.vs, where), str(rule.metric), "share", max(1.0 - share, 1e-9), values.complement(), text
+            (arm, vs, where), str(rule.metric), "share", max(1.0 - share, 1e-9), values.complement(), text
         )
-    return Literal((arm, rule.vs, where), str(rule.metric), "share", share, values, text)
+    return Literal((arm, vs, where), str(rule.metric), "share", share, values, text)
 
 
 def _covers(broad: tuple[Any, ...], narrow: tuple[Any, ...]) -> bool:
@@ -201,6 +211,22 @@ def overlap(confirmed: Rule, ruled_out: Rule, arms: list[str]) -> tuple[list[Lit
         if not satisfiable(a):
             continue
         for b in right:
-            if satisfiable(a + b):
+            if not _linked(a, b) and satisfiable(a + b):
                 return a, b
     return None
+
+
+def _linked(a: list[Literal], b: list[Literal]) -> bool:
+    """Whether one side has a contrast and the other a plain condition on the same metric and arm."""
+
+    def one_way(contrasts: list[Literal], plain: list[Literal]) -> bool:
+        return any(
+            c.scope[1] is not None
+            and p.scope[1] is None
+            and c.metric == p.metric
+            and (p.scope[0] is None or p.scope[0] in (c.scope[0], c.scope[1]))
+            for c in contrasts
+            for p in plain
+        )
+
+    return one_way(a, b) or one_way(b, a)
