@@ -54,6 +54,16 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="for git bisect run: exit 0 good (fix verified, or cause ruled out), 1 bad, 125 untestable",
     )
+    parser.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="after the declared seeds, add seeds where a deciding contrast is unresolved, until it "
+        "resolves or --max-seeds (α is split over the planned looks: docs/format.md)",
+    )
+    parser.add_argument("--max-seeds", type=int, default=20, metavar="N", help="--until-decided: seeds at most (20)")
+    parser.add_argument(
+        "--batch", type=int, metavar="K", help="--until-decided: seeds added per look (default: double each look)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -113,6 +123,13 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         raise InvestigateError("--bisect judges one hypothesis; name exactly one")
     if args.dry_run:
         return _dry_run(ws, runs, args.force)
+    looks: list[int] = []
+    if getattr(args, "until_decided", False):
+        if len({p.hypothesis for p in runs}) != 1 or args.seeds:
+            raise InvestigateError("--until-decided adds seeds to one hypothesis' declared ones: name one, without --seeds")
+        from investigate.execution.untildecided import start_plan
+
+        looks = start_plan(ws, ws.hypothesis(runs[0].hypothesis), args.max_seeds, args.batch)
     from investigate.execution.executors.choose import opened
     from investigate.execution.recover import record_finished
     from investigate.execution.runner import Runner
@@ -126,6 +143,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     before = verdicts(ws, hyp_ids)
     with opened(ws, args) as make_executor:
         summary = Runner(ws, args.argv, jobs=args.jobs, force=args.force, executor=make_executor()).run_all(runs)
+        if looks and not summary.interrupted:
+            summary = _more_seeds(ws, args, runs, looks, summary, make_executor)
     where = ws.relative(summary.stamp_dir) if summary.stamp_dir else "-"
     changes = verdict_changes(before, verdicts(ws, hyp_ids))
     if summary.interrupted:
@@ -146,6 +165,31 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
             f"{len(failed)} of {len(runs)} runs failed: " + ", ".join(f"{r.run_id} ({r.status})" for r in failed[:5])
         )
     return 0
+
+
+def _more_seeds(ws: Workspace, args: argparse.Namespace, runs: list[PlannedRun], looks: list[int], first: Any, make_executor: Any) -> Any:
+    """The looks after the first; the summary of every run, the first look's included."""
+    from investigate.execution.runner import Runner
+    from investigate.execution.untildecided import run_until_decided
+    from investigate.plan.expand import Filters, expand, parse_where
+
+    hyp = ws.hypothesis(runs[0].hypothesis)
+    where = parse_where(args.where)
+    if args.scenario:
+        where.setdefault("scenario", []).extend(args.scenario)
+    records = list(first.records)
+
+    def plan_seeds(seeds: list[int]) -> list[PlannedRun]:
+        return expand(ws, hyp, Filters(where=where, seeds=seeds, profile=args.profile))
+
+    def execute(more: list[PlannedRun]) -> list[RunRecord]:
+        done = Runner(ws, args.argv, jobs=args.jobs, force=args.force, executor=make_executor()).run_all(more)
+        records.extend(done.records)
+        return list(done.records)
+
+    run_until_decided(ws, hyp, looks, plan_seeds, execute)
+    first.records = records
+    return first
 
 
 def _dry_run(ws: Workspace, runs: list[PlannedRun], force: bool) -> int:

@@ -120,6 +120,7 @@ def build_record(
         started_at=started_at, duration_s=round(duration_s, 4), cache_key=run.cache_key, key_parts=run.key_parts,
         reused_from=(reused.reused_from or reused.run_dir) if reused else None, provenance=provenance,
         original_duration_s=reused.duration_s if reused else None,
+        sequential=ws.memo.get("run_sequential_plan"),  # set by run --until-decided (execution.untildecided)
         **rules_at_run_time(ws, run.hypothesis),
     )  # fmt: skip
 
