@@ -3,7 +3,7 @@ find with 80 % power at the level its decision uses.
 
 Exact for the t tests the decisions use: the noncentrality λ at which a noncentral t with the
 test's degrees of freedom exceeds the one-sided critical value with probability 0.8
-(``scipy.stats.nct``), times the test's standard error. The standard error is the measured one
+(``scipy.special.nctdtr``, the noncentral t of ``scipy.stats.nct``), times the test's standard error. The standard error is the measured one
 (the seeds' own spread), so the MDE is what these seeds could have seen, not a planning guess.
 Paired tests use n − 1 degrees of freedom and sd/√n; Welch tests their own df and standard error.
 With 3 paired seeds at α = 0.05 (two-sided) that is about 3.1 standard deviations of the differences.
@@ -20,12 +20,12 @@ POWER = 0.8
 def noncentrality(df: float, alpha_one_sided: float, power: float = POWER) -> float:
     """λ with P(T'(df, λ) > t_{1−α}(df)) = power (scipy's noncentral t, solved by brentq)."""
     import scipy.optimize
-    import scipy.stats
+    import scipy.special
 
-    crit = float(scipy.stats.t.ppf(1 - alpha_one_sided, df))
+    crit = float(scipy.special.stdtrit(df, 1 - alpha_one_sided))
 
     def gap(lam: float) -> float:
-        return float(scipy.stats.nct.sf(crit, df, lam)) - power
+        return 1.0 - float(scipy.special.nctdtr(df, lam, crit)) - power
 
     high = crit + 10.0
     while gap(high) < 0:

@@ -18,10 +18,18 @@ def point_samples(rule: Rule, mine: list[RunRecord], theirs: list[RunRecord], *,
     """Per point of ``mine``: its values and the reference's (``theirs`` at the same point, or all of
     ``theirs`` when the reference is another point), keyed by seed; booleans count as 0/1."""
     out = []
-    points = {point_key(r.point): r.point for r in mine}
+    points: dict[str, dict[str, Any]] = {}
+    by_point: dict[str, list[RunRecord]] = {}
+    for r in mine:
+        key = point_key(r.point)
+        points.setdefault(key, r.point)
+        by_point.setdefault(key, []).append(r)
+    ref_by_point: dict[str, list[RunRecord]] = {}
+    for r in theirs if same_point else []:
+        ref_by_point.setdefault(point_key(r.point), []).append(r)
     for key, point in points.items():
-        a = [r for r in mine if point_key(r.point) == key]
-        b = [r for r in theirs if point_key(r.point) == key] if same_point else theirs
+        a = by_point[key]
+        b = ref_by_point.get(key, []) if same_point else theirs
         if not b:
             continue
         ids = [r.run_id for r in a + b]

@@ -2,8 +2,9 @@
 
 A contrast is mean(arm) − mean(reference) over seeds. Paired (a one-sample t on the per-seed
 differences) when both sides ran exactly the same seeds, Welch's unequal-variance t otherwise;
-both as in ``intervals``. Distributions come from ``scipy.stats``, imported on first use so that
-commands which judge nothing (``--version``, ``list`` of an empty store) do not pay for it.
+both as in ``intervals``. Student's t comes from scipy (``scipy.special.stdtr`` / ``stdtrit``, the
+ufuncs behind ``scipy.stats.t``, called directly: a verdict over 15 points makes dozens of calls),
+imported on first use so that commands which judge nothing (``--version``) do not pay for it.
 
 A zero standard error (every seed gave the same difference: a deterministic effect) decides
 exactly: the estimate is compared with the threshold, and p-values are 0 or 1.
@@ -24,10 +25,10 @@ from typing import Any
 Interval = tuple[float, float]
 
 
-def _stats() -> Any:
-    import scipy.stats  # lazy: about 0.3 s of import that only a verdict on a contrast needs
+def _special() -> Any:
+    import scipy.special  # lazy: only a verdict on a contrast needs it
 
-    return scipy.stats
+    return scipy.special
 
 
 @lru_cache(maxsize=4096)
@@ -35,12 +36,12 @@ def t_quantile(q: float, df: float) -> float:
     """The ``q`` quantile of Student's t with ``df`` degrees of freedom (fractional df allowed)."""
     if df < 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    return float(_stats().t.ppf(q, df))
+    return float(_special().stdtrit(df, q))
 
 
 def t_sf(x: float, df: float) -> float:
     """P(T > x) for Student's t with ``df`` degrees of freedom."""
-    return float(_stats().t.sf(x, df))
+    return float(_special().stdtr(df, -x))
 
 
 @dataclass(frozen=True)
