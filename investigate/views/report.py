@@ -15,7 +15,7 @@ import jinja2
 
 from investigate.core.errors import InvestigateError
 from investigate.formats.schema import Initiative, Outcome, RunRecord, Verification
-from investigate.rules.audit import claim_findings, evidence_findings, static_findings
+from investigate.rules.audit import acknowledged, claim_findings, evidence_findings, static_findings
 from investigate.rules.counting import latest_records
 from investigate.rules.verdict import Verdict, evaluate_workspace, initiative_hypotheses
 from investigate.rules.verification import aggregate, figure_data, table
@@ -23,6 +23,7 @@ from investigate.store.records import read_records
 from investigate.views import mdtext
 from investigate.views.explain import describe_run, effect_text
 from investigate.views.mdtext import Markdown, compose
+from investigate.views.statsreport import statistics_context
 from investigate.views.tree import TreeWalk, render_mermaid, render_text, walk
 
 __all__ = ["aggregate", "build_context", "completion_date", "environment", "render", "render_summary"]
@@ -144,6 +145,8 @@ def build_context(
         ],
         "gaps": gaps,
         "runs": _run_counts(mine),
+        # BH q-values across the deciding contrasts, and acknowledged findings (views.statsreport)
+        "statistics": statistics_context(ws, initiative, verdicts),
     }
 
 
@@ -255,8 +258,9 @@ def _audit_gaps(ws: Any, initiative: Initiative, verdicts: dict[str, Verdict]) -
         hyp, verdict = ws.hypotheses.get(hid), verdicts.get(hid)
         if hyp is None or verdict is None:
             continue
-        found = static_findings(hyp) + evidence_findings(hyp, verdict)
-        lines.extend(f"Audit: {f.line()}." for f in found if f.kind not in {fl.kind for fl in verdict.flags})
+        found = [acknowledged(hyp, f) for f in static_findings(hyp) + evidence_findings(hyp, verdict)]
+        flagged = {fl.kind for fl in verdict.flags}
+        lines.extend(f"Audit: {f.line()}." for f in found if f.kind not in flagged and f.acknowledged is None)
     for finding in claim_findings(initiative, ws.hypotheses, verdicts):
         if finding.kind == "claim_unsupported":
             unsupported.append(finding.hypothesis)
