@@ -80,11 +80,11 @@ def _points(needs: list[Need]) -> list[int]:
 
 
 def trial(
-    rng: np.random.Generator, hyp: Hypothesis, effects: list[float], max_seeds: int | None
+    rng: np.random.Generator, hyp: Hypothesis, effects: list[float], max_seeds: int | None, batch: int | None = None
 ) -> tuple[Outcome, int, int]:
     """(outcome, seeds used at the most-sampled point, runs made) of one simulated hypothesis."""
-    looks = plan_looks(SEEDS, max_seeds, None) if max_seeds else [SEEDS]
-    world = World(rng, effects, sequential_marker(looks, max_seeds, None) if max_seeds else None)
+    looks = plan_looks(SEEDS, max_seeds, batch) if max_seeds else [SEEDS]
+    world = World(rng, effects, sequential_marker(looks, max_seeds, batch) if max_seeds else None)
     world.run(list(range(SEEDS)))
     if not max_seeds:
         return evaluate(hyp, world.records, counted=True).outcome, SEEDS, len(world.records)
@@ -108,8 +108,15 @@ def point_estimate_confirms(rng: np.random.Generator) -> bool:
     return bool((diffs.mean(axis=1) >= 0.5).any())
 
 
-def setting(rng: np.random.Generator, hyp: Hypothesis, effects: list[float], trials: int, max_seeds: int | None) -> dict[str, Any]:
-    results = [trial(rng, hyp, effects, max_seeds) for _ in range(trials)]
+def setting(
+    rng: np.random.Generator,
+    hyp: Hypothesis,
+    effects: list[float],
+    trials: int,
+    max_seeds: int | None,
+    batch: int | None = None,
+) -> dict[str, Any]:
+    results = [trial(rng, hyp, effects, max_seeds, batch) for _ in range(trials)]
     outcomes = [r[0] for r in results]
     return {
         "confirmed": rate(outcomes, Outcome.confirmed),
@@ -138,7 +145,8 @@ def main() -> None:
     }
     out["b_one_point_1.5_sigma"] = {
         "fixed_3_seeds": setting(rng, any_rule, one, args.trials, None),
-        "until_decided_max_20": setting(rng, any_rule, one, args.trials, 20),
+        "until_decided_max_20": setting(rng, any_rule, one, args.trials, 20),  # looks at 3, 6, 12, 20 seeds
+        "until_decided_max_20_batch_17": setting(rng, any_rule, one, args.trials, 20, 17),  # looks at 3, 20
     }
     equivalence: dict[str, Any] = {}
     for over in ("all", "mean"):

@@ -69,7 +69,8 @@ def needs(verdict: Verdict) -> list[Need]:
     for cond in unresolved(verdict):
         assert cond.contrast is not None
         points = [p for p in cond.contrast.points if p.state == "unresolved"] or cond.contrast.points
-        keys = [point_key(p.point) for p in points]
+        # a pooled test (over: mean / median) has no per-point states: every point it read gains seeds
+        keys = [point_key(p.point) for p in points] or [point_key(o.point) for o in cond.observations]
         if cond.rule.vs_point is not None:
             keys.append(point_key(cond.rule.vs_point))  # the reference point needs the new seeds too
         arms = tuple(a for a in (cond.rule.arm, cond.rule.vs) if a is not None)
