@@ -21,7 +21,15 @@ from investigate.execution.executors.base import Executor, Outcome, child_env
 from investigate.execution.executors.local import LocalExecutor
 from investigate.execution.launch import child_job, child_spec
 from investigate.execution.progress import Progress
-from investigate.execution.recording import StoreError, build_record, finished_status, read_ok, save, writing
+from investigate.execution.recording import (
+    StoreError,
+    build_record,
+    finished_status,
+    read_ok,
+    rules_at_run_time,
+    save,
+    writing,
+)
 from investigate.execution.rundirguard import HeldDir
 from investigate.execution.stopflag import StopFlag, catching_stop_signals
 from investigate.formats.schema import RunRecord, Status
@@ -136,6 +144,8 @@ class Runner:
             if self.stop.is_set:
                 return
             own = recorded.get((identity(run), run.cache_key))
+            if own is not None and not self._same_rules(own):
+                own = None  # recorded under other rules or another sequential plan: record it again, as a hit
             if own is not None:
                 self.summary.records.append(own)
                 self.summary.cached.add(own.run_id)
@@ -147,6 +157,13 @@ class Runner:
             else:
                 leaders.add(run.cache_key)
                 self.queue[i] = None
+
+    def _same_rules(self, record: RunRecord) -> bool:
+        """Whether ``record`` was written under the hypothesis' current rules and this invocation's plan."""
+        now = rules_at_run_time(self.ws, record.hypothesis).get("rules_hash")
+        # a record from before rules were hashed says nothing about them: it is not written again
+        same = record.rules_hash is None or record.rules_hash == now
+        return same and record.sequential == self.ws.memo.get("run_sequential_plan")
 
     # ---- starting -----------------------------------------------------------------------------
 
