@@ -67,11 +67,20 @@ class World:
                     value = float(self.rng.normal(self.effects[point] if arm == "treated" else 0.0, SIGMA))
                     self.records.append(
                         RunRecord(
-                            run_id=f"{point}-{arm}-{seed}", hypothesis="H-SIM", entry="sim:run", arm=arm,
-                            point={"point": point}, seed=seed, params={}, status="ok", metrics={"m": value},
-                            started_at="2026-01-01T00:00:00Z", duration_s=0.0, cache_key="k",
+                            run_id=f"{point}-{arm}-{seed}",
+                            hypothesis="H-SIM",
+                            entry="sim:run",
+                            arm=arm,
+                            point={"point": point},
+                            seed=seed,
+                            params={},
+                            status="ok",
+                            metrics={"m": value},
+                            started_at="2026-01-01T00:00:00Z",
+                            duration_s=0.0,
+                            cache_key="k",
                             sequential=self.sequential,
-                        )  # fmt: skip
+                        )
                     )
 
 

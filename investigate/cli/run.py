@@ -126,7 +126,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     looks: list[int] = []
     if getattr(args, "until_decided", False):
         if len({p.hypothesis for p in runs}) != 1 or args.seeds:
-            raise InvestigateError("--until-decided adds seeds to one hypothesis' declared ones: name one, without --seeds")
+            raise InvestigateError(
+                "--until-decided adds seeds to one hypothesis' declared ones: name one, without --seeds"
+            )
         from investigate.execution.untildecided import start_plan
 
         looks = start_plan(ws, ws.hypothesis(runs[0].hypothesis), args.max_seeds, args.batch)
@@ -167,7 +169,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     return 0
 
 
-def _more_seeds(ws: Workspace, args: argparse.Namespace, runs: list[PlannedRun], looks: list[int], first: Any, make_executor: Any) -> Any:
+def _more_seeds(
+    ws: Workspace, args: argparse.Namespace, runs: list[PlannedRun], looks: list[int], first: Any, make_executor: Any
+) -> Any:
     """The looks after the first; the summary of every run, the first look's included."""
     from investigate.execution.runner import Runner
     from investigate.execution.untildecided import run_until_decided

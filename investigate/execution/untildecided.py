@@ -41,11 +41,7 @@ def start_plan(ws: Workspace, hyp: Hypothesis, max_seeds: int, batch: int | None
 
 def wanted(runs: list[PlannedRun], needs: list[Need]) -> list[PlannedRun]:
     """The planned runs at the arms and points some unresolved contrast needs."""
-    return [
-        r
-        for r in runs
-        if any((not n.arms or r.arm in n.arms) and point_key(r.point) in n.points for n in needs)
-    ]
+    return [r for r in runs if any((not n.arms or r.arm in n.arms) and point_key(r.point) in n.points for n in needs)]
 
 
 def run_until_decided(

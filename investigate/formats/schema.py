@@ -100,7 +100,8 @@ class Rule(Strict):
         if self.all_ is not None or self.any_ is not None or self.not_ is not None:
             combos = [name for name in ("all", "any", "not") if getattr(self, name + "_") is not None]
             condition_keys = [
-                k for k in ("arm", "vs", "vs_point", "where", "metric", "confidence", "robust_to", *COMPARISONS)
+                k
+                for k in ("arm", "vs", "vs_point", "where", "metric", "confidence", "robust_to", *COMPARISONS)
                 if k in given
             ]
             if len(combos) > 1:

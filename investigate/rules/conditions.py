@@ -36,8 +36,8 @@ from typing import Any
 from investigate.core.errors import InvestigateError, located
 from investigate.formats.schema import Fraction, Hypothesis, Rule, RunRecord
 from investigate.rules.contrasts import ContrastTest, PointSample, contrast_sentence, decide, workspace_confidence
-from investigate.rules.samples import planned_looks, point_samples
 from investigate.rules.evidence import Effect, number, point_key
+from investigate.rules.samples import planned_looks, point_samples
 
 Tri = bool | None
 SYMBOLS = {"equals": "=", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": "in"}

@@ -301,7 +301,9 @@ def contrast_sentence(claim: str, test: ContrastTest, n_points: int, tail: str) 
     """``(a − b).m ≥ 0.05: unresolved, holds at 0/15 points (need any; 95 %, Holm over 15 looks); MDE80 0.31 …``."""
     result = {True: "holds", False: "fails", None: "unresolved" if test.unresolved else "undecided"}[test.value]
     correction = test.fail_correction if test.value is False and test.fail_correction else test.correction
-    level = f"{test.confidence:.0%} intervals, {correction}" + (f", α split over {test.looks} looks" if test.looks > 1 else "")
+    level = f"{test.confidence:.0%} intervals, {correction}" + (
+        f", α split over {test.looks} looks" if test.looks > 1 else ""
+    )
     if test.pooled_interval is not None or not test.points:
         ci = test.pooled_interval
         shown = f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "none (fewer than 2 seeds a side)"
@@ -314,5 +316,3 @@ def contrast_sentence(claim: str, test: ContrastTest, n_points: int, tail: str) 
     if test.mde is not None:
         text += f"; MDE80 {test.mde:.3g} ({test.method}, {test.seeds} seeds)"
     return text + tail
-
-

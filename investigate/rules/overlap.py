@@ -160,14 +160,10 @@ def _leaf(rule: Rule, negate: bool, arms: list[str]) -> Literal:
     text = f"{'not ' if negate else ''}{side} {cmp_text(*rule.comparison)}"
     text += f" (over {over if isinstance(over, str) else f'fraction {over.fraction:g}'})"
     if isinstance(over, str) and over in ("mean", "median"):
-        return Literal(
-            (arm, vs, where), str(rule.metric), over, 1.0, values.complement() if negate else values, text
-        )
+        return Literal((arm, vs, where), str(rule.metric), over, 1.0, values.complement() if negate else values, text)
     share = over.fraction if isinstance(over, Fraction) else (1e-9 if over == "any" else 1.0)
     if negate:  # not(a share f in S) = more than 1 - f in the complement
-        return Literal(
-            (arm, vs, where), str(rule.metric), "share", max(1.0 - share, 1e-9), values.complement(), text
-        )
+        return Literal((arm, vs, where), str(rule.metric), "share", max(1.0 - share, 1e-9), values.complement(), text)
     return Literal((arm, vs, where), str(rule.metric), "share", share, values, text)
 
 

@@ -1,12 +1,14 @@
 """The minimum detectable effect (MDE) of a contrast: how large a true difference its seeds would
 find with 80 % power at the level its decision uses.
 
-Exact for the t tests the decisions use: the noncentrality λ at which a noncentral t with the
-test's degrees of freedom exceeds the one-sided critical value with probability 0.8
-(``scipy.special.nctdtr``, the noncentral t of ``scipy.stats.nct``), times the test's standard error. The standard error is the measured one
-(the seeds' own spread), so the MDE is what these seeds could have seen, not a planning guess.
-Paired tests use n − 1 degrees of freedom and sd/√n; Welch tests their own df and standard error.
-With 3 paired seeds at α = 0.05 (two-sided) that is about 3.1 standard deviations of the differences.
+Exact for the t tests the decisions use (no normal approximation): the noncentrality λ at which a
+noncentral t with the test's degrees of freedom exceeds the one-sided critical value with
+probability 0.8 (``scipy.special.nctdtr``, the noncentral t behind ``scipy.stats.nct``), times the
+test's standard error. The standard error is the measured one (the seeds' own spread), so the MDE
+is what these seeds could have seen, not a planning guess. Paired tests use n − 1 degrees of
+freedom and sd/√n; Welch tests their own df and standard error. With 3 paired seeds at α = 0.05
+(two-sided, so 0.025 on the side a threshold is tested) that is about 3.26 standard deviations of
+the differences; Holm over m points divides that α by m on the first step.
 """
 
 from __future__ import annotations

@@ -58,7 +58,13 @@ def unresolved(verdict: Verdict) -> list[ConditionResult]:
     """The contrasts of the rules that could still decide the verdict and whose intervals do not."""
     if verdict.decided_by is not None:
         return []
-    return [c for name in ("confirmed", "ruled_out") if name in verdict.rules for c in verdict.rules[name].conditions if c.unresolved]
+    return [
+        c
+        for name in ("confirmed", "ruled_out")
+        if name in verdict.rules
+        for c in verdict.rules[name].conditions
+        if c.unresolved
+    ]
 
 
 def needs(verdict: Verdict) -> list[Need]:

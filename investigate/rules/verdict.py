@@ -38,6 +38,8 @@ from investigate.rules.evidence import (
     effects,
     material_margin,
 )
+from investigate.rules.posthoc import PostHoc, post_hoc
+from investigate.rules.robust import METRIC_SENSITIVE, Row, robustness, sensitive
 
 __all__ = [
     "ConditionResult",
@@ -311,7 +313,9 @@ def evaluate(hyp: Hypothesis, records: Iterable[RunRecord], ws: Any = None, *, c
         for cond in result.conditions:
             cond.comparisons = _comparisons(hyp, cond, arms)
     flags = _check_evidence(hyp, ev, decided_by, rules[decided_by], arms) if decided_by and hyp.kind == "causal" else []
-    written = {n: getattr(hyp.verdict, n) for n in ("confirmed", "ruled_out") if hyp.verdict and getattr(hyp.verdict, n)}
+    written = {
+        n: getattr(hyp.verdict, n) for n in ("confirmed", "ruled_out") if hyp.verdict and getattr(hyp.verdict, n)
+    }
     rows = robustness(ev, written, rules)
     moved = sensitive(rows, decided_by)
     if moved and decided_by and hyp.kind == "causal":

@@ -25,7 +25,9 @@ def test_paired_and_welch_statistics_by_hand():
     s = paired_stats([1.0, 2.0, 3.0])
     assert (s.estimate, s.df, s.n) == (2.0, 2, 3) and s.se == pytest.approx(1 / math.sqrt(3))
     lo, hi = s.interval(0.95)
-    assert lo == pytest.approx(2 - 4.302653 / math.sqrt(3), abs=1e-5) and hi == pytest.approx(2 + 4.302653 / math.sqrt(3), abs=1e-5)
+    assert lo == pytest.approx(2 - 4.302653 / math.sqrt(3), abs=1e-5) and hi == pytest.approx(
+        2 + 4.302653 / math.sqrt(3), abs=1e-5
+    )
     assert s.p_above(2.0) == pytest.approx(0.5)
     scipy_stats = pytest.importorskip("scipy.stats")  # the distribution's own interface, as a cross-check
     assert s.p_above(-10) == pytest.approx(scipy_stats.t.sf(12 / s.se, 2)) and s.p_below(-10) > 0.99
@@ -120,13 +122,31 @@ def test_the_minimum_detectable_effect_follows_the_seeds_and_the_correction():
 
 
 def test_workspace_confidence_is_checked():
-    class Ws:
-        settings: dict = {}
+    from types import SimpleNamespace
+
+    from investigate.core.errors import InvestigateError
 
     assert workspace_confidence(None) == 0.95
-    ws = Ws()
-    ws.settings = {"confidence": 0.9}
-    assert workspace_confidence(ws) == 0.9
-    ws.settings = {"confidence": 95}
-    with pytest.raises(Exception, match="tool.investigate.confidence: expected a number between 0 and 1"):
+    assert workspace_confidence(SimpleNamespace(settings={"confidence": 0.9})) == 0.9
+    ws = SimpleNamespace(settings={"confidence": 95})
+    with pytest.raises(InvestigateError, match=r"tool\.investigate\.confidence: expected a number between 0 and 1"):
         workspace_confidence(ws)
+
+
+def test_plain_commands_do_not_import_scipy(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\nfrom investigate.cli.main import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "import investigate.rules.verdict, investigate.rules.audit\n"
+        "print('scipy' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path, env=env
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"  # loading the verdict code is not judging a contrast

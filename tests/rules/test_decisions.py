@@ -117,7 +117,9 @@ def test_an_acknowledged_deterministic_cause_is_printed_in_the_summary(make_ws, 
         "acknowledge:\n  - {finding: deterministic, reason: the stale config crashes on every seed}\n"
     )
     initiative = "id: INI-1\ntitle: t\nhypotheses: [H-X]\nsummary:\n  outcome: o\n"
-    root = make_ws({"hypotheses/H-X.yaml": hypothesis("H-X", TWO_ARMS, rules), "plans/INI-1/initiative.yaml": initiative, **ENTRY})
+    root = make_ws(
+        {"hypotheses/H-X.yaml": hypothesis("H-X", TWO_ARMS, rules), "plans/INI-1/initiative.yaml": initiative, **ENTRY}
+    )
     for seed in range(3):
         write_run(root, "H-X", "control", seed, {"crashed": True})
         write_run(root, "H-X", "treated", seed, {"crashed": False})

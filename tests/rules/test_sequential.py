@@ -47,9 +47,21 @@ class World:
                 for arm in ("c", "t"):
                     value = self.rng.gauss(self.effects[p] if arm == "t" else 0.0, 0.3)
                     self.records.append(
-                        RunRecord(run_id=f"{p}{arm}{s}", hypothesis="H-S", entry="m:f", arm=arm, point={"p": p},
-                                  seed=s, params={}, status="ok", metrics={"m": value}, started_at="2026-01-01T00:00:00Z",
-                                  duration_s=0.0, cache_key="k", sequential=self.marker)  # fmt: skip
+                        RunRecord(
+                            run_id=f"{p}{arm}{s}",
+                            hypothesis="H-S",
+                            entry="m:f",
+                            arm=arm,
+                            point={"p": p},
+                            seed=s,
+                            params={},
+                            status="ok",
+                            metrics={"m": value},
+                            started_at="2026-01-01T00:00:00Z",
+                            duration_s=0.0,
+                            cache_key="k",
+                            sequential=self.marker,
+                        )
                     )
 
 
