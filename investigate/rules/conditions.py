@@ -35,42 +35,16 @@ from typing import Any
 
 from investigate.core.errors import InvestigateError, located
 from investigate.formats.schema import Fraction, Hypothesis, Rule, RunRecord
-from investigate.rules.contrasts import ContrastTest, PointSample, contrast_sentence, decide, workspace_confidence
+from investigate.rules.contrasts import ContrastTest, PointSample, decide
+from investigate.rules.contrastview import contrast_sentence, workspace_confidence
 from investigate.rules.evidence import Effect, number, point_key
 from investigate.rules.samples import planned_looks, point_samples
+from investigate.rules.values import cmp_text as cmp_text  # re-exported: the rule engine's vocabulary
+from investigate.rules.values import compare as compare
+from investigate.rules.values import fmt as fmt
 
 Tri = bool | None
-SYMBOLS = {"equals": "=", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "between": "in"}
 RESULT = {True: "pass", False: "fail", None: "untested"}
-
-
-def fmt(value: Any) -> str:
-    """Values as a YAML reader writes them: false, null, 0.81."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.3g}"
-    if isinstance(value, int) and number(value) is None:
-        return f"{str(value)[:6]}…({len(str(value))} digits)"
-    return str(value)
-
-
-def compare(value: Any, op: str, target: Any) -> bool:
-    """One measured value against the rule's value; NaN, null and non-numbers fail everything."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    if op == "equals":
-        if isinstance(value, bool) or isinstance(target, bool):
-            return isinstance(value, bool) and isinstance(target, bool) and value is target
-        return bool(value == target)
-    x = number(value)
-    if x is None or math.isnan(x):
-        return False
-    if op == "between":
-        return bool(target[0] <= x <= target[1])
-    return bool({"lt": x < target, "le": x <= target, "gt": x > target, "ge": x >= target}[op])
 
 
 _MISSING = object()
@@ -212,12 +186,6 @@ class RuleResult:
         for child in self.children:
             # all-true and any-false are set by every part (each agrees); otherwise by the parts that agree.
             child.mark_decisive(decisive and (self.op == "not" or child.value is self.value))
-
-
-def cmp_text(op: str, target: Any) -> str:
-    if op == "between":
-        return f"in [{fmt(target[0])}, {fmt(target[1])}]"
-    return f"{SYMBOLS[op]} {fmt(target)}"
 
 
 class Evaluator:
