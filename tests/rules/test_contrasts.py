@@ -7,7 +7,8 @@ import math
 import pytest
 
 from investigate.formats.schema import Rule
-from investigate.rules.contrasts import PointSample, decide, workspace_confidence
+from investigate.rules.contrasts import PointSample, decide
+from investigate.rules.contrastview import workspace_confidence
 from investigate.rules.statistics import contrast_stats, paired_stats, welch_stats
 
 
