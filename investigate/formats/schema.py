@@ -186,7 +186,6 @@ class Experiment(Strict):
     matrix: dict[str, list[Scalar]] = Field(default_factory=dict)
     arms: dict[str, dict[str, Any]] = Field(default_factory=dict)
     control: str | None = None  # the control arm: effects are reported against it
-    control_point: dict[str, Scalar] | None = None  # a reference matrix point: effects across points
     seeds: list[int] = Field(default_factory=lambda: [0])
     timeout_s: float = Field(default=900, gt=0)
     metrics: list[str] | None = None  # the metrics the experiment reports: rules may name no other
@@ -217,10 +216,6 @@ class Experiment(Strict):
             raise ValueError("metrics repeat a name")
         if self.control is not None and self.control not in self.arm_names:
             raise ValueError(f"control: {self.control!r} is not one of the arms ({', '.join(self.arm_names)})")
-        for key, value in (self.control_point or {}).items():
-            if key not in self.matrix or not any(repr(value) == repr(v) for v in self.matrix[key]):
-                axes = ", ".join(f"{k}: {v}" for k, v in self.matrix.items()) or "no matrix"
-                raise ValueError(f"control_point: {key}={value!r} is not a point of the matrix ({axes})")
         return self._runtime_fits()
 
     def _runtime_fits(self) -> Experiment:
@@ -249,6 +244,14 @@ class Acknowledgement(Strict):
 
     finding: str
     reason: str = Field(min_length=1)
+
+    @field_validator("reason")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # a folded YAML scalar ends in a newline; the reason is printed inline
+        if not value.strip():
+            raise ValueError("give the reason the finding is accepted")
+        return " ".join(value.split())
 
     @field_validator("finding")
     @classmethod

@@ -90,7 +90,7 @@ def test_compare_by_arm_and_point_with_effects(numpy_ws: Path, capsys) -> None:
     assert main([*ws, "compare", "H-STEP-SIZE", "--json"]) == 0
     data = strict(capsys.readouterr().out)
     assert list(data["metrics"]) == ["has_nan"]  # the metrics the rules name
-    assert data["control"] == "raw" and data["control_declared"] is False  # the first arm; none declared
+    assert data["control"] == "raw" and data["control_declared"] is True  # experiment.control: raw
     final = None
     assert main([*ws, "compare", "H-STEP-SIZE", "--metric", "final_loss", "--json"]) == 0
     final = strict(capsys.readouterr().out)["metrics"]["final_loss"]

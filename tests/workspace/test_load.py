@@ -47,7 +47,7 @@ def test_unknown_id_suggests(numpy_ws: Path) -> None:
 def test_source_path_and_line_of(numpy_ws: Path) -> None:
     ws = load_workspace(numpy_ws)
     assert ws.source_path("H-STEP-SIZE").name == "H-STEP-SIZE.yaml"
-    assert ws.line_of("H-STEP-SIZE", "verdict", "confirmed") == 20
+    assert ws.line_of("H-STEP-SIZE", "verdict", "confirmed") == 21
     assert ws.line_of("H-STEP-SIZE", "experiment", "arms", "clipped") == 16
     assert ws.line_of("TOY-GD-001", "decision_tree", "nodes", "init") == 12
 
