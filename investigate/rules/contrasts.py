@@ -103,6 +103,12 @@ class ContrastTest:
     pooled_interval: Interval | None = None  # over: mean / median
     need: str = "all"  # the quantifier, as the sentence says it
     fail_correction: str = ""  # the correction of the claim that the condition fails, where it differs
+    equivalence: bool = False  # between: a TOST, whose intervals are at 1 − 2α
+
+    @property
+    def interval_level(self) -> float:
+        """The level of the intervals shown: 1 − 2α for an equivalence test, else 1 − α."""
+        return 1 - 2 * self.alpha if self.equivalence else 1 - self.alpha
 
     @property
     def alpha(self) -> float:
@@ -188,6 +194,7 @@ def decide(rule: Rule, samples: list[PointSample], confidence: float, looks: int
     test = ContrastTest(confidence, looks, hold_fix, value, points, fail_correction=fail_fix)
     test.p_claim = holds if value is True else (fails if value is False else None)
     test.need = over if isinstance(over, str) else f"≥ {over.fraction:g}"
+    test.equivalence = op == "between"
     _power(test, rule, alpha, adjusted=need < m)
     test.method = _method(points)
     return test

@@ -24,9 +24,8 @@ def contrast_sentence(claim: str, test: ContrastTest, n_points: int, tail: str) 
     """``(a − b).m ≥ 0.05: unresolved, holds at 0/15 points (need any; 95 %, Holm over 15 looks); MDE80 0.31 …``."""
     result = {True: "holds", False: "fails", None: "unresolved" if test.unresolved else "undecided"}[test.value]
     correction = test.fail_correction if test.value is False and test.fail_correction else test.correction
-    level = f"{test.confidence:.0%} intervals, {correction}" + (
-        f", α split over {test.looks} looks" if test.looks > 1 else ""
-    )
+    split = f" (α split over {test.looks} looks: {1 - test.alpha:.4g} each)" if test.looks > 1 else ""
+    level = f"{test.confidence:.0%} intervals{split}, {correction}"
     if test.pooled_interval is not None or not test.points:
         ci = test.pooled_interval
         shown = f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "none (fewer than 2 seeds a side)"
@@ -34,6 +33,10 @@ def contrast_sentence(claim: str, test: ContrastTest, n_points: int, tail: str) 
     else:
         held = sum(p.holds for p in test.points)
         text = f"{claim}: {result} — {held}/{n_points} points hold (need {test.need}; {level})"
+        if len(test.points) == 1 and test.points[0].interval is not None:
+            lo, hi = test.points[0].interval
+            tost = "TOST " if test.equivalence else ""
+            text += f"; {tost}{test.interval_level:.4g} interval [{lo:+.3g}, {hi:+.3g}]"
     if test.p_claim is not None:
         text += f"; p {test.p_claim:.3g}"
     if test.mde is not None:

@@ -52,7 +52,7 @@ def test_until_decided_adds_seeds_where_unresolved_and_records_the_plan(make_ws,
     assert all(r.rules_hash for r in records) and all(r.rules_blob is None for r in records)  # not in git
     assert main(["--workspace", str(root), "show", "H-SEQ"]) == 0
     out = capsys.readouterr().out
-    assert "α split over 3 looks" in out
+    assert "95% intervals (α split over 3 looks: 0.9833 each)" in out
 
 
 def test_until_decided_refuses_what_it_cannot_plan(make_ws, capsys):
