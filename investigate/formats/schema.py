@@ -118,6 +118,8 @@ class Rule(Strict):
             raise ValueError("'vs' contrasts two arms: it needs 'arm', and a different one")
         if self.vs is not None and self.vs_point is not None:
             raise ValueError("give either 'vs' (another arm) or 'vs_point' (another matrix point), not both")
+        if self.confidence is not None and not self.is_contrast:
+            raise ValueError("'confidence' sets the level of a contrast's interval: it needs 'vs' or 'vs_point'")
         if self.vs_point is not None and not self.vs_point:
             raise ValueError("'vs_point' names the reference point's matrix values, e.g. {scenario: gs1_ideal}")
         if self.is_contrast and "equals" in comparisons and not _is_plain_number(self.equals):

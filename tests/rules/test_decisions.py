@@ -54,6 +54,11 @@ def test_confidence_from_the_workspace_and_per_condition(make_ws, capsys):
     strict = RULES.replace("gt: 0.5, over: all}", "gt: 0.5, over: all, confidence: 0.999}")
     (root / "hypotheses/H-X.yaml").write_text(hypothesis("H-X", TWO_ARMS, strict))
     assert "verdict:    inconclusive" in run(root, capsys, "show", "H-X")[1]
+    plain = RULES.replace("vs: control, ", "").replace("over: all}", "over: all, confidence: 0.9}", 1)
+    (root / "hypotheses/H-X.yaml").write_text(hypothesis("H-X", TWO_ARMS, plain))
+    code, _ = run(root, capsys, "validate")
+    assert code == 1 and "'confidence' sets the level of a contrast's interval" in run.err
+    (root / "hypotheses/H-X.yaml").write_text(hypothesis("H-X", TWO_ARMS, strict))
     (root / "pyproject.toml").write_text(PYPROJECT + "confidence = 2\n")
     code, _ = run(root, capsys, "show", "H-X")
     assert code == 1 and "tool.investigate.confidence" in run.err
