@@ -129,7 +129,7 @@ def rules_at_run_time(ws: Workspace, hypothesis: str) -> dict[str, Any]:
     """The rules' hash and the file's git blob id now, once per hypothesis and invocation (post-hoc checks)."""
     memo = ws.memo.setdefault("rules_at_run_time", {})
     if hypothesis not in memo:
-        from investigate.plan.provenance import git_output
+        from investigate.plan.git import git_output
         from investigate.rules.posthoc import rules_hash
 
         found: dict[str, Any] = {}

@@ -26,8 +26,6 @@ from investigate.rules.conditions import (
 )
 from investigate.rules.counting import by_hypothesis, latest_records
 from investigate.rules.discrimination import discriminates, leaf_discriminates
-from investigate.rules.posthoc import PostHoc, post_hoc
-from investigate.rules.robust import METRIC_SENSITIVE, Row, robustness, sensitive
 from investigate.rules.evidence import (
     BY_CONSTRUCTION,
     NOT_DISCRIMINATING,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from investigate.rules.conditions import RESULT, RuleResult
-from investigate.rules.evidence import leaf_discriminates
+from investigate.rules.discrimination import leaf_discriminates
 from investigate.rules.verdict import key_path
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from investigate.plan.provenance import git_output
+from investigate.plan.git import git_output
 
 MAX_LINES = 40
 
