@@ -53,11 +53,24 @@ def test_narrative_claims_hold_or_are_reported(initiative: str) -> None:
         assert f"claim that {hypothesis} is {claimed.value} does not hold" in gaps, f"{hypothesis}: not in the gaps"
 
 
+# Claims the committed records no longer bear out since contrasts decide on their intervals (with
+# 3 seeds these contrasts are unresolved): each is warned about in its summary, and goes once its
+# hypothesis is re-recorded with enough seeds (run --until-decided) or its narrative rewritten.
+UNRESOLVED_CLAIMS = {
+    "AMPLITUDE-BIAS-001": {"H-NETWORK-LIMIT", "H-STITCH-NORM"},
+    "NETWORK-VALUE-001": {"H-NV-INIT-EXACT", "H-NV-ALONE-ERRORS"},
+}
+
+
 @pytest.mark.parametrize("initiative", INITIATIVES)
 def test_shipped_claims_hold_on_the_committed_records(initiative: str) -> None:
-    # the shipped narratives were rewritten from the re-recorded evidence: none is contradicted now
+    # no claim is contradicted but the listed ones, whose runs now read inconclusive
     ws = load_workspace(ROOT)
     verdicts = evaluate_workspace(ws, read_records(ws))
+    contradicted = set()
     for hypothesis, claimed in ws.initiative(initiative).summary.claims.items():
         outcome = verdicts[hypothesis].outcome.value
-        assert outcome == claimed.value or (claimed.value, outcome) == ("confirmed", "fixed"), hypothesis
+        if not (outcome == claimed.value or (claimed.value, outcome) == ("confirmed", "fixed")):
+            contradicted.add(hypothesis)
+            assert outcome == "inconclusive", hypothesis  # weaker evidence, never the opposite outcome
+    assert contradicted == UNRESOLVED_CLAIMS.get(initiative, set())

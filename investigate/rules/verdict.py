@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from investigate.core.errors import BISECT_BAD, BISECT_GOOD, BISECT_SKIP, key_text
+from investigate.core.errors import BISECT_BAD, BISECT_GOOD, BISECT_SKIP
 from investigate.formats.schema import Hypothesis, Outcome, RunRecord
 from investigate.rules.conditions import (
     ConditionResult,
@@ -37,6 +37,7 @@ from investigate.rules.evidence import (
 )
 from investigate.rules.posthoc import PostHoc, post_hoc
 from investigate.rules.robust import METRIC_SENSITIVE, Row, robustness, sensitive
+from investigate.rules.verdictjson import key_path, verdict_dict
 
 __all__ = [
     "ConditionResult",
@@ -137,13 +138,7 @@ class Verdict:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        from investigate.rules.verdictjson import verdict_dict
-
         return verdict_dict(self)
-
-
-def key_path(path: tuple[Any, ...]) -> str:
-    return key_text(path)
 
 
 def _arms(hyp: Hypothesis, records: list[RunRecord]) -> list[str]:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from investigate.core.errors import key_text
 from investigate.rules.conditions import RESULT, RuleResult
 from investigate.rules.discrimination import leaf_discriminates
-from investigate.rules.verdict import key_path
-
-if TYPE_CHECKING:
-    from investigate.rules.verdict import Verdict
 
 
-def verdict_dict(self: Verdict) -> dict[str, Any]:
-    """The verdict as ``show --json`` prints it: outcome, flags, every rule's tree with its values."""
+def key_path(path: tuple[Any, ...]) -> str:
+    return key_text(path)
+
+
+def verdict_dict(self: Any) -> dict[str, Any]:
+    """A ``rules.verdict.Verdict`` as ``show --json`` prints it: outcome, flags, every rule's tree.
+
+    (Typed ``Any``: this module sits below ``verdict``, which imports it.)
+    """
     self.with_effects()
     assert self.raw_outcome is not None
     return {

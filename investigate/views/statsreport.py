@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from investigate.formats.schema import Initiative
-from investigate.rules.multiplicity import initiative_qvalues
+from investigate.rules.qvalues import initiative_qvalues
 from investigate.rules.verdict import Verdict
 
 
