@@ -9,12 +9,13 @@ from typing import Any
 from investigate.cli.common import STATUSES, counts_text
 from investigate.core.jsonout import dumps
 from investigate.store.lost import in_flight_line
-from investigate.views.statusrows import Overview, overview
+from investigate.views.statusrows import Overview, initiative_qvalues, overview
 from investigate.workspace.load import Workspace
 
 # Keys of the JSON output that are not initiatives (initiative ids cannot contain parentheses).
 LOOSE = "(no initiative)"
 STORE = "(store)"
+QVALUES = "(q-values)"  # per initiative: BH q-values across its deciding contrasts (--json only)
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +41,9 @@ def _collect(ws: Workspace, view: Overview) -> dict[str, Any]:
     if loose:
         groups[LOOSE] = loose
     out: dict[str, Any] = {group: {h: view.rows[h] for h in ids} for group, ids in groups.items()}
+    qvalues = {i.id: initiative_qvalues(view.rows, list(i.hypotheses)) for i in ws.initiatives.values()}
+    if any(qvalues.values()):
+        out[QVALUES] = {ini: rows for ini, rows in qvalues.items() if rows}
     if view.problems or view.lost:  # present only when there is something to look at, like LOOSE
         out[STORE] = {
             "unreadable": [{"path": p.path, "reason": p.reason} for p in view.problems],
@@ -62,6 +66,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         print(dumps(data))
         return 0
     store = data.pop(STORE, None)
+    data.pop(QVALUES, None)
     lines = []  # printed at once: 10,000 print calls cost more than building the text
     for group, hyps in data.items():
         totals = {s: sum(h["runs"][s] for h in hyps.values()) for s in STATUSES}

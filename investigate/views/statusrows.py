@@ -21,6 +21,7 @@ from typing import Any
 from investigate.core.errors import InvestigateError
 from investigate.formats.schema import RunRecord
 from investigate.rules.counting import split_latest
+from investigate.rules.multiplicity import bh_qvalues
 from investigate.rules.verdict import evaluate
 from investigate.store.index import stat_text
 from investigate.store.layout import Problem
@@ -77,15 +78,29 @@ def summarize(ws: Workspace, hyp_id: str, records: list[RunRecord]) -> dict[str,
         "newer_failures": [{"run_dir": r.run_dir, "status": r.status} for r in newer],
         "error": None,
         "flags": [],
+        "contrasts": [],
     }
     try:
         verdict = evaluate(ws.hypotheses[hyp_id], latest, ws, counted=True)
         row["verdict"] = verdict.outcome.value
         row["flags"] = [f.kind for f in verdict.flags]  # a flagged verdict is inconclusive: `investigate audit`
+        # what the initiative's BH q-values are computed from (``status --json``), kept with the row
+        row["contrasts"] = [
+            {"condition": cond.claim_text, "p": cond.contrast.p_claim}
+            for cond in verdict.deciding_conditions()
+            if cond.contrast is not None and cond.contrast.p_claim is not None
+        ]
     except EVALUATION_ERRORS as exc:
         row["verdict"] = "error"
         row["error"] = str(exc) if isinstance(exc, InvestigateError) else f"{type(exc).__name__}: {exc}"
     return row
+
+
+def initiative_qvalues(rows: dict[str, dict[str, Any]], hypotheses: list[str]) -> list[dict[str, Any]]:
+    """Benjamini–Hochberg q-values across the deciding contrasts of an initiative's hypotheses."""
+    found = [(h, c["condition"], c["p"]) for h in hypotheses if h in rows for c in rows[h].get("contrasts", [])]
+    q = bh_qvalues([p for _, _, p in found])
+    return [{"hypothesis": h, "condition": c, "p": p, "q": qv} for (h, c, p), qv in zip(found, q, strict=True)]
 
 
 def status_counts(records: list[RunRecord]) -> dict[str, int]:

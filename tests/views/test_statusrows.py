@@ -205,3 +205,29 @@ def test_rows_of_just_written_files_are_not_cached(make_ws, capsys, command) -> 
     with sqlite3.connect(root / "reports" / ".index.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM rows").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM records WHERE stat LIKE 'racy:%'").fetchone() == (4,)
+
+
+def test_status_json_reports_bh_qvalues_across_an_initiatives_contrasts(make_ws, capsys) -> None:
+    contrast = "verdict:\n  confirmed: {arm: b, vs: a, metric: loss, lt: 0, over: all}\n"
+    root = make_ws({
+        "hypotheses/H-A.yaml": hypothesis("H-A", EXPERIMENT + "seeds: [0, 1, 2]\n", "initiative: INI\n" + contrast),
+        "hypotheses/H-B.yaml": hypothesis("H-B", EXPERIMENT + "seeds: [0, 1, 2]\n", "initiative: INI\n" + contrast),
+        "plans/INI/initiative.yaml": INITIATIVE,
+    })  # fmt: skip
+    ws = load_workspace(root)
+    for hyp, gap, spread in (("H-A", 0.5, 0.02), ("H-B", 0.3, 0.05)):
+        for scenario in ("s1", "s2"):
+            for seed in range(3):
+                for arm, loss in (("a", 1.0 + 0.01 * seed), ("b", 1.0 - gap + spread * seed)):
+                    point = {"scenario": scenario}
+                    rec = record(hypothesis=hyp, arm=arm, point=point, seed=seed, started_at=STAMP,
+                                 run_id=f"{STAMP}/{hyp}/{point_slug(point)}/{arm}-seed{seed}", metrics={"loss": loss})  # fmt: skip
+                    put(ws, STAMP, rec)
+    data = status_json(root, capsys)
+    rows = data["(q-values)"]["INI"]
+    assert [r["hypothesis"] for r in rows] == ["H-A", "H-B"]
+    small, large = sorted(rows, key=lambda r: r["p"])
+    assert large["q"] == large["p"] and small["q"] == min(2 * small["p"], large["q"])  # BH over two looks
+    assert "(q-values)" not in capsys.readouterr().out
+    assert main(["--workspace", str(root), "status"]) == 0
+    assert "(q-values)" not in capsys.readouterr().out
