@@ -23,6 +23,7 @@ from investigate.cli import (
     isolate,
     run,
     schema,
+    serve,
     show,
     status,
     summary,
@@ -49,6 +50,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     export,
     clean,
     schema,
+    serve,
 )
 
 
