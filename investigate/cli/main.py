@@ -21,6 +21,7 @@ from investigate.cli import (
     diff,
     export,
     isolate,
+    mcp,
     run,
     schema,
     serve,
@@ -51,6 +52,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     clean,
     schema,
     serve,
+    mcp,
 )
 
 
