@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from investigate.formats.schema import RunRecord
+from investigate.plan.expand import accepts
 from investigate.rules.conditions import fmt
 from investigate.rules.counting import latest_records
 from investigate.store.records import read_records
@@ -36,7 +37,11 @@ class RunFilter:
             return False
         if self.status and record.status != self.status:
             return False
-        return all(key in record.point and _text(record.point[key]) == value for key, value in self.where.items())
+        # `5`, `5.0` and `5e0` all name the matrix value 5.0, as `run --where` reads them
+        return all(
+            key in record.point and (_text(record.point[key]) == value or accepts(record.point[key], [value]))
+            for key, value in self.where.items()
+        )
 
 
 @dataclass
