@@ -59,22 +59,31 @@ def _declared_id(text: str) -> str:
     return hyp_id
 
 
+def _top_level(ws: Workspace, directory: Path) -> str:
+    relative = directory.relative_to(ws.root) if directory.is_relative_to(ws.root) else None
+    if relative is None or len(relative.parts) != 1:
+        raise InvestigateError(f"writing hypotheses needs top-level hypotheses and plans directories, not {directory}")
+    return relative.parts[0]
+
+
 def _validate_staged(ws: Workspace, hyp_id: str, text: str) -> None:
-    hyp_dir = ws.hypotheses_dir.relative_to(ws.root)
-    if len(hyp_dir.parts) != 1:
-        raise InvestigateError(f"writing hypotheses needs a top-level hypotheses directory, not {hyp_dir}")
+    # The loader refuses directories that resolve outside the root, so these two are real
+    # directories in the staging root, holding links to what the real ones hold.
+    hyp_name = _top_level(ws, ws.hypotheses_dir)
+    copied = {hyp_name: ws.hypotheses_dir, _top_level(ws, ws.plans_dir): ws.plans_dir}
     reports = ws.reports_dir.relative_to(ws.root).parts if ws.reports_dir.is_relative_to(ws.root) else ()
-    skipped = {hyp_dir.parts[0], *reports[:1]}
+    skipped = {*copied, *reports[:1], ".git"}
     with tempfile.TemporaryDirectory(prefix="investigate-stage-") as staging:
         root = Path(staging)
         for entry in os.scandir(ws.root):
-            if entry.name not in skipped and entry.name != ".git":
+            if entry.name not in skipped:
                 os.symlink(entry.path, root / entry.name)
-        staged_dir = root / hyp_dir
-        staged_dir.mkdir()
-        for existing in ws.hypotheses_dir.glob("*.y*ml"):
-            os.symlink(existing, staged_dir / existing.name)
-        (staged_dir / f"{hyp_id}.yaml").write_text(text, encoding="utf-8")
+        for name, real in copied.items():
+            (root / name).mkdir()
+            if real.is_dir():
+                for entry in os.scandir(real):
+                    os.symlink(entry.path, root / name / entry.name)
+        (root / hyp_name / f"{hyp_id}.yaml").write_text(text, encoding="utf-8")
         try:
             load_workspace(root, all_errors=True)
         except WorkspaceErrors as exc:
