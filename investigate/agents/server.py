@@ -25,8 +25,8 @@ INSTRUCTIONS = (
     "plan is `run --dry-run` (what would execute, and why a cached run is or is not reused). run and "
     "write_hypothesis change the workspace and are refused unless the server was started allowing them."
 )
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
-WRITES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 
 def _text(value: Any) -> str:
@@ -48,44 +48,44 @@ def build_server(tools: Tools) -> MCPServer[Any]:
     server: MCPServer[Any] = MCPServer(
         "investigate", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
-    read = {"annotations": READ_ONLY, "structured_output": False}
 
-    @server.tool(description="Every hypothesis with its verdict, flags and run counts.", **read)
+    def read(description: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+        return server.tool(description=description, annotations=READ_ONLY, structured_output=False)
+
+    @read("Every hypothesis with its verdict, flags and run counts.")
     def list_hypotheses() -> str:
         return _guarded(tools.list_hypotheses)()
 
-    @server.tool(description="Every initiative: id, title and its hypotheses.", **read)
+    @read("Every initiative: id, title and its hypotheses.")
     def list_initiatives() -> str:
         return _guarded(tools.list_initiatives)()
 
-    @server.tool(
-        description="One hypothesis (statement, prediction, experiment, rules, verdict with flags and the "
-        "values that decided it, effects with 95 % intervals) or one initiative (its decision tree walked).",
-        **read,
+    @read(
+        "One hypothesis (statement, prediction, experiment, rules, verdict with flags and the "
+        "values that decided it, effects with 95 % intervals) or one initiative (its decision tree walked)."
     )
     def show(id: str) -> str:  # noqa: A002 - the CLI's word
         return _guarded(tools.show)(id)
 
-    @server.tool(description="A hypothesis' runs as flat rows (latest=false: every run, superseded ones too).", **read)
+    @read("A hypothesis' runs as flat rows (latest=false: every run, superseded ones too).")
     def runs(id: str, latest: bool = True) -> str:  # noqa: A002
         return _guarded(tools.runs)(id, latest)
 
-    @server.tool(description="Weaknesses of the evidence (`investigate audit`), for one id or the workspace.", **read)
+    @read("Weaknesses of the evidence (`investigate audit`), for one id or the workspace.")
     def audit(id: str | None = None) -> str:  # noqa: A002
         return _guarded(tools.audit)(id)
 
-    @server.tool(description="A metric by arm × matrix point (mean ± sd), with effects against the control.", **read)
+    @read("A metric by arm × matrix point (mean ± sd), with effects against the control.")
     def compare(id: str, metrics: list[str] | None = None, control: str | None = None) -> str:  # noqa: A002
         return _guarded(tools.compare)(id, metrics, control)
 
-    @server.tool(description="What differs between two runs (run ids or run directories).", **read)
+    @read("What differs between two runs (run ids or run directories).")
     def diff(run_a: str, run_b: str) -> str:
         return _guarded(tools.diff)(run_a, run_b)
 
-    @server.tool(
-        description="The cache plan (`run --dry-run`): each run a `run` would plan, hit or miss and why. "
-        "where: matrix key -> accepted values; seeds; profile (e.g. quick).",
-        **read,
+    @read(
+        "The cache plan (`run --dry-run`): each run a `run` would plan, hit or miss and why. "
+        "where: matrix key -> accepted values; seeds; profile (e.g. quick)."
     )
     def plan(
         id: str,  # noqa: A002

@@ -13,6 +13,6 @@ imports it.
 from __future__ import annotations
 
 from investigate.api.display import HypothesisView, TreeView
-from investigate.api.investigation import Investigation, open
+from investigate.api.investigation import Investigation, open  # noqa: A004 - `investigate.api.open(path)`
 
 __all__ = ["HypothesisView", "Investigation", "TreeView", "open"]

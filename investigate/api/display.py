@@ -60,10 +60,7 @@ class HypothesisView:
         effects = effect_rows(verdict)
         effect_table = _table(
             ["metric", "arm − control", "point", "difference of means, 95 % interval"],
-            [
-                [e["metric"], f"{e['arm']} − {e['against']}", _point(e["point"]), _interval(e)]
-                for e in effects
-            ],
+            [[e["metric"], f"{e['arm']} − {e['against']}", _point(e["point"]), _interval(e)] for e in effects],
         )
         return (
             f"<div class='investigate-hypothesis'><h3>{html.escape(hyp.id)}: {html.escape(hyp.title)}</h3>"

@@ -202,7 +202,9 @@ class Investigation:
         from investigate.plan.select import select_runs
 
         ids = [hypothesis] if isinstance(hypothesis, str) else list(hypothesis)
-        text_where = {k: [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])] for k, v in (where or {}).items()}
+        text_where = {
+            k: [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])] for k, v in (where or {}).items()
+        }
         return select_runs(self.ws, ids, (), text_where, seeds, profile)
 
     def _matrix_keys(self, hypothesis: str | Sequence[str] | None) -> builtins.list[str]:
@@ -236,4 +238,3 @@ def _check_where(records: list[RunRecord], where: Where) -> None:
             close = difflib.get_close_matches(key, known, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise InvestigateError(f"where: {key!r} is neither a matrix key nor a param of any run{hint}")
-

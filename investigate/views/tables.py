@@ -2,8 +2,9 @@
 pages and the MCP server's answers. Each row is plain JSON-able data; the renderers only lay it out.
 
 A run row spreads the record over columns: one per matrix key, ``param.<name>`` for each merged
-param and ``metric.<name>`` for each metric, so a notebook can group and plot without parsing (nested params as ``param.a.b``). An
-effect row is one contrast as ``show`` prints it: difference of means with its 95 % interval.
+param (nested ones as ``param.a.b``) and ``metric.<name>`` for each metric, so a notebook can group
+and plot without parsing. An effect row is one contrast as ``show`` prints it: a difference of
+means with its 95 % interval.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
+from pydantic import BaseModel
 from starlette.requests import Request
 
 from investigate.core.errors import InvestigateError, UnknownIdError
@@ -57,6 +58,11 @@ def _verdict(ws: Workspace, hyp_id: str) -> Any:
     return evaluate(ws.hypothesis(hyp_id), latest_records(read_records(ws, hyp_id)), ws, counted=True)
 
 
+def _spelled(model: BaseModel) -> dict[str, Any]:
+    """As the file spells it (aliases such as ``all``), without the defaults it left out."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+
+
 def index(ws: Workspace, request: Request) -> dict[str, Any]:
     initiatives = [ws.initiatives[i] for i in sorted(ws.initiatives)]
     grouped = {h for ini in initiatives for h in ini.hypotheses}
@@ -82,12 +88,10 @@ def initiative(ws: Workspace, request: Request) -> dict[str, Any]:
 def hypothesis(ws: Workspace, request: Request) -> dict[str, Any]:
     hyp = ws.hypothesis(request.path_params["id"])
     verdict = _verdict(ws, hyp.id)
-    # as the file spells them (aliases such as `all`), without the defaults it left out
-    spelled = {"mode": "json", "by_alias": True, "exclude_none": True, "exclude_defaults": True}
-    rules = hyp.verdict.model_dump(**spelled) if hyp.verdict else {}
+    rules = _spelled(hyp.verdict) if hyp.verdict else {}
     if hyp.fix is not None:
-        rules["fix"] = hyp.fix.model_dump(**spelled)
-    experiment = hyp.experiment.model_dump(**spelled) if hyp.experiment else None
+        rules["fix"] = _spelled(hyp.fix)
+    experiment = _spelled(hyp.experiment) if hyp.experiment else None
     return {
         "title": hyp.id,
         "request": request,

@@ -13,8 +13,8 @@ import anyio
 import pytest
 
 pytest.importorskip("mcp")
-from mcp.client.session import ClientSession  # noqa: E402
-from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,22 +78,24 @@ def data(answer: tuple[bool, str]) -> Any:
 def test_read_only_tools(workspace: Path) -> None:
     run_a = next((workspace / "reports").glob("*/H-STEP-SIZE/L=5.0/raw-seed0"))
     run_b = run_a.with_name("clipped-seed0")
-    tools, listed, initiatives, shown, tree, unknown, audit, compared, diffed, planned, refused, no_write = session_calls(
-        workspace,
-        [],
-        [
-            ("list_hypotheses", {}),
-            ("list_initiatives", {}),
-            ("show", {"id": "H-STEP-SIZE"}),
-            ("show", {"id": "TOY-GD-001"}),
-            ("show", {"id": "H-STEP-SIZ"}),
-            ("audit", {}),
-            ("compare", {"id": "H-STEP-SIZE", "metrics": ["has_nan"]}),
-            ("diff", {"run_a": str(run_a.relative_to(workspace)), "run_b": str(run_b.relative_to(workspace))}),
-            ("plan", {"id": "H-STEP-SIZE", "where": {"L": ["5"]}, "seeds": [0, 9]}),
-            ("run", {"id": "H-INIT-SCALE"}),
-            ("write_hypothesis", {"yaml_text": NEW_HYPOTHESIS}),
-        ],
+    tools, listed, initiatives, shown, tree, unknown, audit, compared, diffed, planned, refused, no_write = (
+        session_calls(
+            workspace,
+            [],
+            [
+                ("list_hypotheses", {}),
+                ("list_initiatives", {}),
+                ("show", {"id": "H-STEP-SIZE"}),
+                ("show", {"id": "TOY-GD-001"}),
+                ("show", {"id": "H-STEP-SIZ"}),
+                ("audit", {}),
+                ("compare", {"id": "H-STEP-SIZE", "metrics": ["has_nan"]}),
+                ("diff", {"run_a": str(run_a.relative_to(workspace)), "run_b": str(run_b.relative_to(workspace))}),
+                ("plan", {"id": "H-STEP-SIZE", "where": {"L": ["5"]}, "seeds": [0, 9]}),
+                ("run", {"id": "H-INIT-SCALE"}),
+                ("write_hypothesis", {"yaml_text": NEW_HYPOTHESIS}),
+            ],
+        )
     )
     assert tools == ["audit", "compare", "diff", "list_hypotheses", "list_initiatives", "plan", "run", "runs",
                      "show", "write_hypothesis"]  # fmt: skip

@@ -25,7 +25,9 @@ def build(make_ws: MakeWs) -> Path:
         for arm in ("a", "b"):
             for L in (1.0, 5.0):
                 for seed in range(3):
-                    write_run(root, f"H-{n}", arm, seed, {"x": seed}, point={"L": L}, status="error" if seed == 2 else "ok")
+                    write_run(
+                        root, f"H-{n}", arm, seed, {"x": seed}, point={"L": L}, status="error" if seed == 2 else "ok"
+                    )
     return root
 
 

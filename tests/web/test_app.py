@@ -28,7 +28,14 @@ def run_links(html: bytes) -> list[str]:
 
 def test_pages_filters_live_records_and_read_only(workspace: Path) -> None:
     with serving(workspace) as base:
-        for path in ("/", "/initiative/TOY-GD-001", "/hypothesis/H-STEP-SIZE", "/runs", "/compare/H-STEP-SIZE", "/diff"):
+        for path in (
+            "/",
+            "/initiative/TOY-GD-001",
+            "/hypothesis/H-STEP-SIZE",
+            "/runs",
+            "/compare/H-STEP-SIZE",
+            "/diff",
+        ):
             status, body = get(base + path)
             assert status == 200, (path, body[:300])
         status, body = get(base + "/hypothesis/H-STEP-SIZ")
@@ -53,7 +60,7 @@ def test_pages_filters_live_records_and_read_only(workspace: Path) -> None:
 
         request = urllib.request.Request(base + "/runs", data=b"x", method="POST")
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=10)  # noqa: S310
+            urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 405
 
 

@@ -20,14 +20,16 @@ import pytest
 from tests.web.server import serving
 
 pytest.importorskip("selenium")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 
 def system_browser() -> tuple[str, str]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None
+    )
     if browser is None or driver is None:
         if os.environ.get("CI"):
             pytest.fail("chromium or chromedriver is missing, and CI is set: the browser test must run in CI")
@@ -38,7 +40,8 @@ def system_browser() -> tuple[str, str]:
 def png(width: int, height: int) -> bytes:
     """A small gradient PNG, written by hand: an artifact for the run page to show."""
     rows = b"".join(
-        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 128)) for x in range(width)) for y in range(height)
+        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 128)) for x in range(width))
+        for y in range(height)
     )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -66,7 +69,13 @@ def browser() -> Iterator[webdriver.Chrome]:
     binary, driver_path = system_browser()
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
