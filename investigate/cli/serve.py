@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
         "Binds to 127.0.0.1 unless --host says otherwise; it never writes.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     parser.set_defaults(func=run)
 
 
@@ -33,11 +33,15 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         from investigate.web.app import create_app
     except ImportError:
         raise InvestigateError(MISSING) from None
-    if not 0 <= args.port <= 65535:
-        raise InvestigateError(f"--port {args.port}: expected 0-65535")
+    if not 1 <= args.port <= 65535:
+        raise InvestigateError(f"--port {args.port}: expected 1-65535")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host}: anyone who can reach it can read the evidence", file=sys.stderr)
     app = create_app(ws.root)
     print(f"investigate: serving {ws.root.name} on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    except SystemExit as exc:  # uvicorn exits when it cannot bind, after logging why
+        if exc.code:
+            raise InvestigateError(f"cannot serve on {args.host}:{args.port} (see the line above)") from None
     return 0

@@ -31,6 +31,7 @@ from investigate.web.artifacts import is_image
 from investigate.workspace.load import Workspace
 
 PER_PAGE = 50
+MAX_SUGGESTED = 300
 LOG_TAIL = 8192
 
 
@@ -132,7 +133,8 @@ def runs(ws: Workspace, request: Request) -> dict[str, Any]:
         "matrix": exp.matrix if exp else {},
         "arms": exp.arm_names if exp else [],
         "statuses": ["ok", "error", "timeout", "interrupted"],
-        "hypotheses": sorted(ws.hypotheses),
+        # suggestions for the hypothesis field; a store of thousands would make every page megabytes
+        "hypotheses": sorted(ws.hypotheses) if len(ws.hypotheses) <= MAX_SUGGESTED else [],
     }
 
 

@@ -11,7 +11,18 @@ from investigate.cli.main import main
 
 def test_serve_refuses_a_bad_port(numpy_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--workspace", str(numpy_ws), "serve", "--port", "70000"]) == 1
-    assert "--port 70000: expected 0-65535" in capsys.readouterr().err
+    assert "--port 70000: expected 1-65535" in capsys.readouterr().err
+
+
+def test_serve_says_when_the_port_is_taken(numpy_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--workspace", str(numpy_ws), "serve", "--port", str(port)]) == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
 def test_mcp_refuses_a_bad_budget(numpy_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
