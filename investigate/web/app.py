@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from investigate.core.errors import InvestigateError
+from investigate.core.errors import InvestigateError, UnknownIdError
 from investigate.web import pages
 from investigate.web.artifacts import Refused, safe_file
 from investigate.web.state import LiveWorkspace
@@ -44,9 +44,12 @@ def create_app(root: Path) -> Starlette:
         def endpoint(request: Request) -> Response:
             try:
                 context = handler(live.get(), request)
-            except InvestigateError as exc:
+            except UnknownIdError as exc:
                 html = env.get_template("error.html.j2").render(title="not found", message=str(exc))
                 return HTMLResponse(html, status_code=404)
+            except InvestigateError as exc:  # a bad query, or a file that no longer loads
+                html = env.get_template("error.html.j2").render(title="error", message=str(exc))
+                return HTMLResponse(html, status_code=400)
             return HTMLResponse(env.get_template(template).render(**context))
 
         return endpoint
