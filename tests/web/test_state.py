@@ -19,9 +19,9 @@ def test_edits_are_picked_up_and_a_broken_file_is_reported(make_ws: MakeWs, monk
     monkeypatch.setattr(state, "RECHECK_S", 0.0)
     assert sorted(live.get().hypotheses) == ["H-A", "H-B"]
     (root / "hypotheses" / "H-B.yaml").write_text("id: H-B\ntitle: [\n")
-    with pytest.raises(InvestigateError, match="H-B.yaml"):
+    with pytest.raises(InvestigateError, match=r"H-B\.yaml"):
         live.get()
-    with pytest.raises(InvestigateError, match="H-B.yaml"):
+    with pytest.raises(InvestigateError, match=r"H-B\.yaml"):
         live.get()  # still broken: still said, not the stale workspace
     (root / "hypotheses" / "H-B.yaml").write_text(hypothesis("H-B", extra="notes: fixed\n"))
     assert live.get().hypothesis("H-B").notes == "fixed"
