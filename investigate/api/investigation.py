@@ -179,16 +179,20 @@ class Investigation:
         jobs: int = 1,
         executor: str | None = None,
     ) -> pd.DataFrame:
-        """Run (or reuse from the cache) the hypothesis' runs with the CLI's runner; their rows."""
+        """Run (or reuse from the cache) the hypothesis' runs with the CLI's runner; their rows.
+
+        Failed runs are rows with status ``error`` or ``timeout`` (the CLI exits 4 for them). Ctrl-C
+        stops the runs and, once what finished is recorded, raises KeyboardInterrupt as usual.
+        """
         from investigate.execution.invoke import execute
 
         runs = self._select(hypothesis, where, seeds, profile)
-        argv = ["investigate.api.run", *dict.fromkeys(r.hypothesis for r in runs)]  # the provenance's command
-        summary = execute(self.ws, runs, argv, jobs=jobs, force=force, executor=executor)
+        ids = list(dict.fromkeys(r.hypothesis for r in runs))
+        summary = execute(self.ws, runs, ["investigate.api.run", *ids], jobs=jobs, force=force, executor=executor)
         if summary.interrupted:
             raise KeyboardInterrupt
         rows = run_rows(summary.records)
-        return frame(rows, column_order(rows, self._matrix_keys(runs[0].hypothesis)))
+        return frame(rows, column_order(rows, self._matrix_keys(ids)))
 
     # ---- helpers ------------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     app = create_app(ws.root)
     print(f"investigate: serving {ws.root.name} on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        # log_config=None: uvicorn leaves logging alone (its errors reach stderr through logging's last resort)
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level="warning", access_log=False)
     except SystemExit as exc:  # uvicorn exits when it cannot bind, after logging why
         if exc.code:
             raise InvestigateError(f"cannot serve on {args.host}:{args.port} (see the line above)") from None
