@@ -18,8 +18,9 @@ from investigate.agents.staging import stage_and_write
 from investigate.core.errors import InvestigateError
 from investigate.core.limits import MAX_RUNS
 from investigate.rules.audit import audit as audit_findings
+from investigate.rules.audit import audit_scope
 from investigate.rules.counting import latest_records
-from investigate.rules.verdict import evaluate, evaluate_workspace
+from investigate.rules.verdict import evaluate, evaluate_workspace, initiative_hypotheses
 from investigate.store.records import read_records
 from investigate.views import compare as compare_view
 from investigate.views.cacheplan import cache_plan
@@ -76,7 +77,8 @@ class Tools:
         ws = self.ws()
         if id in ws.initiatives:
             ini = ws.initiative(id)
-            outcomes = {h: _verdict(ws, h).outcome for h in ini.hypotheses if h in ws.hypotheses}
+            ids = initiative_hypotheses(ini)  # its tree's nodes may name hypotheses beyond its list
+            outcomes = {h: v.outcome for h, v in evaluate_workspace(ws, read_records(ws, ids), ids).items()}
             walked = walk(ini, outcomes)
             return {
                 "initiative": ini.id,
@@ -108,7 +110,7 @@ class Tools:
 
     def audit(self, id: str | None = None) -> list[dict[str, str]]:  # noqa: A002
         ws = self.ws()
-        return [f.to_dict() for f in audit_findings(ws, read_records(ws), id)]
+        return [f.to_dict() for f in audit_findings(ws, read_records(ws, audit_scope(ws, id)), id)]
 
     def compare(self, id: str, metrics: list[str] | None = None, control: str | None = None) -> dict[str, Any]:  # noqa: A002
         ws = self.ws()
@@ -118,9 +120,8 @@ class Tools:
         return compare_view.public(result)
 
     def diff(self, run_a: str, run_b: str) -> dict[str, Any]:
-        ws = self.ws()
-        records = read_records(ws)
-        return diff_runs(resolve_run(ws, run_a, records), resolve_run(ws, run_b, records)).to_dict()
+        ws = self.ws()  # a run id is looked up under its own hypothesis first
+        return diff_runs(resolve_run(ws, run_a), resolve_run(ws, run_b)).to_dict()
 
     def plan(self, id: str, where: dict[str, list[str]] | None = None, seeds: list[int] | None = None,  # noqa: A002
              profile: str | None = None) -> dict[str, Any]:  # fmt: skip

@@ -7,6 +7,7 @@ read on every call through ``read_records``, so a notebook cell sees runs record
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import difflib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,9 +17,9 @@ from investigate.api.display import HypothesisView, TreeView
 from investigate.api.frames import frame
 from investigate.core.errors import InvestigateError
 from investigate.formats.schema import RunRecord
-from investigate.rules.audit import audit
+from investigate.rules.audit import audit, audit_scope
 from investigate.rules.counting import latest_records
-from investigate.rules.verdict import Verdict, evaluate, evaluate_workspace
+from investigate.rules.verdict import Verdict, evaluate, evaluate_workspace, initiative_hypotheses
 from investigate.store.records import read_records
 from investigate.views.tables import column_order, effect_rows, run_rows, verdict_row
 from investigate.views.tree import walk
@@ -42,6 +43,11 @@ class Investigation:
 
     def __repr__(self) -> str:
         return f"Investigation({str(self.ws.root)!r}: {len(self.ws.hypotheses)} hypotheses)"
+
+    def _now(self) -> Workspace:
+        """The loaded files with a fresh look at the store. The store checks its index against the
+        files once per workspace object (``memo``); a notebook keeps this one for hours."""
+        return dataclasses.replace(self.ws, memo={})
 
     def reload(self) -> Investigation:
         """Read the hypothesis and initiative files again (after editing them)."""
@@ -83,7 +89,9 @@ class Investigation:
     def tree(self, initiative: str) -> TreeView:
         """An initiative's decision tree walked with the current verdicts (inline SVG in Jupyter)."""
         ini = self.ws.initiative(initiative)
-        outcomes = {h: self.verdict(h).outcome for h in ini.hypotheses if h in self.ws.hypotheses}
+        ids = initiative_hypotheses(ini)  # its tree's nodes may name hypotheses beyond its list
+        verdicts = evaluate_workspace(self.ws, read_records(self._now(), ids), ids)
+        outcomes = {h: v.outcome for h, v in verdicts.items()}
         return TreeView(ini.id, walk(ini, outcomes))
 
     # ---- the evidence -------------------------------------------------------------------------
@@ -91,10 +99,9 @@ class Investigation:
     def records(self, hypothesis: str | Sequence[str] | None = None) -> builtins.list[RunRecord]:
         """The run records themselves, oldest first (of one hypothesis, several, or all)."""
         if hypothesis is None:
-            return read_records(self.ws)
+            return read_records(self._now())
         ids = [hypothesis] if isinstance(hypothesis, str) else list(hypothesis)
-        records = [r for hyp_id in ids for r in read_records(self.ws, self.ws.hypothesis(hyp_id).id)]
-        return sorted(records, key=lambda r: r.started_at) if len(ids) > 1 else records
+        return read_records(self._now(), [self.ws.hypothesis(hyp_id).id for hyp_id in ids])
 
     def runs(
         self,
@@ -131,11 +138,11 @@ class Investigation:
 
     def verdict(self, hypothesis: str) -> Verdict:
         hyp = self.ws.hypothesis(hypothesis)
-        return evaluate(hyp, latest_records(read_records(self.ws, hyp.id)), self.ws, counted=True)
+        return evaluate(hyp, latest_records(read_records(self._now(), hyp.id)), self.ws, counted=True)
 
     def verdicts(self) -> pd.DataFrame:
         """One row per hypothesis: verdict, what the rules alone said, the deciding rule, flags, run counts."""
-        verdicts = evaluate_workspace(self.ws, read_records(self.ws))
+        verdicts = evaluate_workspace(self.ws, read_records(self._now()))
         rows = [{**verdict_row(v), "title": self.ws.hypotheses.head(h).title} for h, v in verdicts.items()]
         return frame(rows, None if rows else ["hypothesis", "verdict"])
 
@@ -147,7 +154,7 @@ class Investigation:
 
     def audit(self, target: str | None = None) -> pd.DataFrame:
         """Every weakness of the evidence (``investigate audit``): hypothesis, kind, detail."""
-        findings = audit(self.ws, read_records(self.ws), target)
+        findings = audit(self.ws, read_records(self._now(), audit_scope(self.ws, target)), target)
         return frame([f.to_dict() for f in findings], ["hypothesis", "kind", "detail"])
 
     # ---- running ------------------------------------------------------------------------------
@@ -165,7 +172,7 @@ class Investigation:
         from investigate.views.cacheplan import cache_plan
 
         runs = self._select(hypothesis, where, seeds, profile)
-        rows = cache_plan(self.ws, runs, force)
+        rows = cache_plan(self._now(), runs, force)
         return frame(rows, ["label", "hypothesis", "arm", "point", "seed", "cache_key", "hit", "reuses", "text"])
 
     def run(
@@ -188,7 +195,7 @@ class Investigation:
 
         runs = self._select(hypothesis, where, seeds, profile)
         ids = list(dict.fromkeys(r.hypothesis for r in runs))
-        summary = execute(self.ws, runs, ["investigate.api.run", *ids], jobs=jobs, force=force, executor=executor)
+        summary = execute(self._now(), runs, ["investigate.api.run", *ids], jobs=jobs, force=force, executor=executor)
         if summary.interrupted:
             raise KeyboardInterrupt
         rows = run_rows(summary.records)

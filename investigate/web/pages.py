@@ -18,7 +18,7 @@ from investigate.core.errors import InvestigateError, UnknownIdError
 from investigate.execution.logtail import tail
 from investigate.rules.conditions import fmt
 from investigate.rules.counting import latest_records
-from investigate.rules.verdict import evaluate
+from investigate.rules.verdict import evaluate, evaluate_workspace, initiative_hypotheses
 from investigate.store.records import read_records
 from investigate.views import compare as compare_view
 from investigate.views.explain import verdict_lines
@@ -73,9 +73,11 @@ def index(ws: Workspace, request: Request) -> dict[str, Any]:
 
 def initiative(ws: Workspace, request: Request) -> dict[str, Any]:
     ini = ws.initiative(request.path_params["id"])
-    verdicts = {h: _verdict(ws, h) for h in ini.hypotheses if h in ws.hypotheses}
+    ids = initiative_hypotheses(ini)  # its tree's nodes may name hypotheses beyond its list
+    verdicts = evaluate_workspace(ws, read_records(ws, ids), ids)
     walked = walk(ini, {h: v.outcome for h, v in verdicts.items()})
-    rows = [{**verdict_row(v), "title": ws.hypotheses.head(h).title} for h, v in verdicts.items()]
+    listed = [h for h in ini.hypotheses if h in verdicts]
+    rows = [{**verdict_row(verdicts[h]), "title": ws.hypotheses.head(h).title} for h in listed]
     return {
         "title": ini.id,
         "request": request,

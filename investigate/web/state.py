@@ -1,7 +1,8 @@
 """The workspace a server answers from: loaded once, loaded again when a YAML file changes.
 
-Run records need no such care: every page reads them through ``read_records``, so a run recorded
-while the server is up shows on the next page load. Hypothesis and initiative files are parsed
+Run records need no such care: every page reads them through ``read_records`` with a workspace
+whose memo is fresh, so a run recorded while the server is up (by ``investigate run`` or by
+anything else that writes into ``reports/``) shows on the next page load. Hypothesis and initiative files are parsed
 once; a listing of their names, sizes and mtimes tells when to parse them again. That listing
 costs about 0.1 s for 10,000 files, so it is taken at most every ``RECHECK_S`` seconds: an edited
 file shows within that, a new record at once.
@@ -9,6 +10,7 @@ file shows within that, a new record at once.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -61,4 +63,6 @@ class LiveWorkspace:
                     self._signature = now
             if self._error is not None:
                 raise self._error
-            return self._ws
+            # a fresh memo: the store checks its index against the files once per workspace object,
+            # and this one lives as long as the server
+            return dataclasses.replace(self._ws, memo={})

@@ -100,3 +100,15 @@ def test_run_uses_the_runner_and_the_cache(recorded_numpy_ws: Path, tmp_path: Pa
     assert len(api.runs("H-INIT-SCALE")) == 4  # recorded in the store, seen on the next call
     again = api.run("H-INIT-SCALE", seeds=[7])
     assert again.run_id.tolist() == fresh.run_id.tolist()  # its own ok record: nothing executed
+
+
+def test_records_written_outside_the_tool_show_on_the_next_call(recorded_numpy_ws: Path, tmp_path: Path) -> None:
+    from tests.records import write_run
+
+    root = tmp_path / "ws"
+    shutil.copytree(recorded_numpy_ws, root)
+    api = inv.open(root)
+    assert len(api.runs("H-INIT-SCALE")) == 3
+    write_run(root, "H-INIT-SCALE", "default", 9, {"has_nan": True})
+    assert len(api.runs("H-INIT-SCALE")) == 4
+    assert api.verdicts().set_index("hypothesis").loc["H-INIT-SCALE", "verdict"] == "confirmed"
