@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_store import child_env, generate  # the sibling benchmark's store
+from bench_store import REPO, child_env, generate  # the sibling benchmark's store
 
 
 def free_port() -> int:
@@ -69,7 +69,7 @@ def main() -> None:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "investigate", "--workspace", str(root), "serve", "--port", str(port)],
-            env=child_env(),
+            env=child_env(REPO),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
