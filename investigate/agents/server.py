@@ -7,7 +7,6 @@ server. Answers are JSON text (and structured content), built from the same view
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from mcp_types import ToolAnnotations
 from investigate import __version__
 from investigate.agents.tools import Tools
 from investigate.core.errors import InvestigateError
+from investigate.core.jsonout import dumps
 
 INSTRUCTIONS = (
     "Tools over an `investigate` workspace: falsifiable hypotheses, the runs that test them, and verdicts "
@@ -30,8 +30,8 @@ WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempoten
 
 
 def _text(value: Any) -> str:
-    # allow_nan: a diverged metric is NaN, which the store keeps and the agent should see as such
-    return json.dumps(value, indent=1, default=str, allow_nan=True)
+    # strict JSON, as every --json output: a diverged metric is the string "NaN", which any client parses
+    return dumps(value, indent=1)
 
 
 def _guarded(fn: Callable[..., Any]) -> Callable[..., str]:

@@ -78,24 +78,26 @@ def data(answer: tuple[bool, str]) -> Any:
 def test_read_only_tools(workspace: Path) -> None:
     run_a = next((workspace / "reports").glob("*/H-STEP-SIZE/L=5.0/raw-seed0"))
     run_b = run_a.with_name("clipped-seed0")
-    tools, listed, initiatives, shown, tree, unknown, audit, compared, diffed, planned, refused, no_write = (
-        session_calls(
-            workspace,
-            [],
-            [
-                ("list_hypotheses", {}),
-                ("list_initiatives", {}),
-                ("show", {"id": "H-STEP-SIZE"}),
-                ("show", {"id": "TOY-GD-001"}),
-                ("show", {"id": "H-STEP-SIZ"}),
-                ("audit", {}),
-                ("compare", {"id": "H-STEP-SIZE", "metrics": ["has_nan"]}),
-                ("diff", {"run_a": str(run_a.relative_to(workspace)), "run_b": str(run_b.relative_to(workspace))}),
-                ("plan", {"id": "H-STEP-SIZE", "where": {"L": ["5"]}, "seeds": [0, 9]}),
-                ("run", {"id": "H-INIT-SCALE"}),
-                ("write_hypothesis", {"yaml_text": NEW_HYPOTHESIS}),
-            ],
-        )
+    answers = session_calls(
+        workspace,
+        [],
+        [
+            ("list_hypotheses", {}),
+            ("list_initiatives", {}),
+            ("show", {"id": "H-STEP-SIZE"}),
+            ("show", {"id": "TOY-GD-001"}),
+            ("show", {"id": "H-STEP-SIZ"}),
+            ("audit", {}),
+            ("compare", {"id": "H-STEP-SIZE", "metrics": ["has_nan"]}),
+            ("diff", {"run_a": str(run_a.relative_to(workspace)), "run_b": str(run_b.relative_to(workspace))}),
+            ("plan", {"id": "H-STEP-SIZE", "where": {"L": ["5"]}, "seeds": [0, 9]}),
+            ("run", {"id": "H-INIT-SCALE"}),
+            ("write_hypothesis", {"yaml_text": NEW_HYPOTHESIS}),
+            ("runs", {"id": "H-STEP-SIZE"}),
+        ],
+    )
+    tools, listed, initiatives, shown, tree, unknown, audit, compared, diffed, planned, refused, no_write, rows = (
+        answers
     )
     assert tools == ["audit", "compare", "diff", "list_hypotheses", "list_initiatives", "plan", "run", "runs",
                      "show", "write_hypothesis"]  # fmt: skip
@@ -117,6 +119,10 @@ def test_read_only_tools(workspace: Path) -> None:
     assert refused[0] is True and "--allow-run" in refused[1]
     assert no_write[0] is True and "--allow-write" in no_write[1]
     assert not (workspace / "hypotheses" / "H-LONGER-RUN.yaml").exists()
+    # strict JSON: the diverged runs' NaN loss is the string "NaN", never a bare token
+    runs = json.loads(rows[1], parse_constant=lambda token: pytest.fail(f"non-JSON token {token}"))
+    diverged = [r for r in runs if r["arm"] == "raw" and r["L"] == 5.0]
+    assert len(runs) == 12 and diverged and all(r["metric.final_loss"] == "NaN" for r in diverged)
 
 
 def test_run_within_budget_and_validated_writes(workspace: Path) -> None:
