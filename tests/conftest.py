@@ -75,3 +75,15 @@ def hypothesis(hid: str, experiment: str = "", extra: str = "") -> str:
     if experiment:
         text += "experiment:\n" + textwrap.indent(textwrap.dedent(experiment).strip("\n"), "  ") + "\n"
     return text + extra
+
+
+@pytest.fixture(scope="session")
+def recorded_numpy_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The numpy toy workspace with both hypotheses run once per session (read-only for tests:
+    a test that writes copies it with ``shutil.copytree``)."""
+    from investigate.cli.main import main
+
+    root = tmp_path_factory.mktemp("recorded") / "numpy_ws"
+    shutil.copytree(FIXTURES / "numpy_ws", root, ignore=shutil.ignore_patterns("reports", "__pycache__"))
+    assert main(["--workspace", str(root), "run", "H-STEP-SIZE", "H-INIT-SCALE", "--jobs", "2"]) == 0
+    return root

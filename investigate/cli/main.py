@@ -21,8 +21,10 @@ from investigate.cli import (
     diff,
     export,
     isolate,
+    mcp,
     run,
     schema,
+    serve,
     show,
     status,
     summary,
@@ -49,6 +51,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     export,
     clean,
     schema,
+    serve,
+    mcp,
 )
 
 

@@ -68,23 +68,13 @@ def register(subparsers: Any) -> None:
 
 
 def plan(args: argparse.Namespace, ws: Workspace) -> list[PlannedRun]:
-    from investigate.plan.expand import Filters, expand, parse_where  # only for a run: other commands start faster
+    from investigate.plan.expand import parse_where  # only for a run: other commands start faster
+    from investigate.plan.select import select_runs
 
-    ids: list[str] = list(args.ids)
-    for ini_id in args.initiative:
-        ids += [h for h in ws.initiative(ini_id).hypotheses if ws.hypothesis(h).experiment is not None]
-    if not ids:
-        raise InvestigateError("nothing to run: name hypothesis ids or --initiative X")
-    ids = list(dict.fromkeys(ids))
-    filters = Filters(where=parse_where(args.where), seeds=_seeds(args.seeds), profile=args.profile)
+    where = parse_where(args.where)
     if args.scenario:
-        filters.where.setdefault("scenario", []).extend(args.scenario)
-    runs: list[PlannedRun] = []
-    for hyp_id in ids:
-        runs += expand(ws, ws.hypothesis(hyp_id), filters)
-    if not runs:
-        raise InvestigateError("the filters leave no runs to execute")
-    return runs
+        where.setdefault("scenario", []).extend(args.scenario)
+    return select_runs(ws, args.ids, args.initiative, where, _seeds(args.seeds), args.profile)
 
 
 def _seeds(text: str | None) -> list[int] | None:
@@ -198,18 +188,13 @@ def _more_seeds(
 
 def _dry_run(ws: Workspace, runs: list[PlannedRun], force: bool) -> int:
     """Each planned run with ``hit`` (and the record it would reuse) or ``miss`` and why."""
-    from investigate.plan.cachediff import CacheExplainer
-    from investigate.store.records import ok_records, read_records
+    from investigate.views.cacheplan import cache_plan
 
-    hypotheses = sorted({run.hypothesis for run in runs})
-    explainer = CacheExplainer(read_records(ws, hypotheses), ok_records(ws, {run.cache_key for run in runs}))
-    hits = 0
-    for index, planned in enumerate(runs, 1):
-        state = explainer.status(planned)
-        hits += state.hit and not force
-        verdict = "miss: --force" if force else state.text()
-        print(f"[{index}/{len(runs)}] {planned.label}  key={planned.cache_key[:12]}  {verdict}")
-    print(f"{hits} of {len(runs)} runs are cache hits; {len(runs) - hits} would execute", file=sys.stderr)
+    rows = cache_plan(ws, runs, force)
+    for index, row in enumerate(rows, 1):
+        print(f"[{index}/{len(rows)}] {row['label']}  key={row['cache_key'][:12]}  {row['text']}")
+    hits = sum(row["hit"] for row in rows)
+    print(f"{hits} of {len(rows)} runs are cache hits; {len(rows) - hits} would execute", file=sys.stderr)
     return 0
 
 

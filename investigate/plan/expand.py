@@ -28,7 +28,7 @@ from investigate.plan.planned import PlannedRun
 from investigate.rules.hypcheck import hypothesis_checks
 from investigate.workspace.load import Workspace
 
-__all__ = ["Filters", "PlannedRun", "cache_key", "expand", "format_command", "imported_files", "parse_where"]
+__all__ = ["Filters", "PlannedRun", "accepts", "cache_key", "expand", "format_command", "imported_files", "parse_where"]
 
 
 @dataclass
@@ -63,7 +63,7 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     # --where filters each key on its own, so filtering the values before the product gives the
     # same points in the same order, and the count below is that of what would be built.
     keys = list(exp.matrix)
-    values = {k: [v for v in exp.matrix[k] if k not in filters.where or _accepts(v, filters.where[k])] for k in keys}
+    values = {k: [v for v in exp.matrix[k] if k not in filters.where or accepts(v, filters.where[k])] for k in keys}
     arms = exp.arms or {"default": {}}
     seeds = filters.seeds if filters.seeds is not None else exp.seeds
     too_many = too_many_runs([len(values[k]) for k in keys], len(arms), len(seeds), ws.max_runs)
@@ -92,7 +92,7 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     return runs
 
 
-def _accepts(value: Any, accepted: list[str]) -> bool:
+def accepts(value: Any, accepted: list[str]) -> bool:
     """``--where`` text matches a matrix value as written or as YAML reads it (``2`` = 2.0, ``1e5`` = 100000.0)."""
     import yaml
 

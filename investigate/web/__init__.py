@@ -1,0 +1,1 @@
+"""``investigate serve``: a read-only local web UI over the live store (Starlette, Jinja2 templates)."""
