@@ -110,7 +110,10 @@ def test_read_only_tools(workspace: Path) -> None:
     assert pooled and pooled[0]["mean_diff"] == pytest.approx(-2 / 6)
     assert data(tree)["tree"]["initiative"] == "TOY-GD-001"
     assert unknown[0] is True and "did you mean H-STEP-SIZE" in unknown[1]
-    assert all({"hypothesis", "kind", "detail"} == set(f) for f in data(audit))
+    assert all(
+        {"hypothesis", "kind", "detail"} <= set(f) <= {"hypothesis", "kind", "detail", "acknowledged"}
+        for f in data(audit)
+    )
     assert data(compared)["metrics"]["has_nan"]["effects"]
     assert {"key": "arm", "a": "raw", "b": "clipped"} in data(diffed)["record"]
     assert {"key": "has_nan", "a": True, "b": False} in data(diffed)["metrics"]
