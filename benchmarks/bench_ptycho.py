@@ -1,7 +1,6 @@
 """Speed (and, at the reference workload, quality) of the ptycho subject. Prints JSON.
 
   python benchmarks/bench_ptycho.py [--only scenarios,overhead,reference,refine,profiles] [--seed 0]
-  (not in the default set, minutes each: paper, baselines, factors)
 
 scenarios: standard-profile wall time per sim_lines scenario, each in a fresh process (TF
            import included, as an investigation run pays it).
@@ -13,14 +12,6 @@ profiles:  per-run wall time (fresh process) of gs1_ideal with refine_iterations
            quick, small and standard profiles: what a wide sweep costs per run.
 refine:    overlap-constrained refinement (numpy, no TF) on the standard test scan: seconds
            per iteration and the Fourier misfit / pearson_r from a 4-px-blurred start.
-paper:     seconds per epoch of the paper profile (gs1_custom, 2 epochs timed, first one
-           compiles), the 60-epoch extrapolation, and the original's time for the same workload
-           at its measured rate (20.3 s per epoch of 512 patterns).
-baselines: the classical reconstructors (energy, ePIE, rPIE, DM) on the standard gs1_custom
-           test scan: wall time, iterations chosen, pearson_r, amplitude SSIM.
-factors:   one factor at a time from the standard gs1_custom network (epochs, data, crop,
-           width, head, learning rate, object size, N, depth, batch, loss): amplitude SSIM,
-           pearson_r and training seconds, to see what moves SSIM.
 """
 
 from __future__ import annotations
@@ -29,7 +20,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -207,71 +197,6 @@ def bench_refine(seed: int, iterations: int = 20) -> dict:
     return out
 
 
-def bench_paper(seed: int, epochs: int = 2) -> dict:
-    run_dir = Path(tempfile.mkdtemp())
-    code = RUN_ONE.replace("d = pathlib.Path(tempfile.mkdtemp())", f"d = pathlib.Path({str(run_dir)!r})")
-    p = {"profile": "paper", "scenario": "gs1_custom", "epochs": epochs}
-    proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(p), str(seed)], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
-    r = json.loads(line[len("RESULT") :])
-    history = json.loads((run_dir / "history.json").read_text())
-    per_epoch = history["epoch_seconds"][-1]  # the first epoch also compiles
-    patterns = 1000  # the y-split's training half of 2000 images
-    original = ORIGINAL["seconds_per_epoch"] / 512 * patterns
-    return {
-        "epoch_seconds": history["epoch_seconds"],
-        "n_params": r["n_params"],
-        "train_60_epochs_seconds_extrapolated": per_epoch * 60,
-        "original_seconds_per_epoch_same_patterns": original,
-        "epoch_time_ratio_ours_over_original": per_epoch / original,
-    }
-
-
-def bench_baselines(seed: int) -> dict:
-    out = {}
-    for method in ("energy", "epie", "rpie", "dm"):
-        p = {"profile": "standard", "scenario": "gs1_custom", "reconstructor": method, "save_artifacts": False}
-        r = run_subprocess(p, seed)
-        keep = ("reconstruct_seconds", "classical_iterations_chosen", "pearson_r", "pearson_r_lit", "ssim_amp")
-        out[method] = {k: r.get(k) for k in keep}
-    return out
-
-
-FACTORS = {
-    "standard": {},
-    "epochs 20": {"epochs": 20},
-    "epochs 60": {"epochs": 60},
-    "data x2": {"n_images": 2048, "n_groups": 1024},
-    "data x2, epochs 20": {"n_images": 2048, "n_groups": 1024, "epochs": 20},
-    "crop 20": {"M": 20},
-    "filters 32": {"filters": 32},
-    "filters 32, epochs 20": {"filters": 32, "epochs": 20},
-    "softplus head, raw object, frozen scale": {
-        "amp_activation": "softplus",
-        "object_norm": "none",
-        "scale_trainable": False,
-    },
-    "learning rate 3e-4": {"learning_rate": 3e-4},
-    "learning rate 3e-3": {"learning_rate": 3e-3},
-    "batch 4": {"batch_size": 4},
-    "MAE loss": {"nll_weight": 0.0, "mae_weight": 1.0},
-    "object 392": {"object_size": 392},
-    "N 64 (object 320, crop 20)": {"N": 64, "object_size": 320, "M": 20, "buffer": 10},
-    "depth 2": {"depth": 2},
-}
-
-
-def bench_factors(seed: int) -> dict:
-    out = {}
-    for name, extra in FACTORS.items():
-        p = {"profile": "standard", "scenario": "gs1_custom", "save_artifacts": False, **extra}
-        r = run_subprocess(p, seed)
-        out[name] = {k: r.get(k) for k in ("ssim_amp", "pearson_r", "frc50_amp", "train_seconds", "epochs_run")}
-    return out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="scenarios,overhead,reference,refine,profiles")
@@ -289,12 +214,6 @@ def main(argv=None) -> int:
         out["refine"] = bench_refine(args.seed)
     if "profiles" in parts:
         out["profiles"] = bench_profiles(args.seed)
-    if "paper" in parts:
-        out["paper"] = bench_paper(args.seed)
-    if "baselines" in parts:
-        out["baselines"] = bench_baselines(args.seed)
-    if "factors" in parts:
-        out["factors"] = bench_factors(args.seed)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import baselines, grouping, infer, params, pipelines, reconstruct, sim, stages
+from . import grouping, infer, params, pipelines, reconstruct, sim, stages
 from .config import TrainingConfig
 
 
@@ -61,7 +61,6 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
     """One sim_lines_4x scenario (gs1_ideal | gs1_custom | gs2_ideal | gs2_custom)."""
     t0 = time.perf_counter()
     opts = pipelines.sim_lines_options(params_in)
-    baselines.check(opts)
     seed, g = int(ctx.seed), int(opts["gridsize"])
     n_images = int(opts["n_images"]) * g * g  # the original simulates n_images per gridsize**2
     tcfg, icfg = stages.configs(opts, n_images)
@@ -105,10 +104,6 @@ def sim_lines_scenario(params_in: dict, ctx) -> dict:
     source = _LinesSource(data, train_idx, test_idx, tcfg.n_groups, rng, opts["compare_to"])
     run = stages.Run(ctx, opts, tcfg, icfg, probe)
     out["probe_error_rel"] = run.probe_error_rel()
-    if opts["reconstructor"] != "network" and "X" in data:  # a classical baseline: no network
-        obj = source.targets({})[0][0]
-        out.update(baselines.evaluate(run, obj, data["X"][test_idx], data["coords"][test_idx]))
-        return _finish(ctx, opts, {**out, "amp_true_object_mean": float(np.abs(data["object"]).mean())}, t0)
     out.update(stages.train_and_evaluate(run, source))
     out["amp_true_object_mean"] = float(np.abs(data["object"]).mean())
     return _finish(ctx, opts, out, t0)

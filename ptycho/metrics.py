@@ -22,9 +22,6 @@ def pearson_r(pred, truth):
 # this fraction of the peak: the faint tails beyond it carry too few photons to constrain the
 # object, while everything a probe's main lobe crossed is in, edges of the scan included.
 LIT_FRACTION = 0.01
-# pearson_r_lit10 keeps only pixels with at least this share of the peak illumination: the faint
-# probe edge between 1 % and 10 % can carry most of a reconstruction's squared error
-BRIGHT_FRACTION = 0.1
 
 
 def lit_mask(illumination: np.ndarray, fraction: float = LIT_FRACTION) -> np.ndarray:

@@ -4,7 +4,7 @@
 `dose_experiments`: the older grid pipeline (small objects, regular grid, gridsize 2, object
 patches normalised by the mean per-patch maximum) that worked; swept over nphotons.
 Profiles size the work: quick (tests), small (wide sweeps), standard (investigations, ~20 s),
-paper (the original's published setting, 12-20 min on 2 cores).
+paper (the seed's).
 """
 
 from __future__ import annotations
@@ -82,9 +82,6 @@ SIM_LINES_PROFILES = {
         "batch_size": 16,
         "filters": 16,
     },
-    # the original's published sim_lines_4x setting: N 64, 392 px object, 2000 images per
-    # gridsize**2 (1000 groups, all of the y-split's training half), 60 epochs (early stopping
-    # may end it sooner), crop 20; 12-20 s per epoch on 2 CPU cores (README, "Profiles")
     "paper": {
         "N": 64,
         "object_size": 392,
@@ -92,7 +89,7 @@ SIM_LINES_PROFILES = {
         "M": 20,
         "n_images": 2000,
         "n_groups": 1000,
-        "epochs": 60,
+        "epochs": 5,
         "batch_size": 16,
         "filters": 16,
         "object_seed": 42,
@@ -139,14 +136,6 @@ SIM_LINES_DEFAULTS = {
     "compare_to": "raw",  # raw (the original's comparison) | normalised (what was diffracted)
     "scan_step_px": None,  # None: random scan; a number: raster of n_images points that far apart
     "position_jitter_px": 0.0,  # >0: data diffracted at positions off the nominal ones by this (px rms per axis)
-    # network (train and stitch) | epie | rpie | dm | energy: a classical baseline on the same
-    # test scan instead (baselines.py); the classical_* keys and refine_probe set it up
-    "reconstructor": "network",
-    "classical_max_iterations": 200,
-    "classical_holdout": 0.1,
-    "classical_holdout_mode": "pixels",  # pixels | patterns (classical.py says why pixels)
-    "classical_patience": 20,
-    "refine_probe": False,
 }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import infer, metrics, params, quality, refine, sim
+from . import infer, metrics, params, refine, sim
 from .config import update_legacy_dict
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ class Reconstruction:
     misfit: list = field(default_factory=list)
     lit_preds: list = field(default_factory=list)  # every lit pixel (metrics.lit_mask)
     lit_truths: list = field(default_factory=list)
-    lit_light: list = field(default_factory=list)  # illumination / its peak at each lit pixel
     lit_network: list = field(default_factory=list)  # with refinement: the network over lit pixels
     lost_truth: list = field(default_factory=list)  # signal_lost_fraction_truth of each object
     # the truth shifted by half the frame (chance_truth): same pixels, cannot match
@@ -94,8 +93,7 @@ def _add_target(run: Run, rec: Reconstruction, obj, patches, positions, measured
     )
     region = infer.eval_region(positions, icfg.M, size)
     image = stitched["image"]
-    light = refine.illumination(positions, run.model_probe, obj.shape)
-    lit = metrics.lit_mask(light)
+    lit = metrics.lit_mask(refine.illumination(positions, run.model_probe, obj.shape))
     # every lit pixel needs a value: the network's whole patches, weighted by the light they saw
     whole = infer.reassemble(patches, positions, size, icfg.M, rec.canvas["padded_size"], "probe", run.model_probe)
     lit_image = whole["image"]
@@ -106,23 +104,12 @@ def _add_target(run: Run, rec: Reconstruction, obj, patches, positions, measured
         # same pixels as the network's stitch, so the two are compared like for like
         image = np.where(np.isfinite(image), refined, np.nan + 0j)
         lit_image = refined
-    record(run, rec, obj, image, lit_image, positions, stitched["signal_lost_fraction"])
-
-
-def record(run: Run, rec: Reconstruction, obj, image, lit_image, positions, lost: float) -> None:
-    """Add one object's reconstruction to `rec`: `image` (object frame, NaN where not stitched)
-    is scored over the crops' bounding box, `lit_image` over every lit pixel."""
-    icfg, size = run.icfg, obj.shape[0]
-    region = infer.eval_region(positions, icfg.M, size)
-    light = refine.illumination(positions, run.model_probe, obj.shape)
-    lit = metrics.lit_mask(light)
     rec.preds.append(image[region])
     rec.truths.append(obj[region])
     rec.coarse.append(metrics.lowpass(np.abs(obj))[region])
-    rec.lost.append(lost)
+    rec.lost.append(stitched["signal_lost_fraction"])
     rec.lit_preds.append(lit_image[lit])
     rec.lit_truths.append(obj[lit])
-    rec.lit_light.append(light[lit] / light.max())
     shifted = chance_truth(obj)
     rec.chance.append(shifted[region])
     rec.lit_chance.append(shifted[lit])
@@ -160,9 +147,6 @@ def score(rec: Reconstruction) -> dict:
     out["pearson_r_chance"] = metrics.pearson_r(np.abs(pred), np.abs(_flat(rec.chance)))
     out["pearson_r_lit_chance"] = metrics.pearson_r(lit_pred, np.abs(_flat(rec.lit_chance)))
     out["signal_lost_fraction_truth"] = float(np.mean(rec.lost_truth))
-    bright = _flat(rec.lit_light) >= metrics.BRIGHT_FRACTION
-    out["pearson_r_lit10"] = metrics.pearson_r(lit_pred[bright], lit_truth[bright])
-    out.update(original_scores(rec.preds, rec.truths))
     if rec.network:  # the refined image is the reconstruction; keep the network's own numbers
         net = np.abs(_flat(rec.network))
         out["network_pearson_r"] = metrics.pearson_r(net, np.abs(truth))
@@ -173,12 +157,6 @@ def score(rec: Reconstruction) -> dict:
         out["network_pearson_r_lit"] = metrics.pearson_r(np.abs(_flat(rec.lit_network)), lit_truth)
     out.update(metrics.phase_stats(np.angle(pred), np.angle(truth)))
     return out
-
-
-def original_scores(preds: list, truths: list) -> dict:
-    """The original's metric suite (quality.original_metrics), averaged over the objects."""
-    per = [quality.original_metrics(p, t) for p, t in zip(preds, truths, strict=True)]
-    return {k: float(np.mean([m[k] for m in per])) for k in per[0]}
 
 
 def save(ctx, rec: Reconstruction, history: dict | None) -> None:

@@ -222,25 +222,3 @@ def test_chance_baseline_sits_far_below_a_good_reconstruction(tmp_path):
     out, _ = _run(experiments.sim_lines_scenario, p, tmp_path)
     assert out["pearson_r"] > 0.9 and abs(out["pearson_r_chance"]) < 0.3
     assert abs(out["pearson_r_lit_chance"]) < 0.3
-
-
-def test_classical_arms_score_the_same_pixels_as_the_network_without_training(tmp_path):
-    base = {"profile": "quick", "scenario": "gs1_ideal", "object_norm": "none", "save_artifacts": False}
-    energy, _ = _run(experiments.sim_lines_scenario, {**base, "reconstructor": "energy"}, tmp_path, name="e")
-    dm, _ = _run(experiments.sim_lines_scenario, {**base, "reconstructor": "dm"}, tmp_path, name="d")
-    for r in (energy, dm):
-        assert "train_seconds" not in r and r["reconstructor"] in ("energy", "dm")
-        for k in ("pearson_r", "pearson_r_lit", "pearson_r_lit10", "ssim_amp", "ssim_phase", "psnr_amp", "frc50_amp"):
-            assert r[k] is not None, k
-    assert energy["n_pixels"] == dm["n_pixels"] and energy["n_pixels_lit"] == dm["n_pixels_lit"]
-    assert energy["classical_iterations_chosen"] == 0 < dm["classical_iterations_chosen"]
-    assert dm["fourier_error_classical"] < 0.1 * energy["fourier_error_classical"]
-    assert dm["pearson_r_lit"] > energy["pearson_r_lit"] and dm["ssim_amp"] > energy["ssim_amp"]
-
-
-def test_unknown_reconstructor_and_refinement_of_a_classical_arm_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown reconstructor 'pie'"):
-        _run(experiments.sim_lines_scenario, {"profile": "quick", "reconstructor": "pie"}, tmp_path, name="a")
-    with pytest.raises(ValueError, match="takes none"):
-        p = {"profile": "quick", "reconstructor": "epie", "refine_iterations": 5}
-        _run(experiments.sim_lines_scenario, p, tmp_path, name="b")
