@@ -9,7 +9,6 @@ keeps its ``_started.json`` marker and shows up in ``lost.find_lost``.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from investigate.core.errors import InvestigateError
 from investigate.core.locks import FileLock, key_lock
-from investigate.execution.executors.base import Executor, Outcome, child_env
+from investigate.execution.executors.base import Executor, Outcome
 from investigate.execution.executors.local import LocalExecutor
 from investigate.execution.launch import child_job, child_spec
 from investigate.execution.progress import Progress
@@ -231,7 +230,7 @@ class Runner:
             marker = write_marker(run_dir, spec, about)
         note_started(self.ws, run_dir)
         self.progress.started(run.label)
-        self.executor.submit(child_job(i, run, run_dir, marker, self.ws.root, child_env(os.environ)))
+        self.executor.submit(child_job(i, run, run_dir, marker, self.ws.root))
 
     # ---- finishing ----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from investigate.workspace.load import load_workspace
 from tests.cli.test_processes import GUARDED, cli, wait_for_pids
 from tests.conftest import EXPERIMENTS, FIXTURES, hypothesis
 from tests.execution.executors.test_local import wait_dead
+from tests.execution.test_launch import shadow_ws
 from tests.execution.test_runner import CMD_SCRIPT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, uses prctl")
@@ -243,6 +244,15 @@ def test_isolate_runs_its_rounds_on_the_cluster(cluster: str, make_ws, capsys) -
     assert data["executed"] == data["runs"] > 2
     recs = read_records(load_workspace(root))
     assert len(recs) == data["runs"] and all(r.provenance["hostname"] == socket.gethostname() for r in recs)
+
+
+def test_a_workspace_package_named_like_ours_runs_on_the_workers(cluster: str, make_ws) -> None:
+    # the workers' PYTHONPATH holds this repository (its own ptycho): the workspace root still comes first
+    root = shadow_ws(make_ws, own=True)
+    assert main(["--workspace", str(root), "run", "H-WHERE", "--executor", "dask", "--scheduler", cluster]) == 0
+    (rec,) = read_records(load_workspace(root), "H-WHERE")
+    assert rec.metrics["origin"] == "workspace" and Path(rec.metrics["first"]).resolve() == root.resolve()
+    assert rec.metrics["package_env"] is False
 
 
 def test_an_unreachable_scheduler_is_a_user_error(make_ws, monkeypatch, capsys) -> None:
