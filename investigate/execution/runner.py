@@ -81,16 +81,18 @@ class Runner:
         self.provenance = provenance(ws, argv)
         self.stop = StopFlag()
 
-    def run_all(self, runs: list[PlannedRun]) -> RunSummary:
+    def run_all(self, runs: list[PlannedRun], stamp_dir: Path | None = None) -> RunSummary:
+        """``stamp_dir``: record into this existing directory of an earlier ``run_all`` of the same
+        command (isolate's rounds) rather than a new one; its runs' directories must not repeat."""
         # SIGTERM (kill, a batch scheduler) stops the invocation the way Ctrl-C does.
         with catching_stop_signals(self.stop):
-            return self._run_all(runs)
+            return self._run_all(runs, stamp_dir)
 
-    def _run_all(self, runs: list[PlannedRun]) -> RunSummary:
+    def _run_all(self, runs: list[PlannedRun], stamp_dir: Path | None) -> RunSummary:
         runs = list({identity(run): run for run in reversed(runs)}.values())[::-1]  # first of duplicates
         self.runs, self.dirs = runs, unique_dirs(runs)
         with writing(self.ws.reports_dir):
-            stamp = new_stamp_dir(self.ws)
+            stamp = stamp_dir if stamp_dir is not None and stamp_dir.is_dir() else new_stamp_dir(self.ws)
         self.summary = RunSummary(stamp_dir=stamp)
         stamp_lock = FileLock(stamp / STAMP_LOCK)
         with writing(stamp_lock.path):
