@@ -242,11 +242,3 @@ def test_dry_run_names_a_changed_setting(make_ws, capsys) -> None:
     path.write_text(path.read_text() + "  env: {A: '1'}\n")
     assert main(["--workspace", str(root), "run", "H-K", "--dry-run"]) == 0
     assert 'miss: experiment.env: unset → {"A": "1"}' in capsys.readouterr().out
-
-
-def test_isolate_refuses_runtime_settings_it_would_not_apply(make_ws, capsys) -> None:
-    exp = 'command: "sh args.sh {run_dir}"\nenv: {A: "1"}\narms: {a: {x: 1}, b: {x: 2}}\n'
-    root = build(make_ws, **{"H-ISO": exp})
-    argv = ["isolate", "--hypothesis", "H-ISO", "--good", "a", "--bad", "b", "--test", "{metric: argc, equals: 0}"]
-    assert main(["--workspace", str(root), *argv]) == 1
-    assert "H-ISO: isolate does not support experiment.env yet" in capsys.readouterr().err
