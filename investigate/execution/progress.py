@@ -2,8 +2,8 @@
 
 Plain lines (no colour, no carriage returns) when stderr is not a TTY, so logs and CI stay readable;
 there, a heartbeat line (``[12/40 done, 2 running, 3m10s elapsed, ETA 8m]``) every ``heartbeat_s``
-says the invocation is alive while long runs print nothing. A failed run's line says why (the last
-line of its error) and where its log is.
+says the invocation is alive while long runs print nothing. A failed run's line says why (its
+crash line, ``crashline``, else the last line of its error) and where its log is.
 
 The ETA is the mean duration of the runs executed so far in this invocation (cache hits take no
 time and are left out) times the rounds of ``jobs`` parallel runs still to go; unknown until one
@@ -38,7 +38,10 @@ def result_line(index: int, total: int, record: RunRecord, cached: bool) -> str:
 
 
 def failure_reason(record: RunRecord) -> str:
-    """The last non-empty line of the run's error: the exception, the exit code, the time limit."""
+    """The crash line (exception type, message's first line, raising frame) when the error holds a
+    traceback; else its last non-empty line: the exit code, the time limit."""
+    if record.error_line:
+        return record.error_line
     lines = [line.strip() for line in (record.error or "").splitlines() if line.strip()]
     return lines[-1] if lines else f"{record.status} (no error text)"
 

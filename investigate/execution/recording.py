@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from investigate.core.errors import InvestigateError
 from investigate.execution.child import RESULT, load_metrics_json
+from investigate.execution.crashline import crash_line
 from investigate.execution.executors.base import Outcome
 from investigate.execution.logtail import clip, tail
 from investigate.formats.schema import RunRecord, Status
@@ -117,6 +118,7 @@ def build_record(
         run_id=run_id(ws, run_dir), hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point,
         seed=run.seed, params=run.params, status=status, metrics=metrics or {},
         artifacts=[] if reused else artifacts(run_dir), error=None if error is None else clip(error),
+        error_line=crash_line(error, ws.root),
         started_at=started_at, duration_s=round(duration_s, 4), cache_key=run.cache_key, key_parts=run.key_parts,
         reused_from=(reused.reused_from or reused.run_dir) if reused else None, provenance=provenance,
         original_duration_s=reused.duration_s if reused else None,

@@ -413,6 +413,8 @@ class RunRecord(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     artifacts: list[str] = Field(default_factory=list)
     error: str | None = None
+    # the crash in one line: exception type, message's first line, raising frame (absent in older records)
+    error_line: str | None = None
     started_at: str
     duration_s: float
     cache_key: str

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from investigate.core.errors import InvestigateError
 from investigate.execution.executors.base import Executor
+from investigate.execution.progress import failure_reason
 from investigate.formats.schema import RunRecord
 from investigate.isolate.algorithm import Outcome, Tested
 from investigate.isolate.configs import Delta, apply_deltas
@@ -186,7 +187,7 @@ class RunBatch:
         outcome = combined_outcome(self.spec.rules, record.metrics, record.status)
         note = ""
         if record.status != "ok":
-            note = f"{record.status}: {_last_line(record.error)}"
+            note = f"{record.status}: {failure_reason(record)}"
         elif outcome is Outcome.UNRESOLVED:
             metrics = ", ".join(dict.fromkeys(r.metric for r in self.spec.rules))
             note = f"{metrics}: missing or not comparable"
@@ -219,8 +220,3 @@ def _needed(decider: ReplicatedTest, post: Posterior, kind: str, left: int) -> i
 def _never(keys: frozenset[str], seed: int) -> Outcome:
     # ReplicatedTest is used for its decision rule only; replicates run through the Runner here.
     raise AssertionError("not called")
-
-
-def _last_line(text: str | None) -> str:
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "no error message"
