@@ -133,9 +133,15 @@ class Runner:
 
     def _plan_cache(self) -> None:
         # Only these hypotheses' records, and the ok records of these keys (any hypothesis'):
-        # what a plan costs does not grow with the rest of the store.
+        # what a plan costs does not grow with the rest of the store. Their executed ok runs of the
+        # same entry points also time the ETA before this invocation's first run ends.
         hypotheses = sorted({run.hypothesis for run in self.runs})
-        records = [] if self.force else read_records(self.ws, hypotheses)
+        stored = read_records(self.ws, hypotheses)
+        entries = {run.entry for run in self.runs}
+        self.progress.expect(
+            [r.duration_s for r in stored if r.entry in entries and r.status == "ok" and r.reused_from is None]
+        )
+        records = [] if self.force else stored
         index = {} if self.force else ok_records(self.ws, {run.cache_key for run in self.runs})
         # A hit whose own ok record (same hypothesis, arm, point, seed and key) already exists
         # writes nothing: re-running a recorded investigation must not fill reports/ with pointers.
