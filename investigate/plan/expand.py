@@ -129,27 +129,29 @@ def cache_key(ws: Workspace, run: PlannedRun) -> str:
     return digest({**base, "source": digest(source), "versions": versions, **hashed})
 
 
-_dependencies: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
-
-
 def dependencies(ws: Workspace, run: PlannedRun) -> tuple[dict[str, str], dict[str, str]]:
-    """(sha256 per source file the run can execute, versions of the distributions it imports)."""
+    """(sha256 per source file the run can execute, versions of the distributions it imports).
+
+    Memoized per loaded workspace (``ws.memo``), not per process: a long-lived process (``serve``,
+    a test) that loads the workspace again sees the files as they are now.
+    """
+    known: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = ws.memo.setdefault("dependencies", {})
     if run.kind == "run":
         module = run.entry.split(":", 1)[0]
         memo = (str(ws.root), "mod:" + module)
-        if memo not in _dependencies:
-            _dependencies[memo] = _module_dependencies(ws.root, module)
-        return _dependencies[memo]
+        if memo not in known:
+            known[memo] = _module_dependencies(ws.root, module)
+        return known[memo]
     named = [ws.root / t for t in script_tokens(run) if "{" not in t and (ws.root / t).is_file()]
     memo = (str(ws.root), "cmd:" + " ".join(map(str, named)))
-    if memo not in _dependencies:
+    if memo not in known:
         # A command may run anything; its named scripts' imports give the packages, and every
         # workspace Python file stands in for what the scripts might load dynamically.
         scripts = [p for p in named if p.suffix == ".py"]
         closure = import_closure(ws.root, [], scripts)
         files = sorted(set(named) | set(python_files(ws.root, skip=ws.reports_dir)))
-        _dependencies[memo] = (file_hashes(files, ws.root), third_party_versions(closure.external))
-    return _dependencies[memo]
+        known[memo] = (file_hashes(files, ws.root), third_party_versions(closure.external))
+    return known[memo]
 
 
 def _module_dependencies(root: Path, module: str) -> tuple[dict[str, str], dict[str, str]]:
