@@ -53,3 +53,12 @@ def stale_reason(ws: Workspace, hyp: Hypothesis, records: list[RunRecord]) -> st
     seen = list(dict.fromkeys(r for found in reasons for r in found))
     more = f" (+{len(seen) - SHOWN_REASONS} more)" if len(seen) > SHOWN_REASONS else ""
     return f"{len(reasons)} of {compared} runs would not be cache hits now: " + "; ".join(seen[:SHOWN_REASONS]) + more
+
+
+def stale_reasons(ws: Workspace, hypothesis_ids: list[str]) -> dict[str, str | None]:
+    """``stale_reason`` of each hypothesis, from one read of the store."""
+    from investigate.rules.counting import by_hypothesis
+    from investigate.store.records import read_records
+
+    grouped = by_hypothesis(read_records(ws))
+    return {h: stale_reason(ws, ws.hypothesis(h), grouped[h]) if h in grouped else None for h in hypothesis_ids}

@@ -64,3 +64,18 @@ def test_show_before_any_run_names_no_deciding_part(tmp_path: Path, capsys) -> N
     assert main(["--workspace", str(root), "show", "H-STEP-SIZE"]) == 0
     out = capsys.readouterr().out
     assert "ruled_out: untested (any)" in out and "decided by" not in out
+
+
+def test_list_and_status_carry_the_stale_mark(tmp_path: Path, capsys) -> None:
+    root = numpy_copy(tmp_path)
+    ws_args = ["--workspace", str(root)]
+    assert main([*ws_args, "run", "H-STEP-SIZE"]) == 0
+    source = root / "toy" / "experiments.py"
+    source.write_text(source.read_text() + "\n# edited\n")
+    capsys.readouterr()
+    assert main([*ws_args, "list", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert "source changed: toy/experiments.py" in rows["H-STEP-SIZE"]["stale"]
+    assert rows["H-INIT-SCALE"]["stale"] is None  # no runs: untested, not stale
+    assert main([*ws_args, "status"]) == 0
+    assert "stale: 12 of 12 runs would not be cache hits now" in capsys.readouterr().out
