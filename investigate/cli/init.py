@@ -29,7 +29,6 @@ def run(args: argparse.Namespace, ws: Any) -> int:
     print(f"wrote a workspace in {root}:")
     print("\n".join(f"  {rel}" for rel in written))
     where = "" if root.resolve() == Path.cwd().resolve() else f"--workspace {root} "
-    print(
-        f"next: investigate {where}validate && investigate {where}run H-STEP-SIZE && investigate {where}show H-STEP-SIZE"
-    )
+    steps = ("validate", "run H-STEP-SIZE", "show H-STEP-SIZE")
+    print("next:\n" + "\n".join(f"  investigate {where}{step}" for step in steps))
     return 0
