@@ -121,7 +121,7 @@ def build_record(
         error_line=crash_line(error, ws.root),
         started_at=started_at, duration_s=round(duration_s, 4), cache_key=run.cache_key, key_parts=run.key_parts,
         reused_from=(reused.reused_from or reused.run_dir) if reused else None, provenance=provenance,
-        original_duration_s=reused.duration_s if reused else None,
+        original_duration_s=reused.duration_s if reused else None, overrides=run.overrides or None,
         sequential=ws.memo.get("run_sequential_plan"),  # set by run --until-decided (execution.untildecided)
         **rules_at_run_time(ws, run.hypothesis),
     )  # fmt: skip

@@ -422,6 +422,11 @@ class RunRecord(BaseModel):
     original_duration_s: float | None = None  # a cache hit: what the reused run took
     key_parts: dict[str, Any] | None = None  # what the cache key hashes, for explaining a later miss
     provenance: dict[str, Any] = Field(default_factory=dict)
+    # run -p/--set KEY=VALUE as given: a one-off variant, not evidence for the hypothesis' verdict
+    overrides: dict[str, Any] | None = None
+    peak_rss_mb: float | None = None  # the run's process tree at its peak (resident memory), when measured
+    cpu_s: float | None = None  # user + system CPU seconds of the run's processes, when measured
+    diff_file: str | None = None  # the git diff of a dirty checkout, stored beside the run (a file of its dir)
     run_dir: str = ""  # relative to the workspace root; filled in when read from disk
     # The hypothesis' rules when the run was recorded (``rules.posthoc``): a hash of the verdict
     # block, and the file's git blob id when the workspace is a git repository. Older records lack them.

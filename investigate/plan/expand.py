@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from investigate.core.errors import InvestigateError
+from investigate.core.errors import InvestigateError, UnknownIdError
 from investigate.core.limits import too_many_runs
 from investigate.formats.schema import Hypothesis
 from investigate.plan.commandline import command_argv, command_env, command_tokens, runtime_options, script_tokens
@@ -24,6 +24,7 @@ from investigate.plan.fingerprint import (
     third_party_versions,
 )
 from investigate.plan.keyparts import optional_parts
+from investigate.plan.overrides import apply_overrides
 from investigate.plan.planned import PlannedRun
 from investigate.rules.hypcheck import hypothesis_checks
 from investigate.workspace.load import Workspace
@@ -36,6 +37,8 @@ class Filters:
     where: dict[str, list[str]] = field(default_factory=dict)  # matrix key -> accepted values (as text)
     seeds: list[int] | None = None
     profile: str | None = None
+    arms: list[str] | None = None  # run --arm: only these arms
+    overrides: dict[str, Any] = field(default_factory=dict)  # run -p/--set (plan.overrides.parse_overrides)
 
 
 def parse_where(items: list[str]) -> dict[str, list[str]]:
@@ -65,6 +68,11 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     keys = list(exp.matrix)
     values = {k: [v for v in exp.matrix[k] if k not in filters.where or accepts(v, filters.where[k])] for k in keys}
     arms = exp.arms or {"default": {}}
+    if filters.arms is not None:
+        for name in filters.arms:
+            if name not in arms:
+                raise UnknownIdError(f"arm of {hyp.id}", name, list(arms))
+        arms = {name: overrides for name, overrides in arms.items() if name in filters.arms}
     seeds = filters.seeds if filters.seeds is not None else exp.seeds
     too_many = too_many_runs([len(values[k]) for k in keys], len(arms), len(seeds), ws.max_runs)
     if too_many is not None:
@@ -79,10 +87,12 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
                 params = {**exp.params, **point, **overrides}
                 if filters.profile is not None:
                     params["profile"] = filters.profile
+                if filters.overrides:
+                    params = apply_overrides(params, filters.overrides, hyp.id)
                 entry = exp.run or exp.command or ""
                 run = PlannedRun(
                     hyp.id, entry, "run" if exp.run else "command", arm, point, seed, params, exp.timeout_s, argv,
-                    runtime=dict(runtime),
+                    runtime=dict(runtime), overrides=dict(filters.overrides),
                 )  # fmt: skip
                 if argv:
                     format_command(run, Path("RUN_DIR"))  # fail before anything runs on a bad placeholder
