@@ -113,7 +113,9 @@ def build_record(
     metrics: dict[str, Any] | None = None,
     error: str | None = None,
     reused: RunRecord | None = None,
+    usage: Outcome | None = None,
 ) -> RunRecord:
+    """``usage``: the outcome whose peak memory and CPU time the record keeps (not for a cache hit)."""
     return RunRecord(
         run_id=run_id(ws, run_dir), hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point,
         seed=run.seed, params=run.params, status=status, metrics=metrics or {},
@@ -124,6 +126,7 @@ def build_record(
         original_duration_s=reused.duration_s if reused else None, overrides=run.overrides or None,
         sequential=ws.memo.get("run_sequential_plan"),  # set by run --until-decided (execution.untildecided)
         **rules_at_run_time(ws, run.hypothesis),
+        peak_rss_mb=usage.peak_rss_mb if usage else None, cpu_s=usage.cpu_s if usage else None,
     )  # fmt: skip
 
 

@@ -283,7 +283,7 @@ class Runner:
         def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
             return build_record(
                 self.ws, active.run, active.run_dir, status=status, started_at=outcome.started_at or active.started_at,
-                duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error,
+                duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error, usage=outcome,
             )  # fmt: skip
 
         try:

@@ -65,6 +65,8 @@ class Outcome:
     detail: str | None = None
     host: str | None = None  # the machine it ran on, when the executor knows (a Dask worker); else this one
     started_at: str | None = None  # when its process started there (UTC), if later than the submission
+    peak_rss_mb: float | None = None  # the largest resident memory of its processes (those waited for)
+    cpu_s: float | None = None  # their user + system CPU time
 
 
 class Executor(Protocol):

@@ -44,7 +44,7 @@ DIE_WITH_PYTEST = (
     "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); os.execv(sys.argv[1], sys.argv[1:])"
 )
 # Timing and where-it-ran fields; all else in a record is the same whichever executor ran it.
-VARYING = {"run_id", "run_dir", "started_at", "duration_s", "original_duration_s"}
+VARYING = {"run_id", "run_dir", "started_at", "duration_s", "original_duration_s", "peak_rss_mb", "cpu_s"}
 
 
 @pytest.fixture(scope="module")
