@@ -18,7 +18,7 @@ from investigate.core.errors import InvestigateError
 from investigate.execution.child import RESULT, load_metrics_json
 from investigate.execution.crashline import crash_line
 from investigate.execution.executors.base import Outcome
-from investigate.execution.logtail import clip, tail
+from investigate.execution.logtail import clip, strip_ansi, strip_ansi_text, tail
 from investigate.formats.schema import RunRecord, Status
 from investigate.store import records as store
 from investigate.store.files import UnreadableFile, read_regular
@@ -48,6 +48,7 @@ def writing(path: Path) -> Iterator[None]:
 
 def finished_status(run: PlannedRun, run_dir: Path, outcome: Outcome) -> tuple[Status, dict[str, Any], str | None]:
     """(status, metrics, error) of a run that was not stopped by this invocation."""
+    strip_ansi(run_dir / LOG)
     if outcome.kind == "timeout":
         return "timeout", {}, f"timed out after {run.timeout_s:g}s"
     try:
@@ -116,6 +117,7 @@ def build_record(
     usage: Outcome | None = None,
 ) -> RunRecord:
     """``usage``: the outcome whose peak memory and CPU time the record keeps (not for a cache hit)."""
+    error = None if error is None else strip_ansi_text(error)
     return RunRecord(
         run_id=run_id(ws, run_dir), hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point,
         seed=run.seed, params=run.params, status=status, metrics=metrics or {},

@@ -19,8 +19,10 @@ from investigate.core.locks import FileLock, key_lock
 from investigate.execution.executors.base import Executor, Outcome
 from investigate.execution.executors.local import LocalExecutor
 from investigate.execution.launch import child_job, child_spec
+from investigate.execution.logtail import strip_ansi
 from investigate.execution.progress import Progress
 from investigate.execution.recording import (
+    LOG,
     StoreError,
     build_record,
     finished_status,
@@ -259,6 +261,7 @@ class Runner:
                 raise InvestigateError(f"cannot record {run.label}: {replaced}, and the path to it is not safe")
             status, error = "error", f"{replaced} during the run; its results were not read"
         elif outcome.kind == "cancelled":
+            strip_ansi(run_dir / LOG)
             status, error = "interrupted", reason or self.stop.reason
         else:
             status, metrics, error = finished_status(run, run_dir, outcome)
