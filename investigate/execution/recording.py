@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from investigate.core.atomic import write_atomic
 from investigate.core.errors import InvestigateError
 from investigate.execution.child import RESULT, load_metrics_json
 from investigate.execution.crashline import crash_line
@@ -115,8 +116,10 @@ def build_record(
     error: str | None = None,
     reused: RunRecord | None = None,
     usage: Outcome | None = None,
+    diff: Path | None = None,
 ) -> RunRecord:
-    """``usage``: the outcome whose peak memory and CPU time the record keeps (not for a cache hit)."""
+    """``usage``: the outcome whose peak memory and CPU time the record keeps (not for a cache hit);
+    ``diff``: the dirty checkout's ``git diff`` stored for this invocation (``store_diff``)."""
     error = None if error is None else strip_ansi_text(error)
     return RunRecord(
         run_id=run_id(ws, run_dir), hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point,
@@ -129,6 +132,7 @@ def build_record(
         sequential=ws.memo.get("run_sequential_plan"),  # set by run --until-decided (execution.untildecided)
         **rules_at_run_time(ws, run.hypothesis),
         peak_rss_mb=usage.peak_rss_mb if usage else None, cpu_s=usage.cpu_s if usage else None,
+        diff_file=Path(os.path.relpath(diff, run_dir)).as_posix() if diff is not None else None,
     )  # fmt: skip
 
 
@@ -149,6 +153,23 @@ def rules_at_run_time(ws: Workspace, hypothesis: str) -> dict[str, Any]:
                 found["rules_blob"] = blob.decode().strip() if blob else None
         memo[hypothesis] = found
     return dict(memo[hypothesis])
+
+
+DIFF = "git.diff"
+MAX_DIFF_BYTES = 1 << 20  # a bigger diff is not kept (its sha256 still is): a generated file, a dataset
+
+
+def store_diff(stamp: Path, diff: bytes | None) -> Path | None:
+    """Write a dirty checkout's diff once per invocation, into its stamp directory, beside its runs.
+
+    With the commit it rebuilds the code the runs ran (``git apply``). None when clean or too large.
+    """
+    if diff is None or len(diff) > MAX_DIFF_BYTES:
+        return None
+    path = stamp / DIFF
+    with writing(path):
+        write_atomic(path, diff)
+    return path
 
 
 def save(ws: Workspace, run_dir: Path, record: RunRecord) -> None:

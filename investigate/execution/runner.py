@@ -22,6 +22,7 @@ from investigate.execution.launch import child_job, child_spec
 from investigate.execution.logtail import strip_ansi
 from investigate.execution.progress import Progress
 from investigate.execution.recording import (
+    DIFF,
     LOG,
     StoreError,
     build_record,
@@ -29,13 +30,14 @@ from investigate.execution.recording import (
     read_ok,
     rules_at_run_time,
     save,
+    store_diff,
     writing,
 )
 from investigate.execution.rundirguard import HeldDir
 from investigate.execution.stopflag import StopFlag, catching_stop_signals
 from investigate.formats.schema import RunRecord, Status
 from investigate.plan.expand import PlannedRun
-from investigate.plan.provenance import provenance, utc_now
+from investigate.plan.provenance import git_diff, provenance, utc_now
 from investigate.store.lost import STAMP_LOCK, write_marker
 from investigate.store.records import new_stamp_dir, note_started, ok_records, read_records
 from investigate.store.rundirs import identity, unique_dirs
@@ -96,6 +98,7 @@ class Runner:
         with writing(self.ws.reports_dir):
             stamp = stamp_dir if stamp_dir is not None and stamp_dir.is_dir() else new_stamp_dir(self.ws)
         self.summary = RunSummary(stamp_dir=stamp)
+        self._diff: Path | bool | None = False  # False: not written yet (only once a record is, see _diff_file)
         stamp_lock = FileLock(stamp / STAMP_LOCK)
         with writing(stamp_lock.path):
             stamp_lock.try_acquire()
@@ -287,6 +290,7 @@ class Runner:
             return build_record(
                 self.ws, active.run, active.run_dir, status=status, started_at=outcome.started_at or active.started_at,
                 duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error, usage=outcome,
+                diff=self._diff_file(),
             )  # fmt: skip
 
         try:
@@ -313,7 +317,7 @@ class Runner:
             run_dir.mkdir(parents=True, exist_ok=True)
         record = build_record(
             self.ws, run, run_dir, status="ok", started_at=utc_now(), duration_s=0.0,
-            provenance=self.provenance, metrics=original.metrics, reused=original,
+            provenance=self.provenance, metrics=original.metrics, reused=original, diff=self._diff_file(),
         )  # fmt: skip
         save(self.ws, run_dir, record)
         self.summary.records.append(record)
@@ -343,6 +347,14 @@ class Runner:
         self.active.clear()
         if failure is not None and strict:
             raise failure
+
+    def _diff_file(self) -> Path | None:
+        """The dirty checkout's diff in this stamp, written with the first record (a stamp that gets no
+        record is removed, and must stay empty for that)."""
+        if self._diff is False:
+            kept = self._stamp() / DIFF
+            self._diff = kept if kept.is_file() else store_diff(self._stamp(), git_diff(self.ws))
+        return self._diff if isinstance(self._diff, Path) else None
 
     def _stamp(self) -> Path:
         assert self.summary.stamp_dir is not None
