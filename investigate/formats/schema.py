@@ -375,8 +375,18 @@ class Narrative(Strict):
     remaining: str | None = None
     conclusion: str | None = None
     claims: dict[str, Outcome] = Field(default_factory=dict)
-    verification: Verification | None = None
+    # one table, or a list of them (e.g. the fix's table and a baseline's), each with its figures
+    verification: Verification | list[Verification] | None = None
     artifacts: list[Artifact] = Field(default_factory=list)
+
+    @property
+    def verification_tables(self) -> list[tuple[Verification, tuple[Any, ...]]]:
+        """Each verification table with its key path below ``summary.verification``."""
+        if self.verification is None:
+            return []
+        if isinstance(self.verification, list):
+            return [(spec, (i,)) for i, spec in enumerate(self.verification)]
+        return [(self.verification, ())]
 
 
 class Initiative(Strict):
