@@ -7,8 +7,8 @@ position of their parents (one barycentre sweep), which keeps a tree's branches 
 coloured by outcome as in the Mermaid chart, the taken path is drawn thick and blue, pruned edges
 dashed. Each edge leaves its source from a port of its own along the box's bottom, and its label
 sits just below that port, reaching outwards, so two labels of one node never print over each other
-("ruledrout"), even where both edges lead to the same node. Text is escaped; each node is a ``<g>`` with ``data-node``, so tests (and readers of the
-DOM) can find it.
+("ruledrout"), even where both edges lead to the same node. Text is escaped; each node is a
+``<g>`` with ``data-node``, so tests (and readers of the DOM) can find it.
 """
 
 from __future__ import annotations
