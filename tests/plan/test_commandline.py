@@ -242,3 +242,19 @@ def test_dry_run_names_a_changed_setting(make_ws, capsys) -> None:
     path.write_text(path.read_text() + "  env: {A: '1'}\n")
     assert main(["--workspace", str(root), "run", "H-K", "--dry-run"]) == 0
     assert 'miss: experiment.env: unset → {"A": "1"}' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("python", "message"),
+    [
+        ("./no/such/python", "experiment.python: ./no/such/python does not exist (resolved to "),
+        ("./args.sh", "experiment.python: ./args.sh is not executable"),
+        ("no-such-python3.99", "experiment.python: 'no-such-python3.99' is not found on PATH"),
+    ],
+)
+def test_validate_checks_that_the_interpreter_exists(make_ws, capsys, python: str, message: str) -> None:
+    root = build(make_ws, **{"H-PY": f"run: exps.which:which\npython: {python}\n"})
+    assert main(["--workspace", str(root), "validate"]) == 1
+    assert message in capsys.readouterr().err
+    (root / "hypotheses" / "H-PY.yaml").write_text(hypothesis("H-PY", "run: exps.which:which\npython: ./interp.sh\n"))
+    assert main(["--workspace", str(root), "validate"]) == 0
