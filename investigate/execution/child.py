@@ -24,6 +24,7 @@ from investigate.execution.context import RunContext, _jsonable
 from investigate.execution.logtail import clip
 from investigate.execution.procguard import become_subreaper, die_with_parent, kill_descendants
 from investigate.execution.rundirguard import HeldDir
+from investigate.execution.usage import own_peak_mb
 
 RESULT = "_result.json"
 
@@ -38,6 +39,7 @@ def main(marker_path: str) -> int:
     left = kill_descendants()  # what the run started and left behind (a daemon too) ends with it
     if left:
         print(f"investigate: killed {left} process(es) the run left running", file=sys.stderr)
+    result["peak_rss_mb"] = own_peak_mb()  # the run's own, without the pre-exec size wait4 would count
     sys.stdout.flush()
     replaced = held.replaced()
     if replaced is not None:  # never write through it; the parent records the run as an error

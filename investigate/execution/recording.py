@@ -131,7 +131,7 @@ def build_record(
         original_duration_s=reused.duration_s if reused else None, overrides=run.overrides or None,
         sequential=ws.memo.get("run_sequential_plan"),  # set by run --until-decided (execution.untildecided)
         **rules_at_run_time(ws, run.hypothesis),
-        peak_rss_mb=usage.peak_rss_mb if usage else None, cpu_s=usage.cpu_s if usage else None,
+        peak_rss_mb=_peak(run_dir, usage), cpu_s=usage.cpu_s if usage else None,
         diff_file=Path(os.path.relpath(diff, run_dir)).as_posix() if diff is not None else None,
     )  # fmt: skip
 
@@ -153,6 +153,17 @@ def rules_at_run_time(ws: Workspace, hypothesis: str) -> dict[str, Any]:
                 found["rules_blob"] = blob.decode().strip() if blob else None
         memo[hypothesis] = found
     return dict(memo[hypothesis])
+
+
+def _peak(run_dir: Path, usage: Outcome | None) -> float | None:
+    """The guard's own measure (``usage.own_peak_mb``) when it wrote one, else the reaper's."""
+    if usage is None:
+        return None
+    try:
+        found = json.loads((run_dir / RESULT).read_text()).get("peak_rss_mb")
+    except (OSError, ValueError, AttributeError):
+        found = None
+    return float(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else usage.peak_rss_mb
 
 
 DIFF = "git.diff"

@@ -41,8 +41,9 @@ def test_peak_memory_and_cpu_time_are_recorded_for_runs_and_commands(make_ws) ->
     assert run.cpu_s is not None and 0.5 <= run.cpu_s < 30
     assert cmd.peak_rss_mb is not None and cmd.peak_rss_mb >= 150  # the command is a child of the guard
     assert main(["--workspace", str(root), "run", "H-HOG", "--force", "--set", "mb=1"]) == 0
-    hit_free = [r for r in read_records(load_workspace(root), "H-HOG") if r.overrides]
-    assert hit_free[0].peak_rss_mb is not None and hit_free[0].peak_rss_mb < 120
+    small = [r for r in read_records(load_workspace(root), "H-HOG") if r.overrides]
+    # the run's own memory, not the size of the process that started it (this test process is larger)
+    assert small[0].peak_rss_mb is not None and small[0].peak_rss_mb < 60
 
 
 def test_records_without_the_fields_still_load() -> None:

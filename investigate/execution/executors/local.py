@@ -6,8 +6,10 @@ until it is reaped its pid (which is the group id) cannot be reused, so the kill
 stranger, and a grandchild that ignores SIGTERM does not outlive its run.
 
 The reaping is a ``wait4``, whose resource usage is the run's: its guard's and everything the
-guard waited for (a command's process included), so each outcome carries the run's peak memory
-and CPU time. Grandchildren nobody waited for (killed with the group) are not counted.
+guard waited for (a command's process included), so each outcome carries the run's CPU time and a
+peak memory (which, after fork + exec, also counts this process' size before the exec: the record
+prefers the guard's own measure, ``execution.usage``). Grandchildren nobody waited for (killed
+with the group) are not counted.
 """
 
 from __future__ import annotations
