@@ -2,7 +2,9 @@
 
 Two shapes are read, the ones training loops write: a list of rows (``[{"step": 0, "loss": 1.2},
 ...]``, ``step`` optional: the row's index stands in) or a mapping of metric to values
-(``{"loss": [1.2, 0.9, ...]}``, Keras' ``History.history``). Numbers only (booleans and text are
+(``{"loss": [1.2, 0.9, ...]}``, Keras' ``History.history``), which may also sit under a
+``metrics`` or ``history`` key beside other facts (``{"metrics": {"loss": [...]}, "has_nan":
+false}``, as the reference subject writes it). Numbers only (booleans and text are
 left out; NaN and inf kept as observations). Bounded: a file over ``MAX_BYTES`` or points beyond
 ``MAX_POINTS`` per metric are not read, so one huge log cannot stall a summary or an export.
 """
@@ -30,7 +32,14 @@ def read_history(run_dir: Path) -> Curves:
     except (OSError, ValueError):
         return {}
     if isinstance(data, dict):
-        return {str(k): _series(enumerate(v)) for k, v in data.items() if isinstance(v, list) and _series(enumerate(v))}
+        nested = [data[k] for k in ("metrics", "history") if isinstance(data.get(k), dict)]
+        found: Curves = {}
+        for mapping in (*nested, data):  # the nested curves first: they are the training's
+            for key, values in mapping.items():
+                series = _series(enumerate(values)) if isinstance(values, list) else []
+                if series and str(key) not in found:
+                    found[str(key)] = series
+        return found
     if isinstance(data, list):
         curves: Curves = {}
         for index, row in enumerate(data[: MAX_POINTS * 10]):

@@ -2,8 +2,9 @@
 wrote, the curves of their ``history.json``, and artifacts that are images shown rather than linked.
 
 Bounded so a summary stays readable and small: images over ``MAX_IMAGE_BYTES`` are linked, not
-shown, and at most ``MAX_IMAGES`` per hypothesis (the rest counted); curves of at most
-``MAX_CURVE_METRICS`` metrics per hypothesis. Everything is sorted, so the same records give the
+shown, and at most ``MAX_IMAGES`` per hypothesis (the rest counted); the curves of the first
+``MAX_CURVE_METRICS`` metrics of the runs' ``history.json`` (in the file's order: the training
+loss comes first in Keras' history) per hypothesis, one figure each. Everything is sorted, so the same records give the
 same text.
 """
 
@@ -21,7 +22,7 @@ from investigate.views.history import read_history
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 MAX_IMAGE_BYTES = 2 << 20
 MAX_IMAGES = 6
-MAX_CURVE_METRICS = 4
+MAX_CURVE_METRICS = 1
 
 Link = Callable[[str | Path], str]
 
@@ -77,12 +78,12 @@ def curve_data(root: Path, hypothesis: str, records: list[RunRecord]) -> list[Cu
     for rec in sorted((r for r in records if r.status == "ok" and r.run_dir), key=lambda r: r.run_id):
         if "history.json" not in rec.artifacts:
             continue
-        for metric, points in sorted(read_history(root / rec.run_dir).items()):
+        for metric, points in read_history(root / rec.run_dir).items():
             if len(by_metric) >= MAX_CURVE_METRICS and metric not in by_metric:
                 continue
             data = by_metric.setdefault(metric, CurveData(hypothesis, metric))
             data.runs.append((rec.arm, f"{rec.arm} seed{rec.seed} {_point(rec.point)}".strip(), points))
-    return [by_metric[m] for m in sorted(by_metric)]
+    return list(by_metric.values())
 
 
 def _point(point: dict[str, Any]) -> str:

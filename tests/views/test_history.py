@@ -26,3 +26,13 @@ def test_absent_broken_or_too_large_is_no_curve(tmp_path: Path, monkeypatch) -> 
     (tmp_path / "history.json").write_text(json.dumps({"loss": [1.0] * 100}))
     monkeypatch.setattr(history, "MAX_BYTES", 10)
     assert history.read_history(tmp_path) == {}
+
+
+def test_curves_nested_under_metrics_beside_other_facts(tmp_path: Path) -> None:
+    data = {"metrics": {"loss": [2.0, 1.0], "val_loss": [3.0]}, "has_nan": False, "epoch_seconds": [0.5, 0.4]}
+    (tmp_path / "history.json").write_text(json.dumps(data))
+    assert history.read_history(tmp_path) == {
+        "loss": [(0, 2.0), (1, 1.0)],
+        "val_loss": [(0, 3.0)],
+        "epoch_seconds": [(0, 0.5), (1, 0.4)],
+    }
