@@ -54,6 +54,8 @@ def run_images(root: Path, hypothesis: str, records: list[RunRecord], link: Link
                 large.append({"label": label, "path": link(path)})
             elif len(shown) < MAX_IMAGES:
                 shown.append({"label": label, "path": link(path)})
+                if name.lower().endswith(".png"):  # the HTML page embeds PNGs (as figures are)
+                    shown[-1]["file"] = str(root / path)
             else:
                 more += 1
     return {"hypothesis": hypothesis, "shown": shown, "large": large, "more": more}

@@ -223,3 +223,14 @@ def test_runs_column_links_every_stamp_and_history_curves_and_images_are_shown(n
         in text
     )
     assert "![raw seed0 L=3.0 map.png](reports/" in text
+
+
+def test_the_html_page_embeds_the_curves(numpy_ws: Path, capsys) -> None:
+    pytest.importorskip("matplotlib", reason="figures need matplotlib (the report extra)")
+    pytest.importorskip("markdown_it", reason="the HTML page needs markdown-it-py")
+    ws_args = ["--workspace", str(numpy_ws)]
+    assert main([*ws_args, "run", "H-STEP-SIZE", "--where", "L=1.0"]) == 0
+    page = numpy_ws / "summary.html"
+    assert main([*ws_args, "summary", "TOY-GD-001", "--html", str(page)]) == 0
+    text = page.read_text()
+    assert 'alt="H-STEP-SIZE: loss per step, one line per run"' in text and "[image: H-STEP-SIZE" not in text
