@@ -53,6 +53,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--by-section", action="store_true", help="isolate top-level sections first, then keys")
     parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds per run (default: H-X's, else 900)")
+    parser.add_argument("--python", metavar="PATH", help="the runs' interpreter (default: H-X's python)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="a variable of the runs' environment"
+    )
+    parser.add_argument("--cwd", choices=("workspace", "run"), help="where each run starts (default: H-X's cwd)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--write-hypothesis", metavar="H-NEW", help="write hypotheses/H-NEW.yaml for the culprit")
     parser.add_argument("--initiative", metavar="X", help="initiative of the written hypothesis (default: H-X's)")
@@ -71,7 +76,7 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     target = _hypothesis_target(ws, args)  # refuse before any run, not after the search
     spec = build_spec(
         ws, args.good, args.bad, entry=args.entry, hypothesis=args.hypothesis, test=args.test,
-        where=args.where, timeout_s=args.timeout,
+        where=args.where, timeout_s=args.timeout, settings=_settings(args),
     )  # fmt: skip
     deltas = compute_deltas(spec.good, spec.bad)
     t0 = time.monotonic()
@@ -94,6 +99,16 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
     else:
         print(_text(data))
     return 0
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    env = {}
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InvestigateError(f"--env expects KEY=VALUE, got {item!r}")
+        env[name] = value
+    return {"python": args.python, "cwd": args.cwd, "env": env}
 
 
 def _hypothesis_target(ws: Workspace, args: argparse.Namespace) -> Path | None:
@@ -180,6 +195,12 @@ def _keys_text(keys: list[str], every: list[str]) -> str:
     return (prefix + ", ".join(chosen[:SHOWN_KEYS]) + more) if chosen else "-"
 
 
+def _change(culprit: dict[str, Any]) -> str:
+    good = "absent" if culprit.get("absent") == "good" else json.dumps(culprit["good"])
+    bad = "absent" if culprit.get("absent") == "bad" else json.dumps(culprit["bad"])
+    return f"{culprit['key']}: {good} -> {bad}"
+
+
 def _text(data: dict[str, Any]) -> str:
     n = data["n_deltas"]
     test = " and ".join(f"{c['metric']} " + " ".join(f"{k} {json.dumps(v)}" for k, v in c.items() if k != "metric")
@@ -202,12 +223,13 @@ def _text(data: dict[str, Any]) -> str:
             lines.append(f"{'':>34}{row['note']}")
     minimal = {True: "1-minimal: removing any one key makes it pass", False: "not proven minimal", None: "unverified"}
     lines += ["", f"minimal failure-inducing difference ({minimal[data['minimal']]}):"]
-    for culprit in data["culprits"]:
-        good = "absent" if culprit.get("absent") == "good" else json.dumps(culprit["good"])
-        bad = "absent" if culprit.get("absent") == "bad" else json.dumps(culprit["bad"])
-        lines.append(f"  {culprit['key']}: {good} -> {bad}")
+    lines += [f"  {_change(culprit)}" for culprit in data["culprits"]]
     if data["culprit_sections"] is not None:
         lines.append(f"  (sections: {', '.join(data['culprit_sections'])})")
+    others = [found for found in data["culprit_sets"] if found != data["culprits"]]
+    if others:
+        lines.append("also failing alone, 1-minimal by the table's own tests:")
+        lines += ["  " + ", ".join(f"{_change(c)}" for c in found) for found in others]
     lines.append(
         f"{data['tests']} configurations tested, {data['runs']} runs ({data['executed']} executed, "
         f"{data['cached']} cached) in {data['wall_seconds']:.1f} s"

@@ -31,6 +31,9 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
             f"warning: unreadable run records left out: {len(view.problems)} (`investigate validate` lists them)",
             file=sys.stderr,
         )
+    from investigate.plan.staleness import stale_reasons
+
+    stale = stale_reasons(ws, sorted(ws.hypotheses))
     out = []
     for hyp_id in sorted(ws.hypotheses):
         row, head = view.rows[hyp_id], ws.hypotheses.head(hyp_id)
@@ -43,6 +46,7 @@ def rows(ws: Workspace) -> list[dict[str, Any]]:
             "runs": row["runs"],
             "newer_failures": row["newer_failures"],
             "error": row["error"],
+            "stale": stale[hyp_id],
         })  # fmt: skip
     return out
 
@@ -64,6 +68,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
             line += f"  ({len(row['newer_failures'])} newer failed runs not counted)"
         if row["error"]:
             line += f"  error: {row['error']}"
+        if row["stale"]:
+            line += f"  stale: {row['stale']}"
         lines.append(line)
     print("\n".join(lines))
     return 0

@@ -20,6 +20,7 @@ from investigate.cli import (
     compare,
     diff,
     export,
+    init,
     isolate,
     mcp,
     run,
@@ -53,6 +54,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     schema,
     serve,
     mcp,
+    init,
 )
 
 

@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--force", action="store_true", help="ignore the cache and execute every run")
     parser.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
     parser.add_argument("--profile", metavar="P", help="set params.profile=P in every run (e.g. quick)")
+    parser.add_argument("--arm", action="append", default=None, metavar="ARM", help="only this arm (repeatable)")
+    parser.add_argument(
+        "-p", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="a one-off override of a param (YAML-typed; dotted for nested, +KEY adds one): recorded, "
+        "in the cache key, and not evidence for the verdict",
+    )  # fmt: skip
     parser.add_argument(
         "--bisect",
         action="store_true",
@@ -74,7 +80,12 @@ def plan(args: argparse.Namespace, ws: Workspace) -> list[PlannedRun]:
     where = parse_where(args.where)
     if args.scenario:
         where.setdefault("scenario", []).extend(args.scenario)
-    return select_runs(ws, args.ids, args.initiative, where, _seeds(args.seeds), args.profile)
+    from investigate.plan.overrides import parse_overrides
+
+    return select_runs(
+        ws, args.ids, args.initiative, where, _seeds(args.seeds), args.profile, arms=args.arm,
+        overrides=parse_overrides(args.overrides),
+    )  # fmt: skip
 
 
 def _seeds(text: str | None) -> list[int] | None:

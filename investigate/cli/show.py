@@ -9,6 +9,7 @@ from typing import Any
 from investigate.cli.common import counts_text, status_counts
 from investigate.core.errors import UnknownIdError
 from investigate.core.jsonout import dumps
+from investigate.plan.staleness import stale_reason
 from investigate.rules.counting import latest_records
 from investigate.rules.verdict import evaluate
 from investigate.store.records import point_slug, read_records
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         if diff:
             print("  rules changed since the runs:")
             print("\n".join(f"    {bounded(line, LINE_CHARS)}" for line in diff))
+    stale = stale_reason(ws, hyp, records)
+    if stale:
+        print(f"  stale:      {stale} (investigate run {hyp.id} --dry-run says which runs)")
     print(f"  runs:       {counts_text(status_counts(records))}")
     for record in records:
         metrics = " ".join(f"{bounded(str(k))}={bounded(str(v))}" for k, v in record.metrics.items())
@@ -93,6 +97,7 @@ def _hypothesis_data(ws: Workspace, hyp: Any, records: list[Any]) -> dict[str, A
         "prediction": hyp.prediction.strip(),
         "experiment": hyp.experiment.model_dump(mode="json") if hyp.experiment else None,
         "verdict": verdict.to_dict(),
+        "stale": stale_reason(ws, hyp, records),
         "runs": [
             {
                 "point": r.point,

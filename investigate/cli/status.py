@@ -40,7 +40,11 @@ def _collect(ws: Workspace, view: Overview) -> dict[str, Any]:
     loose = sorted(h for h in ws.hypotheses if h not in listed)
     if loose:
         groups[LOOSE] = loose
-    out: dict[str, Any] = {group: {h: view.rows[h] for h in ids} for group, ids in groups.items()}
+    from investigate.plan.staleness import stale_reasons
+
+    stale = stale_reasons(ws, sorted(ws.hypotheses))
+    rows = {h: {**view.rows[h], "stale": stale[h]} for h in ws.hypotheses}
+    out: dict[str, Any] = {group: {h: rows[h] for h in ids} for group, ids in groups.items()}
     qvalues = {i.id: initiative_qvalues(view.rows, list(i.hypotheses)) for i in ws.initiatives.values()}
     if any(qvalues.values()):
         out[QVALUES] = {ini: rows for ini, rows in qvalues.items() if rows}
@@ -94,6 +98,8 @@ def row_notes(row: dict[str, Any]) -> str:
         notes += f"  (newer failed runs, not counted: {' '.join(f'{s}={n}' for s, n in sorted(counts.items()))})"
     if row["error"]:
         notes += f"  error: {row['error']}"
+    if row.get("stale"):
+        notes += f"  stale: {row['stale']}"
     return notes
 
 

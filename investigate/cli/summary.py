@@ -46,6 +46,10 @@ def run(args: argparse.Namespace, ws: Workspace) -> int:
         draw = False
     text, context = render(ws, args.initiative, out=args.output, template=args.template, figures=draw)
     figs.write_figures(context["figures"])
+    if draw:
+        from investigate.views.curves import write_curves
+
+        write_curves(context["curves"])
     if args.output is None:
         sys.stdout.write(text)
     else:

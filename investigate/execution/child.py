@@ -1,4 +1,4 @@
-"""One run's process: ``python -m investigate.execution.child RUN_DIR/_started.json``.
+"""One run's process: ``python -c BOOT RUN_DIR/_started.json`` (``executors.base.BOOT``).
 
 The marker's ``spec`` says what to run. A Python experiment runs in this process; a shell command
 runs as a child of it, so both kinds die with the ``investigate`` process that started them
@@ -7,14 +7,13 @@ success, ``{"error": traceback}`` when the experiment raised, ``{"returncode": n
 A process that dies without writing it (segfault, kill) is an error too; the parent decides that.
 
 This module and the ones it imports use the standard library only: with ``experiment.python`` it
-runs under the user's interpreter (``launch.BOOT``), where nothing else may be installed.
+runs under the user's interpreter, where nothing else may be installed.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -25,6 +24,7 @@ from investigate.execution.context import RunContext, _jsonable
 from investigate.execution.logtail import clip
 from investigate.execution.procguard import become_subreaper, die_with_parent, kill_descendants
 from investigate.execution.rundirguard import HeldDir
+from investigate.execution.usage import own_peak_mb
 
 RESULT = "_result.json"
 
@@ -39,6 +39,7 @@ def main(marker_path: str) -> int:
     left = kill_descendants()  # what the run started and left behind (a daemon too) ends with it
     if left:
         print(f"investigate: killed {left} process(es) the run left running", file=sys.stderr)
+    result["peak_rss_mb"] = own_peak_mb()  # the run's own, without the pre-exec size wait4 would count
     sys.stdout.flush()
     replaced = held.replaced()
     if replaced is not None:  # never write through it; the parent records the run as an error
@@ -66,14 +67,9 @@ def run_command(spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Run the formatted command in this process group, its output going to the same log."""
     import subprocess  # only here: Python experiments should not pay for its import
 
-    # This process's PYTHONPATH leads with investigate's own directory; the command gets the user's.
-    env = dict(os.environ)
-    if spec.get("pythonpath"):
-        env["PYTHONPATH"] = spec["pythonpath"]
-    elif "pythonpath" in spec:
-        env.pop("PYTHONPATH", None)
+    # This process's environment is the user's (BOOT added nothing to PYTHONPATH): the command inherits it.
     try:
-        proc = subprocess.Popen(spec["argv"], cwd=spec.get("cwd") or spec["root"], env=env, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(spec["argv"], cwd=spec.get("cwd") or spec["root"], stdin=subprocess.DEVNULL)
     except OSError as exc:  # e.g. the command's program does not exist
         return 127, {"error": f"could not start {spec['argv'][0]!r}: {exc}"}
     code = proc.wait()

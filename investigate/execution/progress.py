@@ -2,17 +2,22 @@
 
 Plain lines (no colour, no carriage returns) when stderr is not a TTY, so logs and CI stay readable;
 there, a heartbeat line (``[12/40 done, 2 running, 3m10s elapsed, ETA 8m]``) every ``heartbeat_s``
-says the invocation is alive while long runs print nothing. A failed run's line says why (the last
-line of its error) and where its log is.
+says the invocation is alive while long runs print nothing. A failed run's line says why (its
+crash line, ``crashline``, else the last line of its error) and where its log is.
 
-The ETA is the mean duration of the runs executed so far in this invocation (cache hits take no
-time and are left out) times the rounds of ``jobs`` parallel runs still to go; unknown until one
-run has finished.
+The ETA takes a run's expected time as the median duration of the runs executed so far in this
+invocation (cache hits take no time and are left out), or, before the first one ends, the median
+of the store's earlier executed runs of the same entry points (``expect``). The runs in flight
+take what is left of it (the ETA goes down while a long run goes on), and the runs not started yet
+fill the ``jobs`` slots as they free up. Unknown only when neither this invocation nor the store
+has timed such a run.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+import statistics
 import sys
 import time
 from typing import Any
@@ -38,7 +43,10 @@ def result_line(index: int, total: int, record: RunRecord, cached: bool) -> str:
 
 
 def failure_reason(record: RunRecord) -> str:
-    """The last non-empty line of the run's error: the exception, the exit code, the time limit."""
+    """The crash line (exception type, message's first line, raising frame) when the error holds a
+    traceback; else its last non-empty line: the exit code, the time limit."""
+    if record.error_line:
+        return record.error_line
     lines = [line.strip() for line in (record.error or "").splitlines() if line.strip()]
     return lines[-1] if lines else f"{record.status} (no error text)"
 
@@ -68,8 +76,10 @@ class Progress:
         self.total, self.count, self.t0 = total, 0, time.monotonic()
         self.jobs = max(jobs, 1)
         self.stream = stream or sys.stderr
-        self.running: dict[str, None] = {}  # labels of the runs in flight, in start order
+        self.running: dict[str, float] = {}  # labels of the runs in flight, in start order -> started (monotonic)
         self.durations: list[float] = []  # of the runs executed (not served by the cache) so far
+        self.earlier: list[float] = []  # of the store's executed runs of the same entry points (``expect``)
+        self._eta_shown_at = 0.0
         self.heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
         self._next_beat = self.t0 + self.heartbeat_s
         self._live: Any = None
@@ -96,7 +106,7 @@ class Progress:
 
     def started(self, label: str) -> None:
         """A run's process is starting: the live bar shows the latest one."""
-        self.running[label] = None
+        self.running[label] = time.monotonic()
         if self._live is not None:
             self._live.update(self._task, description=label)
 
@@ -114,12 +124,25 @@ class Progress:
             self._live.advance(self._task)
             self._live.update(self._task, eta=self._eta_text())
 
+    def expect(self, durations: list[float]) -> None:
+        """Earlier runs' durations of the entry points about to run: the ETA before a run of this invocation ends."""
+        self.earlier = [d for d in durations if d > 0 and math.isfinite(d)]
+
     def eta_s(self) -> float | None:
-        """Seconds until the last run ends, estimated; None before any run has been executed."""
-        if not self.durations:
+        """Seconds until the last run ends, estimated; None while no run time is known."""
+        timed = self.durations or self.earlier
+        if not timed:
             return None
-        remaining = self.total - self.count
-        return sum(self.durations) / len(self.durations) * math.ceil(remaining / self.jobs)
+        typical = statistics.median(timed)
+        now = time.monotonic()
+        # a slot per run in flight, freed when its expected time is up; the others free now
+        slots = [max(typical - (now - t), 0.0) for t in self.running.values()]
+        slots += [0.0] * max(self.jobs - len(slots), 0)
+        heapq.heapify(slots)
+        waiting = max(self.total - self.count - len(self.running), 0)
+        for _ in range(waiting):
+            heapq.heappush(slots, heapq.heappop(slots) + typical)
+        return max(slots) if slots else 0.0
 
     def heartbeat_line(self) -> str:
         elapsed = clock(time.monotonic() - self.t0)
@@ -129,9 +152,14 @@ class Progress:
 
     def tick(self) -> None:
         """Called from the runner's loop: a heartbeat line when one is due (plain output only)."""
-        if self._live is not None or self.heartbeat_s <= 0:
-            return
         now = time.monotonic()
+        if self._live is not None:
+            if now - self._eta_shown_at >= 1.0:  # the ETA moves while runs are in flight
+                self._eta_shown_at = now
+                self._live.update(self._task, eta=self._eta_text())
+            return
+        if self.heartbeat_s <= 0:
+            return
         if now >= self._next_beat:
             self._next_beat = now + self.heartbeat_s
             if self.count < self.total:

@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from investigate.core.atomic import write_atomic
 from investigate.core.errors import InvestigateError
 from investigate.execution.child import RESULT, load_metrics_json
+from investigate.execution.crashline import crash_line
 from investigate.execution.executors.base import Outcome
-from investigate.execution.logtail import clip, tail
+from investigate.execution.logtail import clip, strip_ansi, strip_ansi_text, tail
 from investigate.formats.schema import RunRecord, Status
 from investigate.store import records as store
 from investigate.store.files import UnreadableFile, read_regular
@@ -47,6 +49,7 @@ def writing(path: Path) -> Iterator[None]:
 
 def finished_status(run: PlannedRun, run_dir: Path, outcome: Outcome) -> tuple[Status, dict[str, Any], str | None]:
     """(status, metrics, error) of a run that was not stopped by this invocation."""
+    strip_ansi(run_dir / LOG)
     if outcome.kind == "timeout":
         return "timeout", {}, f"timed out after {run.timeout_s:g}s"
     try:
@@ -112,16 +115,24 @@ def build_record(
     metrics: dict[str, Any] | None = None,
     error: str | None = None,
     reused: RunRecord | None = None,
+    usage: Outcome | None = None,
+    diff: Path | None = None,
 ) -> RunRecord:
+    """``usage``: the outcome whose peak memory and CPU time the record keeps (not for a cache hit);
+    ``diff``: the dirty checkout's ``git diff`` stored for this invocation (``store_diff``)."""
+    error = None if error is None else strip_ansi_text(error)
     return RunRecord(
         run_id=run_id(ws, run_dir), hypothesis=run.hypothesis, entry=run.entry, arm=run.arm, point=run.point,
         seed=run.seed, params=run.params, status=status, metrics=metrics or {},
         artifacts=[] if reused else artifacts(run_dir), error=None if error is None else clip(error),
+        error_line=crash_line(error, ws.root),
         started_at=started_at, duration_s=round(duration_s, 4), cache_key=run.cache_key, key_parts=run.key_parts,
         reused_from=(reused.reused_from or reused.run_dir) if reused else None, provenance=provenance,
-        original_duration_s=reused.duration_s if reused else None,
+        original_duration_s=reused.duration_s if reused else None, overrides=run.overrides or None,
         sequential=ws.memo.get("run_sequential_plan"),  # set by run --until-decided (execution.untildecided)
         **rules_at_run_time(ws, run.hypothesis),
+        peak_rss_mb=_peak(run_dir, usage), cpu_s=usage.cpu_s if usage else None,
+        diff_file=Path(os.path.relpath(diff, run_dir)).as_posix() if diff is not None else None,
     )  # fmt: skip
 
 
@@ -142,6 +153,34 @@ def rules_at_run_time(ws: Workspace, hypothesis: str) -> dict[str, Any]:
                 found["rules_blob"] = blob.decode().strip() if blob else None
         memo[hypothesis] = found
     return dict(memo[hypothesis])
+
+
+def _peak(run_dir: Path, usage: Outcome | None) -> float | None:
+    """The guard's own measure (``usage.own_peak_mb``) when it wrote one, else the reaper's."""
+    if usage is None:
+        return None
+    try:
+        found = json.loads((run_dir / RESULT).read_text()).get("peak_rss_mb")
+    except (OSError, ValueError, AttributeError):
+        found = None
+    return float(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else usage.peak_rss_mb
+
+
+DIFF = "git.diff"
+MAX_DIFF_BYTES = 1 << 20  # a bigger diff is not kept (its sha256 still is): a generated file, a dataset
+
+
+def store_diff(stamp: Path, diff: bytes | None) -> Path | None:
+    """Write a dirty checkout's diff once per invocation, into its stamp directory, beside its runs.
+
+    With the commit it rebuilds the code the runs ran (``git apply``). None when clean or too large.
+    """
+    if diff is None or len(diff) > MAX_DIFF_BYTES:
+        return None
+    path = stamp / DIFF
+    with writing(path):
+        write_atomic(path, diff)
+    return path
 
 
 def save(ws: Workspace, run_dir: Path, record: RunRecord) -> None:

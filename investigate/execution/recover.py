@@ -65,7 +65,7 @@ def _record(ws: Workspace, run_dir: Path, run: PlannedRun, marker: dict[str, Any
         return build_record(
             ws, run, run_dir, status=status, started_at=outcome.started_at or str(marker["started_at"]),
             duration_s=outcome.duration_s,
-            provenance=provenance, metrics=metrics, error=error,
+            provenance=provenance, metrics=metrics, error=error, usage=outcome,
         )  # fmt: skip
 
     try:

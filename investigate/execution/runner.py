@@ -9,7 +9,6 @@ keeps its ``_started.json`` marker and shows up in ``lost.find_lost``.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,24 +16,28 @@ from typing import TYPE_CHECKING, Any
 
 from investigate.core.errors import InvestigateError
 from investigate.core.locks import FileLock, key_lock
-from investigate.execution.executors.base import Executor, Outcome, child_env
+from investigate.execution.executors.base import Executor, Outcome
 from investigate.execution.executors.local import LocalExecutor
 from investigate.execution.launch import child_job, child_spec
+from investigate.execution.logtail import strip_ansi
 from investigate.execution.progress import Progress
 from investigate.execution.recording import (
+    DIFF,
+    LOG,
     StoreError,
     build_record,
     finished_status,
     read_ok,
     rules_at_run_time,
     save,
+    store_diff,
     writing,
 )
 from investigate.execution.rundirguard import HeldDir
 from investigate.execution.stopflag import StopFlag, catching_stop_signals
 from investigate.formats.schema import RunRecord, Status
 from investigate.plan.expand import PlannedRun
-from investigate.plan.provenance import provenance, utc_now
+from investigate.plan.provenance import git_diff, provenance, utc_now
 from investigate.store.lost import STAMP_LOCK, write_marker
 from investigate.store.records import new_stamp_dir, note_started, ok_records, read_records
 from investigate.store.rundirs import identity, unique_dirs
@@ -82,17 +85,20 @@ class Runner:
         self.provenance = provenance(ws, argv)
         self.stop = StopFlag()
 
-    def run_all(self, runs: list[PlannedRun]) -> RunSummary:
+    def run_all(self, runs: list[PlannedRun], stamp_dir: Path | None = None) -> RunSummary:
+        """``stamp_dir``: record into this existing directory of an earlier ``run_all`` of the same
+        command (isolate's rounds) rather than a new one; its runs' directories must not repeat."""
         # SIGTERM (kill, a batch scheduler) stops the invocation the way Ctrl-C does.
         with catching_stop_signals(self.stop):
-            return self._run_all(runs)
+            return self._run_all(runs, stamp_dir)
 
-    def _run_all(self, runs: list[PlannedRun]) -> RunSummary:
+    def _run_all(self, runs: list[PlannedRun], stamp_dir: Path | None) -> RunSummary:
         runs = list({identity(run): run for run in reversed(runs)}.values())[::-1]  # first of duplicates
         self.runs, self.dirs = runs, unique_dirs(runs)
         with writing(self.ws.reports_dir):
-            stamp = new_stamp_dir(self.ws)
+            stamp = stamp_dir if stamp_dir is not None and stamp_dir.is_dir() else new_stamp_dir(self.ws)
         self.summary = RunSummary(stamp_dir=stamp)
+        self._diff: Path | bool | None = False  # False: not written yet (only once a record is, see _diff_file)
         stamp_lock = FileLock(stamp / STAMP_LOCK)
         with writing(stamp_lock.path):
             stamp_lock.try_acquire()
@@ -132,9 +138,15 @@ class Runner:
 
     def _plan_cache(self) -> None:
         # Only these hypotheses' records, and the ok records of these keys (any hypothesis'):
-        # what a plan costs does not grow with the rest of the store.
+        # what a plan costs does not grow with the rest of the store. Their executed ok runs of the
+        # same entry points also time the ETA before this invocation's first run ends.
         hypotheses = sorted({run.hypothesis for run in self.runs})
-        records = [] if self.force else read_records(self.ws, hypotheses)
+        stored = read_records(self.ws, hypotheses)
+        entries = {run.entry for run in self.runs}
+        self.progress.expect(
+            [r.duration_s for r in stored if r.entry in entries and r.status == "ok" and r.reused_from is None]
+        )
+        records = [] if self.force else stored
         index = {} if self.force else ok_records(self.ws, {run.cache_key for run in self.runs})
         # A hit whose own ok record (same hypothesis, arm, point, seed and key) already exists
         # writes nothing: re-running a recorded investigation must not fill reports/ with pointers.
@@ -231,7 +243,7 @@ class Runner:
             marker = write_marker(run_dir, spec, about)
         note_started(self.ws, run_dir)
         self.progress.started(run.label)
-        self.executor.submit(child_job(i, run, run_dir, marker, self.ws.root, child_env(os.environ)))
+        self.executor.submit(child_job(i, run, run_dir, marker, self.ws.root))
 
     # ---- finishing ----------------------------------------------------------------------------
 
@@ -252,6 +264,7 @@ class Runner:
                 raise InvestigateError(f"cannot record {run.label}: {replaced}, and the path to it is not safe")
             status, error = "error", f"{replaced} during the run; its results were not read"
         elif outcome.kind == "cancelled":
+            strip_ansi(run_dir / LOG)
             status, error = "interrupted", reason or self.stop.reason
         else:
             status, metrics, error = finished_status(run, run_dir, outcome)
@@ -276,7 +289,8 @@ class Runner:
         def build(status: Status, metrics: dict[str, Any], error: str | None) -> RunRecord:
             return build_record(
                 self.ws, active.run, active.run_dir, status=status, started_at=outcome.started_at or active.started_at,
-                duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error,
+                duration_s=outcome.duration_s, provenance=where, metrics=metrics, error=error, usage=outcome,
+                diff=self._diff_file(),
             )  # fmt: skip
 
         try:
@@ -303,7 +317,7 @@ class Runner:
             run_dir.mkdir(parents=True, exist_ok=True)
         record = build_record(
             self.ws, run, run_dir, status="ok", started_at=utc_now(), duration_s=0.0,
-            provenance=self.provenance, metrics=original.metrics, reused=original,
+            provenance=self.provenance, metrics=original.metrics, reused=original, diff=self._diff_file(),
         )  # fmt: skip
         save(self.ws, run_dir, record)
         self.summary.records.append(record)
@@ -333,6 +347,14 @@ class Runner:
         self.active.clear()
         if failure is not None and strict:
             raise failure
+
+    def _diff_file(self) -> Path | None:
+        """The dirty checkout's diff in this stamp, written with the first record (a stamp that gets no
+        record is removed, and must stay empty for that)."""
+        if self._diff is False:
+            kept = self._stamp() / DIFF
+            self._diff = kept if kept.is_file() else store_diff(self._stamp(), git_diff(self.ws))
+        return self._diff if isinstance(self._diff, Path) else None
 
     def _stamp(self) -> Path:
         assert self.summary.stamp_dir is not None

@@ -375,8 +375,18 @@ class Narrative(Strict):
     remaining: str | None = None
     conclusion: str | None = None
     claims: dict[str, Outcome] = Field(default_factory=dict)
-    verification: Verification | None = None
+    # one table, or a list of them (e.g. the fix's table and a baseline's), each with its figures
+    verification: Verification | list[Verification] | None = None
     artifacts: list[Artifact] = Field(default_factory=list)
+
+    @property
+    def verification_tables(self) -> list[tuple[Verification, tuple[Any, ...]]]:
+        """Each verification table with its key path below ``summary.verification``."""
+        if self.verification is None:
+            return []
+        if isinstance(self.verification, list):
+            return [(spec, (i,)) for i, spec in enumerate(self.verification)]
+        return [(self.verification, ())]
 
 
 class Initiative(Strict):
@@ -413,6 +423,8 @@ class RunRecord(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     artifacts: list[str] = Field(default_factory=list)
     error: str | None = None
+    # the crash in one line: exception type, message's first line, raising frame (absent in older records)
+    error_line: str | None = None
     started_at: str
     duration_s: float
     cache_key: str
@@ -420,6 +432,11 @@ class RunRecord(BaseModel):
     original_duration_s: float | None = None  # a cache hit: what the reused run took
     key_parts: dict[str, Any] | None = None  # what the cache key hashes, for explaining a later miss
     provenance: dict[str, Any] = Field(default_factory=dict)
+    # run -p/--set KEY=VALUE as given: a one-off variant, not evidence for the hypothesis' verdict
+    overrides: dict[str, Any] | None = None
+    peak_rss_mb: float | None = None  # the run's process tree at its peak (resident memory), when measured
+    cpu_s: float | None = None  # user + system CPU seconds of the run's processes, when measured
+    diff_file: str | None = None  # the git diff of a dirty checkout, stored beside the run (a file of its dir)
     run_dir: str = ""  # relative to the workspace root; filled in when read from disk
     # The hypothesis' rules when the run was recorded (``rules.posthoc``): a hash of the verdict
     # block, and the file's git blob id when the workspace is a git repository. Older records lack them.

@@ -3,6 +3,11 @@
 A configuration is a YAML file holding a mapping of params, or (with ``--hypothesis H-X``) an arm
 of H-X: its ``experiment.params`` ∪ matrix point ∪ arm overrides, exactly the params
 ``investigate run H-X`` gives that arm, so runs already recorded for it are cache hits.
+
+How the runs execute (``experiment.shell`` / ``python`` / ``env`` / ``cwd``) is H-X's, and
+``--python`` / ``--env KEY=VALUE`` / ``--cwd`` set or override them (with ``--entry`` they are the
+only source). They are validated by the hypothesis model itself, so a bad value reads the same as
+in a hypothesis file, and they enter the cache key as they do for ``investigate run``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 import yaml
 
 from investigate.core.errors import InvestigateError, ValidationError
-from investigate.formats.schema import ENTRY_POINT, Hypothesis
+from investigate.formats.schema import ENTRY_POINT, Experiment, Hypothesis
 from investigate.formats.yamlio import load_yaml, loads
 from investigate.isolate.configs import flatten
 from investigate.isolate.rules import TestRule, parse_rules
@@ -41,6 +46,7 @@ class IsolationSpec:
     point: dict[str, Any] = field(default_factory=dict)  # the hypothesis' matrix point, if any
     seeds: list[int] = field(default_factory=lambda: [0])  # replicate k runs with seeds[k]
     hypothesis: Hypothesis | None = None
+    runtime: dict[str, Any] = field(default_factory=dict)  # shell/python/env/cwd that differ from the defaults
 
     @property
     def kind(self) -> str:
@@ -74,7 +80,9 @@ def build_spec(
     test: str | None = None,
     where: Sequence[str] = (),
     timeout_s: float | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> IsolationSpec:
+    """``settings``: ``python`` / ``env`` / ``cwd`` given as options, over H-X's own."""
     hyp = ws.hypothesis(hypothesis) if hypothesis else None
     exp = hyp.experiment if hyp is not None else None
     if hyp is not None and exp is None:
@@ -85,12 +93,9 @@ def build_spec(
     good_cfg, good_name = _config(ws, good, hyp, point, "--good")
     bad_cfg, bad_name = _config(ws, bad, hyp, point, "--bad")
     chosen = entry or (exp.run or exp.command if exp is not None else None)
-    if exp is not None and not entry and runtime_options(exp):
-        # its runs would execute differently from the hypothesis' own: refuse rather than mislead
-        shown = ", ".join(f"experiment.{k}" for k in runtime_options(exp))
-        raise InvestigateError(f"{hyp.id if hyp else ''}: isolate does not support {shown} yet; pass --entry")
     if not chosen:
         raise InvestigateError("name the experiment to run: --entry module:function, or --hypothesis H-X")
+    runtime = _runtime(chosen, exp, settings)
     return IsolationSpec(
         entry=chosen,
         good=good_cfg,
@@ -102,7 +107,32 @@ def build_spec(
         point=point,
         seeds=list(exp.seeds) if exp is not None else [0],
         hypothesis=hyp,
+        runtime=runtime,
     )
+
+
+def _runtime(entry: str, exp: Experiment | None, settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The runtime settings of the runs: ``exp``'s (when its entry is the one run), then the options."""
+    own = {k: v for k, v in (exp.model_dump() if exp is not None else {}).items() if k in ("shell", "python", "cwd")}
+    own["env"] = dict(exp.env or {}) if exp is not None else {}
+    given = settings or {}
+    merged = {**own, **{k: v for k, v in given.items() if k != "env" and v is not None}}
+    merged["env"] = {**own["env"], **(given.get("env") or {})} or None
+    kind = "run" if ENTRY_POINT.match(entry) else "command"
+    try:
+        checked = Experiment.model_validate({kind: entry, **merged})
+    except ValueError as exc:
+        raise InvestigateError(f"isolate: {_first_error(exc)}") from None
+    return runtime_options(checked)
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where + ': ' if where else ''}{str(first.get('msg', exc)).removeprefix('Value error, ')}"
+    return str(exc)
 
 
 def _point(hyp: Hypothesis, where: Sequence[str]) -> dict[str, Any]:

@@ -6,6 +6,8 @@ parallelises the round. Records land under ``reports/<stamp>/ISOLATE-.../<point>
 like any run, with provenance; a configuration tested before (same params, seed, source and
 versions) is a cache hit that spends no execution.
 
+Every round of one search records into the same ``reports/<stamp>/`` (the first round's).
+
 Records go under an ``ISOLATE-`` name of their own, even with ``--hypothesis H-X``: a verdict
 condition without ``arm`` (or with only ``where``) counts every run recorded for H-X, so
 isolation runs filed there would change H-X's verdict. The cache is shared across names, so
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from investigate.core.errors import InvestigateError
 from investigate.execution.executors.base import Executor
+from investigate.execution.progress import failure_reason
 from investigate.formats.schema import RunRecord
 from investigate.isolate.algorithm import Outcome, Tested
 from investigate.isolate.configs import Delta, apply_deltas
@@ -76,6 +79,7 @@ class RunBatch:
         self.cached_ids: set[str] = set()  # run ids of the records the cache served
         self.tested: dict[frozenset[str], Tested] = {}
         self.decider: ReplicatedTest | None = None
+        self.stamp_dir: Path | None = None  # one directory for every round of the search
         if replicates > 1:
             try:
                 self.decider = ReplicatedTest(_never, confidence=confidence, max_replicates=replicates)
@@ -97,7 +101,7 @@ class RunBatch:
         spec = self.spec
         run = PlannedRun(
             spec.label, spec.entry, spec.kind, arm_name(keys, self.deltas), dict(spec.point), seed, params,
-            spec.timeout_s, spec.argv,
+            spec.timeout_s, spec.argv, runtime=dict(spec.runtime),
         )  # fmt: skip
         if run.argv:
             format_command(run, Path("RUN_DIR"))  # a placeholder this configuration lacks: unresolved
@@ -165,7 +169,8 @@ class RunBatch:
 
             executor = self.make_executor() if self.make_executor is not None else None
             runner = Runner(self.ws, self.argv, jobs=self.jobs, force=self.force, executor=executor)
-            summary = runner.run_all([p for _, p in plans])
+            summary = runner.run_all([p for _, p in plans], stamp_dir=self.stamp_dir)
+            self.stamp_dir = summary.stamp_dir or self.stamp_dir
             self.records.extend(summary.records)
             self.cached_ids |= summary.cached
             if summary.interrupted:
@@ -182,7 +187,7 @@ class RunBatch:
         outcome = combined_outcome(self.spec.rules, record.metrics, record.status)
         note = ""
         if record.status != "ok":
-            note = f"{record.status}: {_last_line(record.error)}"
+            note = f"{record.status}: {failure_reason(record)}"
         elif outcome is Outcome.UNRESOLVED:
             metrics = ", ".join(dict.fromkeys(r.metric for r in self.spec.rules))
             note = f"{metrics}: missing or not comparable"
@@ -215,8 +220,3 @@ def _needed(decider: ReplicatedTest, post: Posterior, kind: str, left: int) -> i
 def _never(keys: frozenset[str], seed: int) -> Outcome:
     # ReplicatedTest is used for its decision rule only; replicates run through the Runner here.
     raise AssertionError("not called")
-
-
-def _last_line(text: str | None) -> str:
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "no error message"

@@ -48,9 +48,29 @@ class IsolationResult:
     def keys(self) -> list[str]:
         return [d.key for d in self.culprits]
 
+    def proven_sets(self) -> list[list[Delta]]:
+        """Every 1-minimal failing set the table proves by its own tests: the set failed, and each of
+        its one-key removals was tested and passed. ``culprits`` first when it is one of them.
+
+        dd stops at the first culprit; a table often shows more (a second key that fails alone),
+        and each is an answer the user should see.
+        """
+        outcome = {e.config: e.tested.outcome for e in self.table}
+        proven = [
+            config
+            for config, got in outcome.items()
+            if got is Outcome.FAIL and config and all(outcome.get(config - {k}) is Outcome.PASS for k in config)
+        ]
+        order = {d.key: i for i, d in enumerate(self.deltas)}
+        first = frozenset(self.keys)
+        proven.sort(key=lambda c: (c != first, len(c), sorted(order.get(k, 0) for k in c)))
+        by_key = {d.key: d for d in self.deltas}
+        return [[by_key[k] for k in sorted(c, key=lambda k: order.get(k, 0)) if k in by_key] for c in proven]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "culprits": [_delta_json(d) for d in self.culprits],
+            "culprit_sets": [[_delta_json(d) for d in found] for found in self.proven_sets()],
             "minimal": self.minimal,
             "tests": self.tests,
             "runs": self.runs,

@@ -59,23 +59,38 @@ class CacheExplainer:
 
 def differences(run: PlannedRun, record: RunRecord) -> list[str]:
     """Each key part of ``run`` that differs from ``record``'s, as a short phrase."""
+    return _compared(record, run.seed, run.entry, run.params, run.key_parts)
+
+
+def record_differences(a: RunRecord, b: RunRecord) -> list[str]:
+    """Why two recorded runs have different cache keys, in the phrases ``run --dry-run`` uses (A → B)."""
+    if a.cache_key == b.cache_key:
+        return []
+    parts = b.key_parts if isinstance(b.key_parts, dict) else None
+    if parts is None:
+        return ["run B was recorded without key parts (an older format), so it cannot be compared"]
+    reasons = _compared(a, b.seed, b.entry, b.params, parts)
+    return [r.replace(" (nearest run: seed", " (A: seed") for r in reasons] or ["key differs (unknown part)"]
+
+
+def _compared(record: RunRecord, seed: int, entry: str, params: dict[str, Any], parts: dict[str, Any]) -> list[str]:
     reasons: list[str] = []
-    if record.seed != run.seed:
-        reasons.append(f"seed {run.seed} (nearest run: seed {record.seed})")
-    if record.entry != run.entry:
-        reasons.append(f"entry {record.entry} → {run.entry}")
-    changed = sorted(k for k in set(run.params) | set(record.params) if run.params.get(k) != record.params.get(k))
+    if record.seed != seed:
+        reasons.append(f"seed {seed} (nearest run: seed {record.seed})")
+    if record.entry != entry:
+        reasons.append(f"entry {record.entry} → {entry}")
+    changed = sorted(k for k in set(params) | set(record.params) if params.get(k) != record.params.get(k))
     if changed:
-        shown = ", ".join(f"{k}: {record.params.get(k)!r} → {run.params.get(k)!r}" for k in changed[:MAX_ITEMS])
+        shown = ", ".join(f"{k}: {record.params.get(k)!r} → {params.get(k)!r}" for k in changed[:MAX_ITEMS])
         reasons.append("params " + shown + _more(changed))
     old = getattr(record, "key_parts", None)
     if not isinstance(old, dict):
         reasons.append("the nearest run was recorded without key parts (an older format), so it cannot be compared")
         return reasons
-    reasons += _source_changes(old.get("source") or {}, run.key_parts.get("source") or {})
-    reasons += _version_changes(old.get("versions") or {}, run.key_parts.get("versions") or {})
-    reasons += _runtime_changes(old.get("runtime") or {}, run.key_parts.get("runtime") or {})
-    reasons += _root_changes(old.get("source_roots") or {}, run.key_parts.get("source_roots") or {})
+    reasons += _source_changes(old.get("source") or {}, parts.get("source") or {})
+    reasons += _version_changes(old.get("versions") or {}, parts.get("versions") or {})
+    reasons += _runtime_changes(old.get("runtime") or {}, parts.get("runtime") or {})
+    reasons += _root_changes(old.get("source_roots") or {}, parts.get("source_roots") or {})
     return reasons
 
 

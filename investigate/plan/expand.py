@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from investigate.core.errors import InvestigateError
+from investigate.core.errors import InvestigateError, UnknownIdError
 from investigate.core.limits import too_many_runs
 from investigate.formats.schema import Hypothesis
 from investigate.plan.commandline import command_argv, command_env, command_tokens, runtime_options, script_tokens
@@ -24,6 +24,7 @@ from investigate.plan.fingerprint import (
     third_party_versions,
 )
 from investigate.plan.keyparts import optional_parts
+from investigate.plan.overrides import apply_overrides
 from investigate.plan.planned import PlannedRun
 from investigate.rules.hypcheck import hypothesis_checks
 from investigate.workspace.load import Workspace
@@ -36,6 +37,8 @@ class Filters:
     where: dict[str, list[str]] = field(default_factory=dict)  # matrix key -> accepted values (as text)
     seeds: list[int] | None = None
     profile: str | None = None
+    arms: list[str] | None = None  # run --arm: only these arms
+    overrides: dict[str, Any] = field(default_factory=dict)  # run -p/--set (plan.overrides.parse_overrides)
 
 
 def parse_where(items: list[str]) -> dict[str, list[str]]:
@@ -65,6 +68,11 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
     keys = list(exp.matrix)
     values = {k: [v for v in exp.matrix[k] if k not in filters.where or accepts(v, filters.where[k])] for k in keys}
     arms = exp.arms or {"default": {}}
+    if filters.arms is not None:
+        for name in filters.arms:
+            if name not in arms:
+                raise UnknownIdError(f"arm of {hyp.id}", name, list(arms))
+        arms = {name: overrides for name, overrides in arms.items() if name in filters.arms}
     seeds = filters.seeds if filters.seeds is not None else exp.seeds
     too_many = too_many_runs([len(values[k]) for k in keys], len(arms), len(seeds), ws.max_runs)
     if too_many is not None:
@@ -79,10 +87,12 @@ def expand(ws: Workspace, hyp: Hypothesis, filters: Filters) -> list[PlannedRun]
                 params = {**exp.params, **point, **overrides}
                 if filters.profile is not None:
                     params["profile"] = filters.profile
+                if filters.overrides:
+                    params = apply_overrides(params, filters.overrides, hyp.id)
                 entry = exp.run or exp.command or ""
                 run = PlannedRun(
                     hyp.id, entry, "run" if exp.run else "command", arm, point, seed, params, exp.timeout_s, argv,
-                    runtime=dict(runtime),
+                    runtime=dict(runtime), overrides=dict(filters.overrides),
                 )  # fmt: skip
                 if argv:
                     format_command(run, Path("RUN_DIR"))  # fail before anything runs on a bad placeholder
@@ -129,27 +139,29 @@ def cache_key(ws: Workspace, run: PlannedRun) -> str:
     return digest({**base, "source": digest(source), "versions": versions, **hashed})
 
 
-_dependencies: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
-
-
 def dependencies(ws: Workspace, run: PlannedRun) -> tuple[dict[str, str], dict[str, str]]:
-    """(sha256 per source file the run can execute, versions of the distributions it imports)."""
+    """(sha256 per source file the run can execute, versions of the distributions it imports).
+
+    Memoized per loaded workspace (``ws.memo``), not per process: a long-lived process (``serve``,
+    a test) that loads the workspace again sees the files as they are now.
+    """
+    known: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = ws.memo.setdefault("dependencies", {})
     if run.kind == "run":
         module = run.entry.split(":", 1)[0]
         memo = (str(ws.root), "mod:" + module)
-        if memo not in _dependencies:
-            _dependencies[memo] = _module_dependencies(ws.root, module)
-        return _dependencies[memo]
+        if memo not in known:
+            known[memo] = _module_dependencies(ws.root, module)
+        return known[memo]
     named = [ws.root / t for t in script_tokens(run) if "{" not in t and (ws.root / t).is_file()]
     memo = (str(ws.root), "cmd:" + " ".join(map(str, named)))
-    if memo not in _dependencies:
+    if memo not in known:
         # A command may run anything; its named scripts' imports give the packages, and every
         # workspace Python file stands in for what the scripts might load dynamically.
         scripts = [p for p in named if p.suffix == ".py"]
         closure = import_closure(ws.root, [], scripts)
         files = sorted(set(named) | set(python_files(ws.root, skip=ws.reports_dir)))
-        _dependencies[memo] = (file_hashes(files, ws.root), third_party_versions(closure.external))
-    return _dependencies[memo]
+        known[memo] = (file_hashes(files, ws.root), third_party_versions(closure.external))
+    return known[memo]
 
 
 def _module_dependencies(root: Path, module: str) -> tuple[dict[str, str], dict[str, str]]:

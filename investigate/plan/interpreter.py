@@ -29,7 +29,7 @@ try:
     out["packages"] = sorted({"%s==%s" % (d.metadata["Name"], d.version) for d in metadata.distributions()})
 except Exception as exc:
     out["packages"] = ["unreadable: %r" % (exc,)]
-if sys.argv[1:2] == ["child"]:  # load investigate from its directory alone, as launch.BOOT does
+if sys.argv[1:2] == ["child"]:  # load investigate from its directory alone, as executors.base.BOOT does
     try:
         import importlib.util
         d = sys.argv[2]
@@ -52,12 +52,12 @@ def describe(ws: Workspace, python: str, env: dict[str, str], child: bool) -> di
     """
     memo_key = f"python:{python}:{child}"
     if memo_key not in ws.memo:
-        ws.memo[memo_key] = _probe(python, env, child)
+        ws.memo[memo_key] = probe(python, env, child)
     answer: dict[str, Any] = ws.memo[memo_key]
     return answer
 
 
-def _probe(python: str, env: dict[str, str], child: bool) -> dict[str, Any]:
+def probe(python: str, env: dict[str, str], child: bool) -> dict[str, Any]:
     where = f"experiment.python: {python}"
     try:
         done = subprocess.run(

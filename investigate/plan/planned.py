@@ -22,6 +22,7 @@ class PlannedRun:
     cache_key: str = ""
     key_parts: dict[str, Any] = field(default_factory=dict)  # what the key hashes, for explaining misses
     runtime: dict[str, Any] = field(default_factory=dict)  # shell/python/env/cwd that differ from the defaults
+    overrides: dict[str, Any] = field(default_factory=dict)  # run -p/--set KEY=VALUE, as given (plan.overrides)
 
     @property
     def label(self) -> str:

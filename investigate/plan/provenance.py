@@ -58,21 +58,32 @@ def provenance(ws: Workspace, argv: list[str]) -> dict[str, Any]:
     return out
 
 
-@cache
 def _git_state(root: str) -> dict[str, Any]:
+    return _git_snapshot(root)[0]
+
+
+def git_diff(ws: Workspace) -> bytes | None:
+    """``git diff HEAD`` of the workspace's checkout when it is dirty (what the provenance hashed), else None."""
+    state, diff = _git_snapshot(str(ws.root))
+    return diff if state["git_dirty"] else None
+
+
+@cache
+def _git_snapshot(root: str) -> tuple[dict[str, Any], bytes]:
     def git(*args: str) -> bytes | None:
         return git_output(root, *args)
 
     commit = git("rev-parse", "HEAD")
     if commit is None:
-        return {"git_commit": None, "git_dirty": None, "git_diff_sha256": None}
+        return {"git_commit": None, "git_dirty": None, "git_diff_sha256": None}, b""
     diff = git("diff", "HEAD") or b""
     status = git("status", "--porcelain", "--untracked-files=no") or b""
-    return {
+    state = {
         "git_commit": commit.decode().strip(),
         "git_dirty": bool(status.strip()),
         "git_diff_sha256": hashlib.sha256(diff).hexdigest(),
     }
+    return state, diff
 
 
 def utc_now() -> str:

@@ -21,14 +21,21 @@ def select_runs(
     where: Mapping[str, list[str]] | None = None,
     seeds: list[int] | None = None,
     profile: str | None = None,
+    arms: list[str] | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> list[PlannedRun]:
-    """The planned runs, in id order then the experiment's own order; raises when nothing is left."""
+    """The planned runs, in id order then the experiment's own order; raises when nothing is left.
+
+    ``arms``: only these (``run --arm``); ``overrides``: ``run -p/--set`` (``plan.overrides``)."""
     chosen: list[str] = list(ids)
     for ini_id in initiatives:
         chosen += [h for h in ws.initiative(ini_id).hypotheses if ws.hypothesis(h).experiment is not None]
     if not chosen:
         raise InvestigateError("nothing to run: name hypothesis ids or --initiative X")
-    filters = Filters(where={k: list(v) for k, v in (where or {}).items()}, seeds=seeds, profile=profile)
+    filters = Filters(
+        where={k: list(v) for k, v in (where or {}).items()}, seeds=seeds, profile=profile, arms=arms,
+        overrides=dict(overrides or {}),
+    )  # fmt: skip
     runs: list[PlannedRun] = []
     for hyp_id in dict.fromkeys(chosen):
         runs += expand(ws, ws.hypothesis(hyp_id), filters)

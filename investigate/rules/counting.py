@@ -46,7 +46,8 @@ def _decides(record: RunRecord, kept: RunRecord) -> bool:
 def latest_records(records: Iterable[RunRecord]) -> list[RunRecord]:
     """The record that counts per (hypothesis, arm, matrix point, seed), in started_at order.
 
-    That is the newest ``ok`` record when the key has one, else the newest failure. A re-run that
+    That is the newest ``ok`` record when the key has one, else the newest failure; a record of a
+    ``run -p/--set`` variant (``overrides``) never counts. A re-run that
     timed out or crashed does not erase the measurement an earlier run made: verdicts keep resting
     on it, and ``newer_failures`` lists the failure so it stays visible.
     """
@@ -63,6 +64,8 @@ def split_latest(records: Iterable[RunRecord]) -> tuple[list[RunRecord], list[Ru
     kept: dict[tuple[str, str, Any, int], RunRecord] = {}
     failures: list[tuple[tuple[str, str, Any, int], RunRecord]] = []
     for record in records:
+        if record.overrides:  # a one-off `run --set` variant is not the hypothesis' experiment
+            continue
         key = record_key(record)
         current = kept.get(key)
         if current is None or _decides(record, current):

@@ -50,15 +50,15 @@ def hypothesis_checks(hyp: Hypothesis, locate: Locate, placeholders: bool = True
 def verification_checks(
     ini: Initiative, hypotheses: Mapping[str, Hypothesis], locate: Locate
 ) -> Iterator[Callable[[], None]]:
-    """The verification table's metrics against the metrics its hypothesis declares."""
-    spec = ini.summary.verification if ini.summary else None
-    hyp = hypotheses.get(spec.hypothesis) if spec else None
-    if spec is None or hyp is None or hyp.experiment is None or hyp.experiment.metrics is None:
-        return
-    declared = hyp.experiment.metrics
-    for index, metric in enumerate(spec.metrics):
-        path = ("summary", "verification", "metrics", index)
-        yield _unknown(ini.id, path, metric, declared, f"{hyp.id} declares", locate)
+    """Each verification table's metrics against the metrics its hypothesis declares."""
+    for spec, where in ini.summary.verification_tables if ini.summary else []:
+        hyp = hypotheses.get(spec.hypothesis)
+        if hyp is None or hyp.experiment is None or hyp.experiment.metrics is None:
+            continue
+        declared = hyp.experiment.metrics
+        for index, metric in enumerate(spec.metrics):
+            path = ("summary", "verification", *where, "metrics", index)
+            yield _unknown(ini.id, path, metric, declared, f"{hyp.id} declares", locate)
 
 
 def rule_leaves(hyp: Hypothesis) -> Iterator[tuple[Rule, KeyPath]]:

@@ -276,14 +276,13 @@ def evaluate_workspace(ws: Any, records: Iterable[RunRecord], ids: Iterable[str]
 
 def initiative_hypotheses(ini: Any) -> list[str]:
     """Every hypothesis an initiative's files name: its list, its tree's nodes, its summary's claims
-    and verification table. What its tree, summary and audit need verdicts (and records) of."""
+    and verification tables. What its tree, summary and audit need verdicts (and records) of."""
     ids = list(ini.hypotheses)
     if ini.decision_tree is not None:
         ids += [node.hypothesis for node in ini.decision_tree.nodes.values() if node.hypothesis]
     if ini.summary is not None:
         ids += list(ini.summary.claims)
-        if ini.summary.verification is not None:
-            ids.append(ini.summary.verification.hypothesis)
+        ids += [spec.hypothesis for spec, _where in ini.summary.verification_tables]
     return list(dict.fromkeys(ids))
 
 

@@ -60,11 +60,19 @@ def point_slug(point: dict[str, Any]) -> str:
 # ---- writing ---------------------------------------------------------------------------------
 
 
+# Optional RunRecord fields left out of run.json when unset, so records without them stay as they were.
+SET_ONLY = ("error_line", "peak_rss_mb", "cpu_s", "overrides", "diff_file")
+
+
 def write_record(site: Site, run_dir: Path, record: RunRecord) -> None:
     """Write ``run.json`` atomically, then its index row; raises RecordError (nothing written) if it
     would not read back. An index that cannot take the row is marked stale, never the record lost."""
     # Python mode, not "json": pydantic's JSON mode would turn NaN metrics into null.
-    raw = encode(record.model_dump(exclude={"run_dir"}))
+    data = record.model_dump(exclude={"run_dir"})
+    for key in SET_ONLY:  # optional fields added later: written when they hold something
+        if data.get(key) is None:
+            data.pop(key, None)
+    raw = encode(data)
     path = run_dir / RUN_JSON
     write_atomic(path, raw)
     record.run_dir = site.relative(run_dir)

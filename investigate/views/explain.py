@@ -75,7 +75,10 @@ def comparison_lines(effects: list[Effect]) -> list[str]:
 
 
 def _which(node: RuleResult) -> str:
-    """For an ``any``, the parts that decided it (1-based, as a reader counts the YAML list)."""
+    """For an ``any``, the parts that decided it (1-based, as a reader counts the YAML list); an
+    unresolved one (untested, or no part settled) was decided by nothing."""
+    if node.value is None:
+        return ""
     deciding = [i + 1 for i, child in enumerate(node.children) if child.decisive] if node.decisive else []
     return f", decided by part {', '.join(map(str, deciding))}" if node.op == "any" and deciding else ""
 

@@ -39,7 +39,10 @@ def summary_html(markdown: str, context: dict[str, Any]) -> str:
     from investigate.views.svgtree import render_svg
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    figures = {f["path"]: Path(f["file"]) for f in context.get("figures", [])}
+    # the figures, the history curves and the runs' images the summary drew or chose (each size-capped)
+    drawn = [*context.get("figures", []), *context.get("curves", [])]
+    drawn += [i for group in context.get("images", []) for i in group["shown"] if "file" in i]
+    figures = {f["path"]: Path(f["file"]) for f in drawn}
     walk = context.get("tree_walk")
     rules: dict[str, Any] = cast(Any, md.renderer).rules  # the HTML renderer's; the protocol omits them
     default_fence = rules.get("fence")

@@ -10,6 +10,7 @@ are the evidence, MLflow is a view of them. Each MLflow run gets
 - tags: hypothesis, initiative, arm, point (JSON), seed, status, verdict (the hypothesis' current
   one), cache_key, git_commit (also as ``mlflow.source.git.commit``), entry, run_dir, reused_from and
   ``investigate.run_id``, by which a second export skips what is already there;
+- each curve of its ``history.json`` as a metric history, one point per step (``views.history``);
 - with ``artifacts``, the files of its run directory (run.json, log.txt, the experiment's outputs).
 
 Nothing is lost half-way. Every record's fields are built and checked (``mlflow_fields``: names
@@ -25,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from typing import Any
 
 from investigate.core.errors import InvestigateError
 from investigate.formats.schema import RunRecord
+from investigate.views.history import Curves, read_history
 from investigate.views.mlflow_fields import ID_TAG, MAX_TAG, RunFields, record_fields
 from investigate.views.mlflow_target import bounded_http, check_target
 
@@ -104,7 +107,8 @@ def export(
                     continue
                 result.redone += bool(earlier.incomplete_seen)
                 directory = Path(ws.root) / rec.run_dir if artifacts and rec.run_dir else None
-                _log_run(client, result.experiments[name], rec, fields, directory)
+                curves = read_history(Path(ws.root) / rec.run_dir) if rec.run_dir else {}
+                _log_run(client, result.experiments[name], rec, fields, directory, curves)
                 found[name][rec.run_id] = Exported(complete=True)
                 result.created += 1
     except MlflowException as exc:
@@ -114,6 +118,23 @@ def export(
     except store_errors as exc:
         raise InvestigateError(f"mlflow ({tracking_uri}): {_first_line(str(exc))}") from None
     return result
+
+
+CURVE_NAME = re.compile(r"\A[\w\-. /]{1,250}\Z")  # what MLflow takes as a metric name
+
+
+def _curve_metrics(curves: Curves, metrics: dict[str, float], start: int) -> list[Any]:
+    """history.json's curves as metric histories, one point per step. A curve named like a final
+    metric gets a ``history.`` prefix (its step-0 point must not clash); a name MLflow would refuse
+    is left out rather than failing the run's export."""
+    from mlflow.entities import Metric
+
+    out = []
+    for key, points in sorted(curves.items()):
+        name = key if key not in metrics else f"history.{key}"
+        if CURVE_NAME.match(name):
+            out += [Metric(name, value, start, step) for step, value in points]
+    return out
 
 
 def _first_line(text: str) -> str:
@@ -155,7 +176,9 @@ def _preflight(rec: RunRecord, fields: RunFields) -> None:
             raise InvestigateError(f"{rec.run_dir or rec.run_id}: {what}: {_first_line(exc.message)}") from None
 
 
-def _log_run(client: Any, experiment_id: str, rec: RunRecord, fields: RunFields, directory: Path | None) -> None:
+def _log_run(
+    client: Any, experiment_id: str, rec: RunRecord, fields: RunFields, directory: Path | None, curves: Curves
+) -> None:
     from mlflow.entities import Metric, Param, RunTag
 
     start = millis(rec.started_at)
@@ -171,6 +194,7 @@ def _log_run(client: Any, experiment_id: str, rec: RunRecord, fields: RunFields,
         for i in range(0, len(params), BATCH):
             client.log_batch(run_id, params=[Param(k, v) for k, v in params[i : i + BATCH]])
         values = [Metric(k, v, start, 0) for k, v in sorted(fields.metrics.items())]
+        values += _curve_metrics(curves, fields.metrics, start)
         for i in range(0, len(values), BATCH * 10):
             client.log_batch(run_id, metrics=values[i : i + BATCH * 10])
         if directory is not None and directory.is_dir():

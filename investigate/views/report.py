@@ -24,6 +24,7 @@ from investigate.views import mdtext
 from investigate.views.explain import describe_run, effect_text
 from investigate.views.mdtext import Markdown, compose
 from investigate.views.statsreport import statistics_context
+from investigate.views.summarymedia import is_image, media, stamp_links
 from investigate.views.tree import TreeWalk, render_mermaid, render_text, walk
 
 __all__ = ["aggregate", "build_context", "completion_date", "environment", "render", "render_summary"]
@@ -109,10 +110,13 @@ def build_context(
     hypotheses = [
         _hypothesis_row(ws, hid, verdicts.get(hid), narrative, link, gaps, warnings) for hid in initiative.hypotheses
     ]
-    spec = narrative.verification if narrative else None
-    spec_verdict = verdicts.get(spec.hypothesis) if spec else None
-    spec_records = spec_verdict.records if spec_verdict else []
-    verification = table(spec, spec_records, link, gaps) if spec else None
+    tables = []
+    for index, (spec, _where) in enumerate(narrative.verification_tables if narrative else []):
+        spec_verdict = verdicts.get(spec.hypothesis)
+        spec_records = spec_verdict.records if spec_verdict else []
+        drawn = _figures(ws, initiative, spec, spec_records, link, prefix=f"{index + 1}-" if index else "")
+        tables.append({**table(spec, spec_records, link, gaps), "figures": drawn if figures else []})
+    verification = tables[0] if tables else None
     walked = walk(initiative, {h: v.outcome for h, v in verdicts.items()})
     tree = _tree_context(walked, gaps)
     gaps.extend(_audit_gaps(ws, initiative, verdicts))
@@ -136,11 +140,13 @@ def build_context(
         "hypotheses": hypotheses,
         "fixes": [h for h in hypotheses if h["fix"]],
         "verification": verification,
-        "figures": _figures(ws, initiative, spec, spec_records, link) if figures and spec else [],
+        "verifications": tables,  # every table, each with its figures; the first is `verification`
+        "figures": [f for t in tables for f in t["figures"]],
+        **media(ws, initiative, verdicts, link, figures_dir(ws, initiative.id), figures),
         "tree": tree,
         "tree_walk": walked,
         "artifacts": [
-            {"label": a.label, "path": link(a.path), "shown": link.relative(a.path)}
+            {"label": a.label, "path": link(a.path), "shown": link.relative(a.path), "image": is_image(a.path)}
             for a in (narrative.artifacts if narrative else [])
         ],
         "gaps": gaps,
@@ -166,7 +172,7 @@ def figures_dir(ws: Any, initiative_id: str) -> Path:
 
 
 def _figures(
-    ws: Any, initiative: Initiative, spec: Verification, records: list[RunRecord], link: _Linker
+    ws: Any, initiative: Initiative, spec: Verification, records: list[RunRecord], link: _Linker, prefix: str = ""
 ) -> list[dict[str, Any]]:
     hyp = ws.hypotheses.get(spec.hypothesis)
     arm_order = hyp.experiment.arm_names if hyp is not None and hyp.experiment is not None else []
@@ -174,8 +180,8 @@ def _figures(
     return [
         {
             "metric": data.metric,
-            "path": link(base / data.filename),
-            "file": base / data.filename,
+            "path": link(base / (prefix + data.filename)),
+            "file": base / (prefix + data.filename),
             "alt": f"{data.metric} by arm and {data.row_key}, each dot a seed",
             "data": data,
         }
@@ -217,6 +223,7 @@ def _hypothesis_row(
         # the newest invocation's directory of this hypothesis: reports/<stamp>/<HYPOTHESIS>
         "runs_link": link(Path(newest.run_dir).parent.parent) if newest and newest.run_dir else None,
         "runs_label": Path(newest.run_dir).parent.parent.parent.name if newest and newest.run_dir else None,
+        "runs_links": stamp_links(verdict.records, link) if verdict else [],  # every invocation, oldest first
         "outcome": outcome.value,
         "result": RESULT_LABELS[outcome] + (" ⚑" if flags else ""),
         "flags": [f.kind for f in flags],

@@ -4,6 +4,8 @@ A run is named by its run id (``2026-01-20T102300Z/H-X/scenario=a/raw-seed0``, a
 records print it) or by its directory (relative to the current directory, the workspace root or
 ``reports/``). Nested values are compared key by key (``versions.numpy``); a key only one side has
 is shown against ``(absent)``. The source files a run's cache key hashed are compared by hash.
+When the cache keys differ, ``cache key`` says which part of the key differs, in the words
+``run --dry-run`` uses to explain a miss (``plan.cachediff``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pydantic
 
 from investigate.core.errors import InvestigateError, UnknownIdError
 from investigate.formats.schema import RunRecord
+from investigate.plan.cachediff import record_differences
 from investigate.rules.conditions import fmt
 from investigate.rules.evidence import number
 from investigate.store.records import read_records
@@ -54,16 +57,19 @@ class RunDiff:
     a: RunRecord
     b: RunRecord
     sections: dict[str, list[Change]] = field(default_factory=dict)
+    key_reasons: list[str] = field(default_factory=list)  # why the cache keys differ; empty when equal
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "a": _header(self.a),
             "b": _header(self.b),
             **{name: [c.to_dict() for c in changes] for name, changes in self.sections.items()},
+            "cache_key_reasons": self.key_reasons,
         }
 
     def lines(self) -> list[str]:
         out = [f"A: {_describe(self.a)}", f"B: {_describe(self.b)}"]
+        out.append("cache key: " + ("same" if not self.key_reasons else "differs: " + "; ".join(self.key_reasons)))
         for name, changes in self.sections.items():
             out.append(f"{name}: " + ("same" if not changes else f"{len(changes)} differ"))
             out += [f"  {c.text()}" for c in changes]
@@ -131,6 +137,7 @@ def diff_runs(a: RunRecord, b: RunRecord) -> RunDiff:
             "provenance": changes(flatten(a.provenance), flatten(b.provenance)),
             "source": [_file_change(c) for c in changes(source_a, source_b)],
         },
+        record_differences(a, b),
     )
 
 

@@ -5,8 +5,10 @@ points down; an edge that skips layers gets a narrow slot in each layer it cross
 beside the boxes, not through them; within a layer, nodes and slots are ordered by the mean
 position of their parents (one barycentre sweep), which keeps a tree's branches apart. Boxes are
 coloured by outcome as in the Mermaid chart, the taken path is drawn thick and blue, pruned edges
-dashed. Text is escaped; each node is a ``<g>`` with ``data-node``, so tests (and readers of the
-DOM) can find it.
+dashed. Each edge leaves its source from a port of its own along the box's bottom, and its label
+sits just below that port, reaching outwards, so two labels of one node never print over each other
+("ruledrout"), even where both edges lead to the same node. Text is escaped; each node is a
+``<g>`` with ``data-node``, so tests (and readers of the DOM) can find it.
 """
 
 from __future__ import annotations
@@ -129,10 +131,15 @@ def render_svg(walk: TreeWalk) -> str:
         '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#1f5fbf"/></marker></defs>',
     ]
+    leaving: dict[str, list[Edge]] = defaultdict(list)
+    for e in walk.edges:
+        leaving[e.source].append(e)
     for index, e in enumerate(walk.edges):
         via = [lanes[key] for key in sorted(k for k in lanes if k[0] == str(index)) if key]
         via.sort(key=lambda lane: lane[1])
-        out.append(_edge(e, boxes, via, (e.source, e.outcome) in taken, (e.source, e.outcome) in pruned))
+        siblings = leaving[e.source]
+        port = (siblings.index(e) + 1) / (len(siblings) + 1)  # the edge's share of the box's bottom
+        out.append(_edge(e, boxes, via, (e.source, e.outcome) in taken, (e.source, e.outcome) in pruned, port))
     out += [_node(walk.nodes[nid], boxes[nid], texts[nid]) for nid in walk.nodes]
     out.append("</svg>")
     return "\n".join(out)
@@ -144,10 +151,11 @@ def _edge(
     via: list[tuple[float, float, float]],
     taken: bool,
     pruned: bool,
+    port: float = 0.5,
 ) -> str:
     sx, sy, sh = boxes[e.source]
     tx, ty, _ = boxes[e.target]
-    points = [(sx + BOX_W / 2, sy + sh)]
+    points = [(sx + BOX_W * port, sy + sh)]
     for x, top, bottom in via:  # straight down through each layer it crosses, beside the boxes
         points += [(x, top), (x, bottom)]
     points.append((tx + BOX_W / 2, ty))
@@ -163,10 +171,14 @@ def _edge(
     marker = "arrow-taken" if taken else "arrow"
     (x1, y1), (x2, y2) = points[0], points[1]
     label = html.escape(e.outcome)
+    # just below its port, reaching outwards: a left port's label ends left of it, a right port's
+    # starts right of it, so the labels of one node stay apart even where their edges converge
+    anchor, dx = ("end", -4) if port < 0.5 else ("start", 4) if port > 0.5 else ("middle", 0)
+    lx, ly = x1 + dx, y1 + min(max((y2 - y1) * 0.3, 10), 16)
     return (
         f'<g class="edge{" taken" if taken else ""}" data-edge="{html.escape(e.source)}:{label}">'
         f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{marker})"/>'
-        f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 + 3:.1f}" font-size="10" text-anchor="middle" '
+        f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="10" text-anchor="{anchor}" '
         f'fill="{colour}" paint-order="stroke" stroke="#ffffff" stroke-width="3">{label}</text></g>'
     )
 

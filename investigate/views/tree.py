@@ -37,6 +37,7 @@ class NodeState:
     state: str  # "answered" / "pending" / "unreached" / "terminal"
     on_path: bool
     edges: dict[str, str]
+    stale: str | None = None  # why its hypothesis' evidence no longer matches the code (plan.staleness)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class TreeWalk:
                     "outcome": n.outcome.value if n.outcome else None,
                     "on_path": n.on_path,
                     "edges": n.edges,
+                    "stale": n.stale,
                 }
                 for n in self.nodes.values()
             },
@@ -91,8 +93,9 @@ class TreeWalk:
         }
 
 
-def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | None:
-    """The state of ``initiative``'s tree given each hypothesis' outcome (absent = untested)."""
+def walk(initiative: Initiative, outcomes: dict[str, Outcome], stale: dict[str, str] | None = None) -> TreeWalk | None:
+    """The state of ``initiative``'s tree given each hypothesis' outcome (absent = untested) and
+    the reason its evidence is stale, where it is."""
     tree = initiative.decision_tree
     if tree is None:
         return None
@@ -100,6 +103,7 @@ def walk(initiative: Initiative, outcomes: dict[str, Outcome]) -> TreeWalk | Non
     for nid, node in tree.nodes.items():
         outcome = outcomes.get(node.hypothesis, Outcome.untested) if node.hypothesis else None
         nodes[nid] = NodeState(nid, node.question, node.hypothesis, outcome, "unreached", False, node.edges())
+        nodes[nid].stale = (stale or {}).get(node.hypothesis or "")
     # Targets that are not nodes are terminal labels; give them a node so renderers can draw them.
     for edge in [Edge(n.id, o, t) for n in list(nodes.values()) for o, t in n.edges.items()]:
         if edge.target not in nodes:
@@ -167,6 +171,8 @@ def render_text(walk_: TreeWalk) -> str:
         lines.extend(_branch_lines(walk_))
     lines.append("")
     lines.append("path: " + " → ".join(walk_.path))
+    stale = [n for n in walk_.nodes.values() if n.stale]
+    lines += [f"stale: {n.hypothesis}: {n.stale}" for n in stale]
     if walk_.next_node:
         lines.append(f"next: {walk_.next_node} — {walk_.next_command}")
     else:
@@ -177,7 +183,14 @@ def render_text(walk_: TreeWalk) -> str:
 def _node_line(state: NodeState) -> str:
     if state.state == "terminal":
         return f"{_mark(state)} {state.id}"
-    hyp = f"  {state.hypothesis} [{state.outcome.value}]" if state.hypothesis and state.outcome else ""
+    shown = (
+        f"{state.outcome.value}, stale"
+        if state.stale and state.outcome
+        else state.outcome.value
+        if state.outcome
+        else ""
+    )
+    hyp = f"  {state.hypothesis} [{shown}]" if state.hypothesis and state.outcome else ""
     return f"{_mark(state)} {state.id}{hyp}  {state.question}"
 
 

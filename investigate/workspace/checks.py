@@ -53,9 +53,9 @@ def _initiative_checks(locate: Locate, ini: Initiative, known: Collection[str]) 
     if ini.summary is not None:
         for claim in ini.summary.claims:
             yield _exists(locate, ini.id, ("summary", "claims", claim), claim, known, "hypothesis")
-        if ini.summary.verification is not None:
-            name = ini.summary.verification.hypothesis
-            yield _exists(locate, ini.id, ("summary", "verification", "hypothesis"), name, known, "hypothesis")
+        for spec, where in ini.summary.verification_tables:
+            key = ("summary", "verification", *where, "hypothesis")
+            yield _exists(locate, ini.id, key, spec.hypothesis, known, "hypothesis")
 
 
 def _exists(locate: Locate, owner: str, key_path: KeyPath, name: str, known: Collection[str], kind: str) -> Check:

@@ -137,6 +137,7 @@ def load_workspace(
         for hyp in list(ws.hypotheses.values()):
             attempt(_check_run_count, ws, hyp)
             attempt(_check_entry, ws, hyp, parsed)
+            attempt(_check_python, ws, hyp)
             for check in hypothesis_checks(hyp, ws.error_at):
                 attempt(check)
         for ini in list(ws.initiatives.values()):
@@ -183,6 +184,28 @@ def _check_entry(ws: Workspace, hyp: Hypothesis, parsed: dict[Path, Any]) -> Non
     problem = entry_problem(ws.root, hyp.experiment.run, parsed)
     if problem is not None:
         raise ws.error_at(hyp.id, ("experiment", "run"), problem)
+
+
+def _check_python(ws: Workspace, hyp: Hypothesis) -> None:
+    """``experiment.python`` names an interpreter that exists: a path (from the workspace root) to an
+    executable file, or a bare name found on PATH. (``run`` asks it more: plan.interpreter.)"""
+    import os
+    import shutil
+
+    python = hyp.experiment.python if hyp.experiment is not None else None
+    if python is None:
+        return
+    expanded = os.path.expanduser(python)
+    if "/" not in expanded:
+        if shutil.which(expanded) is None:
+            raise ws.error_at(hyp.id, ("experiment", "python"), f"{python!r} is not found on PATH")
+        return
+    path = ws.root / expanded  # an absolute path stays itself
+    if not path.is_file():
+        missing = "does not exist" if not path.exists() else "is not a file"
+        raise ws.error_at(hyp.id, ("experiment", "python"), f"{python} {missing} (resolved to {path})")
+    if not os.access(path, os.X_OK):
+        raise ws.error_at(hyp.id, ("experiment", "python"), f"{python} is not executable (resolved to {path})")
 
 
 def _initiative_files(directory: Path) -> list[Path]:

@@ -205,3 +205,80 @@ def test_user_errors(ws: Path, capsys) -> None:
     assert main([*base, "--bad", str(calm), "--entry", "toy:descend", "--test", NO_NAN]) == 1
     err = capsys.readouterr().err
     assert "the good configuration tests pass and the bad one pass" in err and "bad: pass; runs: " in err
+
+
+# Passes only when run with the hypothesis' settings: its interpreter, its env and in its run dir.
+SETTINGS = """
+import os
+from pathlib import Path
+
+
+def gated(params, ctx):
+    applied = os.environ.get("INTERP_WRAPPED") == "yes" and os.environ.get("MODE") == "fast"
+    applied = applied and Path(os.getcwd()).resolve() == Path(ctx.run_dir).resolve()
+    return {"applied": applied, "passes": applied and not (params["a"] or params["b"])}
+"""
+PASSES = "{metric: passes, equals: true}"
+
+
+@pytest.fixture
+def settings_ws(make_ws) -> Path:
+    import stat
+    import sys
+
+    experiment = """
+        run: gate:gated
+        params: {a: false, b: false}
+        arms: {good: {}, bad: {a: true, b: true}}
+        python: ./interp.sh
+        env: {MODE: fast}
+        cwd: run
+        timeout_s: 60
+    """
+    root = make_ws(
+        {
+            "gate.py": SETTINGS,
+            "interp.sh": f'#!/bin/sh\nINTERP_WRAPPED=yes exec "{sys.executable}" "$@"\n',
+            "good.yaml": "a: false\nb: false\n",
+            "bad.yaml": "a: true\nb: true\n",
+            "hypotheses/H-RT.yaml": hypothesis("H-RT", experiment),
+        }
+    )
+    (root / "interp.sh").chmod((root / "interp.sh").stat().st_mode | stat.S_IXUSR)
+    return root
+
+
+def test_the_hypothesis_python_env_and_cwd_apply_to_every_run(settings_ws: Path, capsys) -> None:
+    argv = ["--workspace", str(settings_ws), "isolate", "--hypothesis", "H-RT", "--good", "good", "--bad", "bad"]
+    assert main([*argv, "--test", PASSES, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["culprits"] == [{"key": "a", "good": False, "bad": True}]
+    ids = [i for row in data["table"] for i in row["run_ids"]]
+    for run_id in ids:
+        record = json.loads((settings_ws / "reports" / run_id / "run.json").read_text())
+        assert record["metrics"]["applied"] is True
+        assert record["key_parts"]["runtime"]["env"] == {"MODE": "fast"}
+
+
+def test_entry_takes_python_env_and_cwd_as_options(settings_ws: Path, capsys) -> None:
+    argv = ["--workspace", str(settings_ws), "isolate", "--entry", "gate:gated", "--good", "good.yaml", "--bad"]
+    assert main([*argv, "bad.yaml", "--test", PASSES, "--json"]) == 1  # the settings are missing: good fails
+    assert "the good configuration tests fail" in capsys.readouterr().err
+    options = ["--python", "./interp.sh", "--env", "MODE=fast", "--cwd", "run"]
+    assert main([*argv, "bad.yaml", "--test", PASSES, "--json", *options]) == 0
+    assert json.loads(capsys.readouterr().out)["culprits"][0]["key"] == "a"
+    assert main([*argv, "bad.yaml", "--test", PASSES, "--env", "BAD-NAME=1"]) == 1
+    assert "not an environment variable name" in capsys.readouterr().err
+
+
+def test_one_stamp_per_call_and_every_culprit_set_the_table_proves(settings_ws: Path, capsys) -> None:
+    argv = ["--workspace", str(settings_ws), "isolate", "--hypothesis", "H-RT", "--good", "good", "--bad", "bad"]
+    assert main([*argv, "--test", PASSES, "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    stamps = [p for p in (settings_ws / "reports").iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(stamps) == 1  # the endpoints' round and each later round record into one directory
+    assert "  a: false -> true" in out
+    assert "also failing alone, 1-minimal by the table's own tests:\n  b: false -> true" in out
+    assert main([*argv, "--test", PASSES, "--jobs", "2", "--json"]) == 0
+    sets = json.loads(capsys.readouterr().out)["culprit_sets"]
+    assert [[c["key"] for c in found] for found in sets] == [["a"], ["b"]]

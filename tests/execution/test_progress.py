@@ -45,13 +45,13 @@ def test_a_failed_run_says_why_and_where_its_log_is(root: Path, capsys) -> None:
     assert main(["--workspace", str(root), "run", "H-BOOM", "H-SLOW"]) == 4
     err = capsys.readouterr().err
     line = next(x for x in err.splitlines() if x.startswith("[1/2] H-BOOM"))
-    match = re.search(r"error \d+\.\ds — ValueError: boom: config \(log: (\S+)\)$", line)
+    match = re.search(r"error \d+\.\ds — ValueError: boom: config \(exps/core.py:\d+\) \(log: (\S+)\)$", line)
     assert match is not None, line
     assert "ValueError: boom: config" in (root / match.group(1)).read_text()
     assert "timeout" in err and "— timed out after 1s (log: " in err
     # and again in the end summary, one line per failure
     end = err.split("runs recorded in", 1)[1]
-    assert "H-BOOM all default seed0 error: ValueError: boom: config (log: reports/" in end
+    assert "H-BOOM all default seed0 error: ValueError: boom: config (exps/core.py:14) (log: reports/" in end
     assert "H-SLOW all default seed0 timeout: timed out after 1s (log: reports/" in end
 
 
@@ -85,15 +85,38 @@ def test_the_heartbeat_carries_the_eta_once_a_run_finished() -> None:
     assert lines[1:] == ["[1/3 done, 1 running, 0s elapsed, ETA 20s]"]
 
 
-def test_the_eta_is_the_mean_duration_times_the_rounds_left() -> None:
+def test_the_eta_is_the_median_duration_times_the_rounds_left() -> None:
     bar = Progress(10, stream=io.StringIO(), jobs=2, heartbeat_s=0)
     assert bar.eta_s() is None
     bar.done(record(0, duration=10.0), cached=False)
     bar.done(record(1, duration=20.0), cached=False)
-    bar.done(record(2), cached=True)  # a cache hit took no time: not in the mean
-    assert bar.eta_s() == 15.0 * 4  # 7 runs left on 2 slots: 4 rounds of 15 s
+    bar.done(record(3, duration=15.0), cached=False)
+    bar.done(record(2), cached=True)  # a cache hit took no time: not in the median
+    assert bar.eta_s() == 15.0 * 3  # 6 runs left on 2 slots: 3 rounds of 15 s
     bar.tick()
     assert "done," not in bar.stream.getvalue()  # heartbeat_s=0: none
+
+
+def test_before_a_run_ends_the_eta_comes_from_earlier_runs_and_falls_while_one_runs(monkeypatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    bar = Progress(3, stream=io.StringIO(), jobs=1, heartbeat_s=0)
+    bar.expect([30.0, 40.0, 500.0])  # the store's earlier runs of these entry points: median 40 s
+    bar.started("H-X all a seed0")
+    assert bar.eta_s() == 40.0 * 3
+    now[0] += 25.0
+    assert bar.eta_s() == 15.0 + 40.0 * 2  # what is left of the run in flight, then two more
+    now[0] += 60.0
+    assert bar.eta_s() == 40.0 * 2  # past its expected time: the ones not started remain
+
+
+def test_run_takes_the_eta_from_the_stores_earlier_runs(root: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.2)
+    assert main(["--workspace", str(root), "run", "H-NAP"]) == 0
+    capsys.readouterr()
+    assert main(["--workspace", str(root), "run", "H-NAP", "--force"]) == 0
+    beats = [x for x in capsys.readouterr().err.splitlines() if x.startswith("[0/1 done")]
+    assert beats and re.fullmatch(r"\[0/1 done, 1 running, \d+s elapsed, ETA \d+s\]", beats[0]), beats
 
 
 def test_failure_reason_is_the_last_non_empty_line() -> None:

@@ -244,9 +244,17 @@ def test_dry_run_names_a_changed_setting(make_ws, capsys) -> None:
     assert 'miss: experiment.env: unset → {"A": "1"}' in capsys.readouterr().out
 
 
-def test_isolate_refuses_runtime_settings_it_would_not_apply(make_ws, capsys) -> None:
-    exp = 'command: "sh args.sh {run_dir}"\nenv: {A: "1"}\narms: {a: {x: 1}, b: {x: 2}}\n'
-    root = build(make_ws, **{"H-ISO": exp})
-    argv = ["isolate", "--hypothesis", "H-ISO", "--good", "a", "--bad", "b", "--test", "{metric: argc, equals: 0}"]
-    assert main(["--workspace", str(root), *argv]) == 1
-    assert "H-ISO: isolate does not support experiment.env yet" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("python", "message"),
+    [
+        ("./no/such/python", "experiment.python: ./no/such/python does not exist (resolved to "),
+        ("./args.sh", "experiment.python: ./args.sh is not executable"),
+        ("no-such-python3.99", "experiment.python: 'no-such-python3.99' is not found on PATH"),
+    ],
+)
+def test_validate_checks_that_the_interpreter_exists(make_ws, capsys, python: str, message: str) -> None:
+    root = build(make_ws, **{"H-PY": f"run: exps.which:which\npython: {python}\n"})
+    assert main(["--workspace", str(root), "validate"]) == 1
+    assert message in capsys.readouterr().err
+    (root / "hypotheses" / "H-PY.yaml").write_text(hypothesis("H-PY", "run: exps.which:which\npython: ./interp.sh\n"))
+    assert main(["--workspace", str(root), "validate"]) == 0

@@ -48,12 +48,8 @@ def test_key_ignores_files_outside_the_closure_and_follows_files_inside(make_ws)
     root = _ws(make_ws)
     before = _keys(root)
     (root / "exps/unrelated.py").write_text("import pydantic\nX = 2\n")
-    from investigate.plan import expand as plan
-
-    plan._dependencies.clear()  # a new process starts with an empty memo
     assert _keys(root) == before
     (root / "exps/helper.py").write_text("import scipy.linalg\nVALUE = 2\n")
-    plan._dependencies.clear()
     after = _keys(root)
     assert set(after) == set(before) and all(after[k] != before[k] for k in before)
 
@@ -62,15 +58,11 @@ def test_dry_run_says_hit_or_which_part_missed(make_ws, capsys) -> None:
     root = _ws(make_ws)
     ws = ["--workspace", str(root)]
     assert main([*ws, "run", "H-A"]) == 0
-    from investigate.plan import expand as plan
-
-    plan._dependencies.clear()
     assert main([*ws, "run", "H-A", "--dry-run"]) == 0
     captured = capsys.readouterr()
     assert all("  hit  reports/" in line for line in captured.out.splitlines())
     assert "2 of 2 runs are cache hits" in captured.err
     (root / "exps/helper.py").write_text("import scipy.linalg\nVALUE = 3\n")
-    plan._dependencies.clear()
     assert main([*ws, "run", "H-A", "--dry-run", "--seeds", "0,1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4

@@ -6,6 +6,7 @@ so CI can never pass by silently skipping it (.ci/run installs chromium).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -80,6 +81,34 @@ def test_layout_puts_every_edge_downwards_and_skipped_layers_get_a_lane() -> Non
     assert [item for item in grouped[1] if item[0] == "dummy"]  # nan-cause -> grid passes layer 1
     svg = render_svg(walked)
     assert svg.count('class="edge taken"') == 2 and svg.count('<g class="node') == 4
+
+
+def test_edge_labels_of_one_node_do_not_overlap() -> None:
+    from investigate.formats.schema import Initiative
+
+    # both outcomes of `a` lead to `b` (their edges converge), and `b` branches three ways
+    nodes = {
+        "a": {"question": "q", "confirmed": "b", "ruled_out": "b"},
+        "b": {"question": "q", "confirmed": "c", "ruled_out": "d", "inconclusive": "d"},
+        "c": {"question": "q"},
+        "d": {"question": "q"},
+    }
+    ini = Initiative.model_validate(
+        {"id": "X", "title": "t", "hypotheses": [], "decision_tree": {"start": "a", "nodes": nodes}}
+    )
+    svg = render_svg(walk(ini, {}))
+    labels = re.findall(
+        r'data-edge="([^:"]+):([^"]+)">.*?<text x="([\d.]+)" y="([\d.]+)" font-size="10" text-anchor="(\w+)"', svg
+    )
+    by_source: dict[str, list[tuple[float, float, float]]] = {}
+    for source, outcome, x, y, anchor in labels:
+        width = 6.0 * len(outcome)  # 10 px text: about 6 px a character
+        left = float(x) - {"start": 0.0, "middle": width / 2, "end": width}[anchor]
+        by_source.setdefault(source, []).append((left, left + width, float(y)))
+    assert len(by_source["a"]) == 2 and len(by_source["b"]) == 3
+    for boxes in by_source.values():
+        for (a0, a1, ay), (b0, b1, by) in itertools.combinations(boxes, 2):
+            assert a1 <= b0 or b1 <= a0 or abs(ay - by) >= 12, boxes  # apart side by side, or a line apart
 
 
 def chromium() -> str | None:

@@ -85,6 +85,9 @@ def test_export_to_a_local_store_and_again(numpy_ws: Path, tmp_path: Path, capsy
     assert raw5.info.run_name == "H-STEP-SIZE raw seed0 L=5.0"
     names = {a.path for a in client.list_artifacts(raw5.info.run_id)}
     assert {"run.json", "history.json"} <= names
+    # history.json's curve: one metric point per step (the toy keeps every 40th loss, so 50 of them)
+    curve = client.get_metric_history(raw5.info.run_id, "loss")
+    assert [m.step for m in curve] == list(range(50)) and curve[0].value > 0
 
     # a second export adds nothing; a new record (a forced re-run) is added
     assert main(["export", "mlflow", "--tracking-uri", uri, *ws]) == 0

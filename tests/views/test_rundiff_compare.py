@@ -109,3 +109,22 @@ def test_cell_counts_non_numbers_beside_the_mean() -> None:
     c = cell([rec(1.0), rec(3.0), rec(float("nan")), rec("oops")], "m")
     assert (c.n, c.mean, round(c.sd, 3)) == (2, 2.0, 1.414)
     assert c.text() == "2 ± 1.41 (n 2); nan in 1/4; oops in 1/4"
+
+
+def test_diff_names_the_part_of_the_cache_key_that_differs(make_ws, capsys) -> None:
+    from investigate.store.records import read_records
+    from investigate.workspace.load import load_workspace
+    from tests.plan.test_commandline import build
+
+    root = build(make_ws, **{"H-WHICH": "run: exps.which:which\npython: ./interp.sh\nenv: {MODE: fast}\n"})
+    assert main(["--workspace", str(root), "run", "H-WHICH"]) == 0
+    hyp = root / "hypotheses" / "H-WHICH.yaml"
+    hyp.write_text(hyp.read_text().replace("MODE: fast", "MODE: slow"))
+    assert main(["--workspace", str(root), "run", "H-WHICH"]) == 0
+    a, b = read_records(load_workspace(root), "H-WHICH")
+    capsys.readouterr()
+    assert main(["--workspace", str(root), "diff", a.run_id, b.run_id]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert 'cache key: differs: experiment.env: {"MODE": "fast"} → {"MODE": "slow"}' in out
+    assert main(["--workspace", str(root), "diff", a.run_id, a.run_id, "--json"]) == 0
+    assert strict(capsys.readouterr().out)["cache_key_reasons"] == []

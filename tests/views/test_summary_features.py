@@ -171,3 +171,66 @@ def test_the_core_never_imports_matplotlib() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.replace("'", '"')) == []
+
+
+PNG_1X1 = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_several_verification_tables_each_with_figures_and_an_image_artifact_shown(ws_root: Path) -> None:
+    plan = ws_root / PLAN
+    text = plan.read_text()
+    start = text.index("  verification:\n")
+    end = text.index("  artifacts:\n")
+    block = text[start:end].replace("  verification:\n    hypothesis", "  verification:\n    - hypothesis")
+    block = block.replace("\n    arm:", "\n      arm:").replace("\n    rows:", "\n      rows:")
+    block = block.replace("\n    metrics:", "\n      metrics:")
+    second = "    - {hypothesis: H-CONFIG, arm: stale, rows: [gs1_ideal], metrics: [has_nan]}\n"
+    (ws_root / "map.png").write_bytes(PNG_1X1)
+    artifacts = "  artifacts:\n    - {label: Network map, path: map.png}\n"
+    plan.write_text(text[:start] + block + second + artifacts + text[text.index("\n", end + 14) + 1 :])
+    ws = load_workspace(ws_root)
+    ctx = build_context(ws, "DEMO-001", out=ws_root / "s.md")
+    assert [t["arm"] for t in ctx["verifications"]] == ["synced", "stale"]
+    assert [f["path"] for f in ctx["verifications"][1]["figures"]] == ["reports/DEMO-001/figures/2-has_nan.png"]
+    summary = render_summary(ws, "DEMO-001", out=ws_root / "s.md")
+    assert "Runs of H-CONFIG (arm `stale`), aggregated over seeds:" in summary
+    assert "![Network map](map.png)" in summary  # an image artifact is shown, not only linked
+
+
+def test_runs_column_links_every_stamp_and_history_curves_and_images_are_shown(numpy_ws: Path, capsys) -> None:
+    pytest.importorskip("matplotlib", reason="figures need matplotlib (the report extra)")
+    ws_args = ["--workspace", str(numpy_ws)]
+    assert main([*ws_args, "run", "H-STEP-SIZE", "--where", "L=1.0"]) == 0
+    assert main([*ws_args, "run", "H-STEP-SIZE"]) == 0
+    run_dir = next((numpy_ws / "reports").glob("*/H-STEP-SIZE/L=3.0/raw-seed0"))
+    (run_dir / "map.png").write_bytes(PNG_1X1)  # as if the experiment had saved it
+    record = json.loads((run_dir / "run.json").read_text())
+    record["artifacts"].append("map.png")
+    (run_dir / "run.json").write_text(json.dumps(record, allow_nan=True))
+    out = numpy_ws / "summary.md"
+    assert main([*ws_args, "summary", "TOY-GD-001", "-o", str(out)]) == 0
+    text = out.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| [H-STEP-SIZE]"))
+    stamps = sorted(p.parent.name for p in (numpy_ws / "reports").glob("*/H-STEP-SIZE"))
+    assert len(stamps) == 2 and all(f"[{s}](reports/{s}/H-STEP-SIZE)" in row for s in stamps)
+    curve = numpy_ws / "reports" / "TOY-GD-001" / "figures" / "curves-H-STEP-SIZE-loss.png"
+    assert curve.is_file() and png_chunks(curve.read_bytes())[0][0] == b"IHDR"
+    assert (
+        "![H-STEP-SIZE: loss per step, one line per run](reports/TOY-GD-001/figures/curves-H-STEP-SIZE-loss.png)"
+        in text
+    )
+    assert "![raw seed0 L=3.0 map.png](reports/" in text
+
+
+def test_the_html_page_embeds_the_curves(numpy_ws: Path, capsys) -> None:
+    pytest.importorskip("matplotlib", reason="figures need matplotlib (the report extra)")
+    pytest.importorskip("markdown_it", reason="the HTML page needs markdown-it-py")
+    ws_args = ["--workspace", str(numpy_ws)]
+    assert main([*ws_args, "run", "H-STEP-SIZE", "--where", "L=1.0"]) == 0
+    page = numpy_ws / "summary.html"
+    assert main([*ws_args, "summary", "TOY-GD-001", "--html", str(page)]) == 0
+    text = page.read_text()
+    assert 'alt="H-STEP-SIZE: loss per step, one line per run"' in text and "[image: H-STEP-SIZE" not in text

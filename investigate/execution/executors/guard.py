@@ -2,9 +2,15 @@
 
 A task of a cluster scheduler (Dask) has no timeout and cannot be stopped while it runs, so the
 task does not run the experiment itself. It starts the run's own process,
-``python -m investigate.execution.child <marker>`` in a process group of its own, through a one-slot
-``LocalExecutor``, and watches it: the timeout, the group kill and the outcome kinds are exactly
-the local ones, and a stop request (``stopped``) kills the group like Ctrl-C does locally.
+``python -c BOOT <marker>`` in a process group of its own, through a one-slot ``LocalExecutor``,
+and watches it: the timeout, the group kill and the outcome kinds are exactly the local ones, and
+a stop request (``stopped``) kills the group like Ctrl-C does locally.
+
+The run's settings are applied here as locally: ``cwd`` (a path on the shared file system),
+``experiment.env`` over this worker's environment (``base.child_env``), and ``experiment.python``
+when this worker has that interpreter and it is the one the cache key was computed with (same
+version, same installed distributions); otherwise the run is refused with the reason, so a record
+never claims an interpreter that did not run it.
 
 The run dir lies on a file system the client shares. The task leaves two files in it:
 ``_worker.json`` before the run starts (the machine, so ``investigate status`` says where it
@@ -22,13 +28,15 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from investigate.core.errors import InvestigateError
 from investigate.execution.executors.base import Job, Outcome, child_env
 from investigate.execution.executors.local import LocalExecutor
 from investigate.execution.logtail import tail
+from investigate.plan.interpreter import probe
 from investigate.plan.provenance import package_versions, utc_now
 from investigate.store.lost import OUTCOME, WORKER
 
@@ -41,15 +49,21 @@ class RemoteJob:
     """A ``Job`` as it travels to a worker: no interpreter path and no environment of the client's."""
 
     job_id: int
-    args: list[str]  # after the interpreter: ["-m", "investigate.execution.child", MARKER]
+    args: list[str]  # after the interpreter: ["-c", BOOT, MARKER]
     cwd: str
     log_path: str
     timeout_s: float
     versions: dict[str, str]  # the client's package versions, which its cache keys assume
+    python: str | None = None  # experiment.python (None: this worker's interpreter)
+    env: dict[str, str] = field(default_factory=dict)  # experiment.env, filled
+    interpreter: tuple[str, str] | None = None  # (version, packages digest) of ``python`` the key assumed
 
     @classmethod
     def of(cls, job: Job, versions: dict[str, str]) -> RemoteJob:
-        return cls(job.id, job.argv[1:], str(job.cwd), str(job.log_path), job.timeout_s, versions)
+        return cls(
+            job.id, job.argv[1:], str(job.cwd), str(job.log_path), job.timeout_s, versions,
+            python=job.python, env=dict(job.extra_env), interpreter=job.interpreter,
+        )  # fmt: skip
 
     @property
     def run_dir(self) -> Path:
@@ -60,8 +74,8 @@ def run_guarded(job: RemoteJob, stopped: Callable[[], bool]) -> dict[str, Any]:
     """Run ``job`` under the local guard until it ends, times out, or ``stopped()`` turns true.
 
     Returns the ``Outcome`` as a plain dict (``Outcome(**it)`` rebuilds it), also written to ``_outcome.json``.
-    The worker's own interpreter and environment run it (``CUDA_VISIBLE_DEVICES`` of a GPU worker
-    included), with this ``investigate`` first on ``PYTHONPATH``.
+    The worker's own interpreter (or ``job.python``) and environment run it (``CUDA_VISIBLE_DEVICES``
+    of a GPU worker included), with ``experiment.env`` over it, as ``launch.child_job`` does locally.
     """
     host = socket.gethostname()
     refusal = _refusal(job, host)
@@ -72,9 +86,10 @@ def run_guarded(job: RemoteJob, stopped: Callable[[], bool]) -> dict[str, Any]:
     if stopped():  # checked after the file above, so a stop sent before it is never missed
         return asdict(Outcome(job.job_id, "cancelled", 0.0, host=host))
     local = LocalExecutor(1)
-    argv = [sys.executable, *job.args]
+    argv = [job.python or sys.executable, *job.args]
+    env = child_env(os.environ, job.env)
     try:
-        local.submit(Job(job.job_id, argv, Path(job.cwd), child_env(os.environ), Path(job.log_path), job.timeout_s))
+        local.submit(Job(job.job_id, argv, Path(job.cwd), env, Path(job.log_path), job.timeout_s))
         while not (done := local.poll()):
             if stopped():
                 local.cancel(job.job_id)  # kills the group now; the next poll reports it cancelled
@@ -94,6 +109,10 @@ def _refusal(job: RemoteJob, host: str) -> str | None:
     if differ:
         shown = ", ".join(f"{k} {mine.get(k, 'absent')} (planned with {job.versions.get(k, 'absent')})" for k in differ)
         return f"worker {host} has other versions than this invocation, so the cache key would be wrong: {shown}"
+    if job.python is not None:
+        wrong = _interpreter_refusal(job, host)
+        if wrong is not None:
+            return wrong
     marker = Path(job.args[-1])
     if not _appears(marker, VISIBLE_WAIT_S):
         return (
@@ -109,6 +128,31 @@ def _refusal(job: RemoteJob, host: str) -> str | None:
         return (
             f"the worker running it (on {who}) died mid-run; it is not run again over the files it left\n"
             f"{tail(Path(job.log_path))}"
+        )
+    return None
+
+
+_probed: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, str] | str] = {}  # per worker process
+
+
+def _interpreter_refusal(job: RemoteJob, host: str) -> str | None:
+    """Why ``job.python`` cannot run ``job`` here: missing, broken, or another one than planned."""
+    assert job.python is not None
+    memo = (job.python, tuple(sorted(job.env.items())))
+    if memo not in _probed:
+        try:
+            found = probe(job.python, {**os.environ, **job.env}, child=True)
+            _probed[memo] = (str(found["version"]), str(found["packages"]))
+        except InvestigateError as exc:
+            _probed[memo] = str(exc)
+    here = _probed[memo]
+    if isinstance(here, str):
+        return f"worker {host} cannot run {here}"
+    if job.interpreter is not None and here != job.interpreter:
+        what = "version" if here[0] != job.interpreter[0] else "installed packages"
+        return (
+            f"worker {host}: experiment.python {job.python} is Python {here[0]} with other {what} than the "
+            f"interpreter this invocation planned with (Python {job.interpreter[0]}): the cache key would be wrong"
         )
     return None
 

@@ -4,6 +4,12 @@ No threads: ``poll`` is called by the runner's loop and checks every process its
 can die and leave the loop waiting. A process is reaped only after its group has been SIGKILLed:
 until it is reaped its pid (which is the group id) cannot be reused, so the kill never hits a
 stranger, and a grandchild that ignores SIGTERM does not outlive its run.
+
+The reaping is a ``wait4``, whose resource usage is the run's: its guard's and everything the
+guard waited for (a command's process included), so each outcome carries the run's CPU time and a
+peak memory (which, after fork + exec, also counts this process' size before the exec: the record
+prefers the guard's own measure, ``execution.usage``). Grandchildren nobody waited for (killed
+with the group) are not counted.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -82,12 +89,17 @@ class LocalExecutor:
 
     def _finish(self, job_id: int, kind: OutcomeKind) -> None:
         active = self._active.pop(job_id)
-        kill_group(active.proc)
-        self._done.append(Outcome(job_id, kind, time.monotonic() - active.t0, returncode=active.proc.returncode))
+        usage = kill_group(active.proc)
+        duration = time.monotonic() - active.t0
+        peak, cpu = _usage(usage)
+        self._done.append(
+            Outcome(job_id, kind, duration, returncode=active.proc.returncode, peak_rss_mb=peak, cpu_s=cpu)
+        )
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a run still going (SIGTERM first), SIGKILL what is left of its group, then reap it.
+def kill_group(proc: subprocess.Popen[bytes]) -> object | None:
+    """Stop a run still going (SIGTERM first), SIGKILL what is left of its group, then reap it;
+    returns its resource usage (``wait4``), if known.
 
     The run's SIGTERM handler (``procguard``) kills its descendants, daemons that left the group
     and were adopted by it included; a bare SIGKILL of the group would orphan those to PID 1.
@@ -104,7 +116,26 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()
+    if proc.returncode is not None or not hasattr(os, "wait4"):
+        proc.wait()
+        return None
+    try:
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # reaped elsewhere already
+        proc.wait()
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
+def _usage(usage: object | None) -> tuple[float | None, float | None]:
+    if usage is None:
+        return None, None
+    maxrss = float(getattr(usage, "ru_maxrss", 0))
+    # Linux reports KiB, macOS bytes
+    peak = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+    cpu = float(getattr(usage, "ru_utime", 0.0)) + float(getattr(usage, "ru_stime", 0.0))
+    return round(peak, 1), round(cpu, 3)
 
 
 def _has_exited(proc: subprocess.Popen[bytes]) -> bool:

@@ -32,7 +32,9 @@ from investigate.workspace.load import load_workspace
 from tests.cli.test_processes import GUARDED, cli, wait_for_pids
 from tests.conftest import EXPERIMENTS, FIXTURES, hypothesis
 from tests.execution.executors.test_local import wait_dead
+from tests.execution.test_launch import shadow_ws
 from tests.execution.test_runner import CMD_SCRIPT
+from tests.plan.test_commandline import build
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, uses prctl")
 
@@ -42,7 +44,7 @@ DIE_WITH_PYTEST = (
     "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); os.execv(sys.argv[1], sys.argv[1:])"
 )
 # Timing and where-it-ran fields; all else in a record is the same whichever executor ran it.
-VARYING = {"run_id", "run_dir", "started_at", "duration_s", "original_duration_s"}
+VARYING = {"run_id", "run_dir", "started_at", "duration_s", "original_duration_s", "peak_rss_mb", "cpu_s"}
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +245,48 @@ def test_isolate_runs_its_rounds_on_the_cluster(cluster: str, make_ws, capsys) -
     assert data["executed"] == data["runs"] > 2
     recs = read_records(load_workspace(root))
     assert len(recs) == data["runs"] and all(r.provenance["hostname"] == socket.gethostname() for r in recs)
+
+
+def test_a_workspace_package_named_like_ours_runs_on_the_workers(cluster: str, make_ws) -> None:
+    # the workers' PYTHONPATH holds this repository (its own ptycho): the workspace root still comes first
+    root = shadow_ws(make_ws, own=True)
+    assert main(["--workspace", str(root), "run", "H-WHERE", "--executor", "dask", "--scheduler", cluster]) == 0
+    (rec,) = read_records(load_workspace(root), "H-WHERE")
+    assert rec.metrics["origin"] == "workspace" and Path(rec.metrics["first"]).resolve() == root.resolve()
+    assert rec.metrics["package_env"] is False
+
+
+def test_python_env_and_cwd_apply_on_the_worker_as_locally(cluster: str, make_ws) -> None:
+    exp = "run: exps.which:which\npython: ./interp.sh\ncwd: run\nenv: {MODE: fast}\n"
+    root = build(make_ws, **{"H-WHICH": exp, "H-CMDENV": 'command: "sh args.sh {run_dir}"\nenv: {GREETING: hi}\n'})
+    assert main(["--workspace", str(root), "run", "H-WHICH", "H-CMDENV"]) == 0
+    assert main(["--workspace", str(root), "run", "H-WHICH", "H-CMDENV", "--force", "--executor", "dask",
+                 "--scheduler", cluster]) == 0  # fmt: skip
+    ws = load_workspace(root)
+    for hid in ("H-WHICH", "H-CMDENV"):
+        local, remote = read_records(ws, hid)
+        assert "--executor" in remote.provenance["command"] and remote.key_parts == local.key_parts
+        metrics = {k: v for k, v in remote.metrics.items() if k != "cwd"}
+        assert metrics == {k: v for k, v in local.metrics.items() if k != "cwd"}
+        assert Path(remote.metrics["cwd"]).resolve() == (root / remote.run_dir).resolve() or hid == "H-CMDENV"
+    which = read_records(ws, "H-WHICH")[-1].metrics
+    assert (which["wrapped"], which["mode"]) == ("yes", "fast")
+    assert read_records(ws, "H-CMDENV")[-1].metrics["greeting"] == "hi"
+
+
+def test_an_interpreter_other_than_the_planned_one_is_refused_on_the_worker(
+    cluster: str, make_ws, monkeypatch, capsys
+) -> None:
+    # the client sees another python than the workers do (as when a venv differs between machines)
+    monkeypatch.setattr(
+        "investigate.plan.interpreter.probe", lambda python, env, child: {"version": "3.99.0", "packages": "0" * 64}
+    )
+    root = build(make_ws, **{"H-WHICH": "run: exps.which:which\npython: ./interp.sh\n"})
+    assert main(["--workspace", str(root), "run", "H-WHICH", "--executor", "dask", "--scheduler", cluster]) == 4
+    (rec,) = read_records(load_workspace(root), "H-WHICH")
+    assert rec.status == "error" and rec.metrics == {}
+    assert "experiment.python" in rec.error and "planned with (Python 3.99.0)" in rec.error
+    assert not (root / rec.run_dir / "_result.json").exists()  # nothing ran under the wrong interpreter
 
 
 def test_an_unreachable_scheduler_is_a_user_error(make_ws, monkeypatch, capsys) -> None:
