@@ -27,23 +27,33 @@ def register(subparsers: Any) -> None:
         "than the ok runs they follow, unreadable run records and runs that never recorded a result.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="also say which hypotheses' evidence no longer matches the code "
+        "(re-plans every hypothesis, slow on a large workspace; show and tree always say)",
+    )
     parser.set_defaults(func=run)
 
 
-def collect(ws: Workspace) -> dict[str, Any]:
-    return _collect(ws, overview(ws))
+def collect(ws: Workspace, stale: bool = False) -> dict[str, Any]:
+    return _collect(ws, overview(ws), stale)
 
 
-def _collect(ws: Workspace, view: Overview) -> dict[str, Any]:
+def _collect(ws: Workspace, view: Overview, with_stale: bool = False) -> dict[str, Any]:
     groups: dict[str, list[str]] = {ini.id: list(ini.hypotheses) for ini in ws.initiatives.values()}
     listed = {h for ids in groups.values() for h in ids}
     loose = sorted(h for h in ws.hypotheses if h not in listed)
     if loose:
         groups[LOOSE] = loose
-    from investigate.plan.staleness import stale_reasons
+    # Staleness re-plans every hypothesis (its cache keys against the code now): asked for, not paid
+    # by every status over a large workspace.
+    stale: dict[str, str | None] = {}
+    if with_stale:
+        from investigate.plan.staleness import stale_reasons
 
-    stale = stale_reasons(ws, sorted(ws.hypotheses))
-    rows = {h: {**view.rows[h], "stale": stale[h]} for h in ws.hypotheses}
+        stale = stale_reasons(ws, sorted(ws.hypotheses))
+    rows = {h: {**view.rows[h], "stale": stale.get(h)} for h in ws.hypotheses}
     out: dict[str, Any] = {group: {h: rows[h] for h in ids} for group, ids in groups.items()}
     qvalues = {i.id: initiative_qvalues(view.rows, list(i.hypotheses)) for i in ws.initiatives.values()}
     if any(qvalues.values()):
@@ -65,7 +75,7 @@ def lost_runs(view: Overview) -> list[str]:
 
 
 def run(args: argparse.Namespace, ws: Workspace) -> int:
-    data = collect(ws)
+    data = collect(ws, args.stale)
     if args.json:
         print(dumps(data))
         return 0

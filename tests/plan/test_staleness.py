@@ -73,9 +73,11 @@ def test_list_and_status_carry_the_stale_mark(tmp_path: Path, capsys) -> None:
     source = root / "toy" / "experiments.py"
     source.write_text(source.read_text() + "\n# edited\n")
     capsys.readouterr()
-    assert main([*ws_args, "list", "--json"]) == 0
+    assert main([*ws_args, "list", "--json", "--stale"]) == 0
     rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert "source changed: toy/experiments.py" in rows["H-STEP-SIZE"]["stale"]
     assert rows["H-INIT-SCALE"]["stale"] is None  # no runs: untested, not stale
-    assert main([*ws_args, "status"]) == 0
+    assert main([*ws_args, "status", "--stale"]) == 0
     assert "stale: 12 of 12 runs would not be cache hits now" in capsys.readouterr().out
+    assert main([*ws_args, "status"]) == 0  # without --stale nothing is re-planned
+    assert "stale:" not in capsys.readouterr().out
