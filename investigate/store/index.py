@@ -37,7 +37,7 @@ from investigate.store import files
 
 INDEX_FILE = ".index.sqlite"
 SCHEMA_VERSION = 1
-LOCK_WAIT_S = 30.0  # writers hold the lock for one short transaction each
+LOCK_WAIT_S = 10.0  # writers hold the lock for one short transaction each (a rebuild: one batch)
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
