@@ -33,6 +33,7 @@ __all__ = ["RUN_JSON", "STAMP", "STARTED", "Problem", "StoreScan", "index_of", "
            "write_record"]  # fmt: skip
 
 _ALL = "*"  # the memo's name for "the whole store was synced"
+_DIRECTORIES = "(directories)"  # ... for "the root and the stamps were" (no hypothesis has this id)
 
 
 def new_stamp_dir(site: Site) -> Path:
@@ -160,10 +161,12 @@ def synced(site: Site, hypotheses: Iterable[str] | None = None, *, deep: bool = 
     own groups down to each file. Once per process for the same question."""
     index = index_of(site)
     done: set[str] = site.memo.setdefault("store.synced", set())
-    wanted = None if hypotheses is None else sorted(set(hypotheses) - done)
+    ids = None if hypotheses is None else set(hypotheses) or {_DIRECTORIES}
+    wanted = None if ids is None else sorted(ids - done)
     if deep or (_ALL not in done if wanted is None else wanted):
         git_root = site.root if (site.root / ".git").exists() or _in_git(site) else None
-        refresh(index, site.reports_dir, scope=wanted, deep=deep, git_root=git_root)
+        scope = None if wanted is None else [w for w in wanted if w != _DIRECTORIES]
+        refresh(index, site.reports_dir, scope=scope, deep=deep, git_root=git_root)
         done.add(_ALL) if wanted is None else done.update(wanted)
     return index
 
@@ -221,7 +224,9 @@ def ok_records(site: Site, keys: Iterable[str]) -> dict[str, RunRecord]:
     """The newest ``ok`` record of each cache key, across hypotheses; each one's file is checked to
     be the one indexed, so a record removed or changed outside the tool is never reused."""
     wanted = set(keys)
-    index = synced(site)
+    # The root and the stamps only: a record a moved group holds is missed at worst, and a miss only
+    # runs again; every hit is read from its file before it is reused.
+    index = synced(site, ())
     prefix = site.relative(site.reports_dir)
     found: dict[str, RunRecord] = {}
     for run_dir, _stat, _raw in index.ok_by_keys(wanted):
