@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from investigate.views.figures import COLOURS, DPI, SIZE_IN, available
+from investigate.views.figures import COLOURS, available, write_pngs
 from investigate.views.summarymedia import CurveData
 
 __all__ = ["available", "write_curves"]
@@ -18,26 +18,7 @@ __all__ = ["available", "write_curves"]
 
 def write_curves(curves: list[dict[str, Any]]) -> list[Path]:
     """Draw each ``{"file": Path, "data": CurveData}``; return the files written."""
-    if not curves:
-        return []
-    import matplotlib
-    import matplotlib.style
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    written = []
-    with matplotlib.style.context("default"), matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 8}):
-        for spec in curves:
-            path: Path = spec["file"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fig = Figure(figsize=SIZE_IN, dpi=DPI)
-            FigureCanvasAgg(fig)
-            _draw(fig, spec["data"])
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
-            tmp.replace(path)
-            written.append(path)
-    return written
+    return write_pngs(curves, _draw)
 
 
 def _draw(fig: Any, data: CurveData) -> None:

@@ -8,6 +8,7 @@ font, and without the "Software" PNG text chunk, so the same records give the sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ def available() -> bool:
 
 def write_figures(figures: list[dict[str, Any]]) -> list[Path]:
     """Draw each ``{"file": Path, "data": FigureData}`` of the summary context; return the files."""
-    if not figures:
+    return write_pngs(figures, _draw)
+
+
+def write_pngs(specs: list[dict[str, Any]], draw: Callable[[Any, Any], None]) -> list[Path]:
+    """Draw each ``{"file": Path, "data": ...}`` with ``draw(figure, data)`` under this module's
+    conventions (size, DPI, style, font, no mathtext, no "Software" chunk); return the files."""
+    if not specs:
         return []
     try:
         import matplotlib
@@ -41,12 +48,12 @@ def write_figures(figures: list[dict[str, Any]]) -> list[Path]:
     # parse_math off: a '$' in a metric name or row value is a character, not mathtext (it crashed).
     rc: Any = {"font.family": "DejaVu Sans", "font.size": 8, "text.parse_math": False}
     with matplotlib.style.context("default"), matplotlib.rc_context(rc):
-        for spec in figures:
+        for spec in specs:
             path: Path = spec["file"]
             path.parent.mkdir(parents=True, exist_ok=True)
             fig = Figure(figsize=SIZE_IN, dpi=DPI)
             FigureCanvasAgg(fig)
-            _draw(fig, spec["data"])
+            draw(fig, spec["data"])
             tmp = path.with_name(f".{path.name}.tmp")
             fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
             tmp.replace(path)  # atomic: a reader never sees half a PNG
