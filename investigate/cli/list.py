@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from investigate.cli.common import counts_text
+from investigate.cli.common import add_stale_option, counts_text
 from investigate.core.jsonout import dumps
 from investigate.views.statusrows import overview
 from investigate.workspace.load import Workspace
@@ -20,12 +20,7 @@ def register(subparsers: Any) -> None:
         "statuses of the runs that count. A hypothesis whose rules cannot be evaluated shows the error.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.add_argument(
-        "--stale",
-        action="store_true",
-        help="also say which hypotheses' evidence no longer matches the code "
-        "(re-plans every hypothesis, slow on a large workspace; show and tree always say)",
-    )
+    add_stale_option(parser)
     parser.set_defaults(func=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from investigate.cli.common import STATUSES, counts_text
+from investigate.cli.common import STATUSES, add_stale_option, counts_text
 from investigate.core.jsonout import dumps
 from investigate.store.lost import in_flight_line
 from investigate.views.statusrows import Overview, initiative_qvalues, overview
@@ -27,12 +27,7 @@ def register(subparsers: Any) -> None:
         "than the ok runs they follow, unreadable run records and runs that never recorded a result.",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.add_argument(
-        "--stale",
-        action="store_true",
-        help="also say which hypotheses' evidence no longer matches the code "
-        "(re-plans every hypothesis, slow on a large workspace; show and tree always say)",
-    )
+    add_stale_option(parser)
     parser.set_defaults(func=run)
 
 
